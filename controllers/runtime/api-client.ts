@@ -1,0 +1,341 @@
+import { type KubeConfig, RequestContext, HttpMethod } from '@kubernetes/client-node';
+import { fetch, type Dispatcher } from 'undici';
+import { apiErrorFrom, NetworkError } from './api-errors.ts';
+import type { Clock } from './clock.ts';
+import { type ResourceType, resourcePath } from './resource.ts';
+import { TokenBucket } from './token-bucket.ts';
+
+// The only module that does API I/O. Objects go out and come back in wire format (plain JSON), so what a list
+// returns and what a watch streams have one shape, and nothing is lost by a typed serializer on the way.
+
+export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
+const PATCH_CONTENT_TYPE: Record<PatchType, string> = {
+  merge: 'application/merge-patch+json',
+  json: 'application/json-patch+json',
+  strategic: 'application/strategic-merge-patch+json',
+  apply: 'application/apply-patch+yaml',
+};
+
+/** One finished request, reported to the observer (metrics, benchmarks). */
+export interface RequestRecord {
+  readonly verb: string;
+  readonly resource: string;
+  /** HTTP status, or 0 when no answer arrived. */
+  readonly code: number;
+  readonly bytesSent: number;
+  readonly durationMs: number;
+}
+
+export interface ApiClientOptions {
+  /** Sustained client-side request rate. Default 20, as kube-controller-manager's --kube-api-qps. */
+  readonly qps?: number;
+  /** Burst above qps. Default 30, as --kube-api-burst. */
+  readonly burst?: number;
+  /** User-Agent header; one per controller, as upstream. Default `kube-endpoints-operator`. */
+  readonly userAgent?: string;
+  /** Timeout of one non-watch request. Default 30 s. */
+  readonly requestTimeoutMs?: number;
+  readonly clock: Clock;
+  readonly observer?: (record: RequestRecord) => void;
+}
+
+export interface ListOptions {
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  readonly limit?: number;
+  readonly continue?: string;
+  readonly resourceVersion?: string;
+  readonly resourceVersionMatch?: 'NotOlderThan' | 'Exact';
+}
+
+export interface ListResult {
+  readonly items: unknown[];
+  readonly resourceVersion: string;
+  readonly continue: string | undefined;
+}
+
+export interface WatchOptions {
+  readonly resourceVersion: string;
+  readonly labelSelector?: string;
+  readonly fieldSelector?: string;
+  readonly allowWatchBookmarks?: boolean;
+  /** Server-side timeout; the server ends the stream cleanly after it. */
+  readonly timeoutSeconds?: number;
+  /** Abort the stream when no bytes arrive for this long (half-open connections). Default: no idle timeout. */
+  readonly idleTimeoutMs?: number;
+}
+
+/** A raw watch event. `ERROR` carries a Status object (e.g. code 410 Gone). */
+export interface WatchEvent {
+  readonly type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+  readonly object: Record<string, unknown>;
+}
+
+export interface WriteOptions {
+  readonly fieldManager?: string;
+  readonly dryRun?: boolean;
+  readonly signal?: AbortSignal;
+}
+
+/** Everything a controller needs to talk to the API server. */
+export interface ApiClient {
+  get(r: ResourceType, namespace: string, name: string, signal?: AbortSignal): Promise<unknown>;
+  list(r: ResourceType, namespace: string, opts?: ListOptions, signal?: AbortSignal): Promise<ListResult>;
+  watch(r: ResourceType, namespace: string, opts: WatchOptions, signal: AbortSignal): AsyncIterable<WatchEvent>;
+  create(r: ResourceType, namespace: string, body: unknown, opts?: WriteOptions): Promise<unknown>;
+  update(r: ResourceType, namespace: string, name: string, body: unknown, opts?: WriteOptions & { subresource?: string }): Promise<unknown>;
+  patch(
+    r: ResourceType,
+    namespace: string,
+    name: string,
+    body: unknown,
+    type: PatchType,
+    opts?: WriteOptions & { subresource?: string; force?: boolean },
+  ): Promise<unknown>;
+  delete(
+    r: ResourceType,
+    namespace: string,
+    name: string,
+    opts?: { preconditions?: { uid?: string; resourceVersion?: string }; signal?: AbortSignal },
+  ): Promise<void>;
+  /** A raw GET of any path (discovery, /version). */
+  getPath(path: string, signal?: AbortSignal): Promise<unknown>;
+  /** A client sharing the connection settings but with its own user agent and rate limiter, as upstream gives each controller. */
+  forComponent(userAgent: string): ApiClient;
+}
+
+/** Creates a client from a loaded kubeconfig. Throws if the kubeconfig has no current cluster. */
+export function newApiClient(kubeConfig: KubeConfig, options: ApiClientOptions): ApiClient {
+  const cluster = kubeConfig.getCurrentCluster();
+  if (cluster === null) throw new Error('kubeconfig has no current cluster');
+  return new RestClient(kubeConfig, cluster.server.replace(/\/+$/, ''), options);
+}
+
+interface RawRequest {
+  readonly verb: string;
+  readonly method: HttpMethod;
+  readonly path: string;
+  readonly query?: Record<string, string | number | boolean | undefined>;
+  readonly body?: unknown;
+  readonly contentType?: string;
+  readonly signal?: AbortSignal | undefined;
+  readonly resource: string;
+}
+
+class RestClient implements ApiClient {
+  readonly #kc: KubeConfig;
+  readonly #server: string;
+  readonly #opts: ApiClientOptions;
+  readonly #bucket: TokenBucket;
+  readonly #timeoutMs: number;
+
+  constructor(kc: KubeConfig, server: string, opts: ApiClientOptions) {
+    this.#kc = kc;
+    this.#server = server;
+    this.#opts = opts;
+    this.#bucket = new TokenBucket(opts.qps ?? 20, opts.burst ?? 30, opts.clock);
+    this.#timeoutMs = opts.requestTimeoutMs ?? 30_000;
+  }
+
+  forComponent(userAgent: string): ApiClient {
+    return new RestClient(this.#kc, this.#server, { ...this.#opts, userAgent });
+  }
+
+  async get(r: ResourceType, namespace: string, name: string, signal?: AbortSignal): Promise<unknown> {
+    return this.#json({ verb: 'get', method: HttpMethod.GET, path: resourcePath(r, namespace, name), signal, resource: r.plural });
+  }
+
+  async getPath(path: string, signal?: AbortSignal): Promise<unknown> {
+    return this.#json({ verb: 'get', method: HttpMethod.GET, path, signal, resource: path });
+  }
+
+  async list(r: ResourceType, namespace: string, opts: ListOptions = {}, signal?: AbortSignal): Promise<ListResult> {
+    const body = (await this.#json({
+      verb: 'list',
+      method: HttpMethod.GET,
+      path: resourcePath(r, namespace),
+      query: { ...opts },
+      signal,
+      resource: r.plural,
+    })) as { items?: unknown[] | null; metadata?: { resourceVersion?: string; continue?: string } };
+    return {
+      items: body.items ?? [],
+      resourceVersion: body.metadata?.resourceVersion ?? '',
+      continue: body.metadata?.continue === '' ? undefined : body.metadata?.continue,
+    };
+  }
+
+  async create(r: ResourceType, namespace: string, body: unknown, opts: WriteOptions = {}): Promise<unknown> {
+    return this.#json({
+      verb: 'create',
+      method: HttpMethod.POST,
+      path: resourcePath(r, namespace),
+      query: { fieldManager: opts.fieldManager, dryRun: opts.dryRun ? 'All' : undefined },
+      body,
+      signal: opts.signal,
+      resource: r.plural,
+    });
+  }
+
+  async update(
+    r: ResourceType,
+    namespace: string,
+    name: string,
+    body: unknown,
+    opts: WriteOptions & { subresource?: string } = {},
+  ): Promise<unknown> {
+    return this.#json({
+      verb: 'update',
+      method: HttpMethod.PUT,
+      path: resourcePath(r, namespace, name, opts.subresource),
+      query: { fieldManager: opts.fieldManager, dryRun: opts.dryRun ? 'All' : undefined },
+      body,
+      signal: opts.signal,
+      resource: r.plural,
+    });
+  }
+
+  async patch(
+    r: ResourceType,
+    namespace: string,
+    name: string,
+    body: unknown,
+    type: PatchType,
+    opts: WriteOptions & { subresource?: string; force?: boolean } = {},
+  ): Promise<unknown> {
+    return this.#json({
+      verb: 'patch',
+      method: HttpMethod.PATCH,
+      path: resourcePath(r, namespace, name, opts.subresource),
+      query: { fieldManager: opts.fieldManager, force: opts.force, dryRun: opts.dryRun ? 'All' : undefined },
+      body,
+      contentType: PATCH_CONTENT_TYPE[type],
+      signal: opts.signal,
+      resource: r.plural,
+    });
+  }
+
+  async delete(
+    r: ResourceType,
+    namespace: string,
+    name: string,
+    opts: { preconditions?: { uid?: string; resourceVersion?: string }; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    await this.#json({
+      verb: 'delete',
+      method: HttpMethod.DELETE,
+      path: resourcePath(r, namespace, name),
+      body: opts.preconditions ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: opts.preconditions } : undefined,
+      signal: opts.signal,
+      resource: r.plural,
+    });
+  }
+
+  async *watch(r: ResourceType, namespace: string, opts: WatchOptions, signal: AbortSignal): AsyncIterable<WatchEvent> {
+    const idle = new AbortController();
+    const combined = AbortSignal.any([signal, idle.signal]);
+    let idleTimer: { cancel(): void } | undefined;
+    const armIdle = () => {
+      idleTimer?.cancel();
+      if (opts.idleTimeoutMs !== undefined) {
+        idleTimer = this.#opts.clock.setTimer(opts.idleTimeoutMs, () =>
+          idle.abort(new NetworkError(`watch ${r.plural} idle for ${opts.idleTimeoutMs} ms`)),
+        );
+      }
+    };
+    armIdle();
+    try {
+      const res = await this.#send(
+        {
+          verb: 'watch',
+          method: HttpMethod.GET,
+          path: resourcePath(r, namespace),
+          query: {
+            watch: 'true',
+            resourceVersion: opts.resourceVersion,
+            labelSelector: opts.labelSelector,
+            fieldSelector: opts.fieldSelector,
+            allowWatchBookmarks: opts.allowWatchBookmarks,
+            timeoutSeconds: opts.timeoutSeconds,
+          },
+          signal: combined,
+          resource: r.plural,
+        },
+        false,
+      );
+      if (res.body === null) return;
+      const decoder = new TextDecoder();
+      let buffered = '';
+      try {
+        for await (const chunk of res.body) {
+          armIdle();
+          buffered += decoder.decode(chunk as Uint8Array, { stream: true });
+          let nl = buffered.indexOf('\n');
+          while (nl >= 0) {
+            const line = buffered.slice(0, nl).trim();
+            buffered = buffered.slice(nl + 1);
+            if (line !== '') yield JSON.parse(line) as WatchEvent;
+            nl = buffered.indexOf('\n');
+          }
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        if (idle.signal.aborted) throw idle.signal.reason;
+        throw new NetworkError(`watch ${r.plural} stream broke: ${(err as Error).message}`, { cause: err });
+      }
+    } finally {
+      idleTimer?.cancel();
+    }
+  }
+
+  async #json(req: RawRequest): Promise<unknown> {
+    const res = await this.#send(req, true);
+    const text = await res.text();
+    return text === '' ? undefined : JSON.parse(text);
+  }
+
+  async #send(req: RawRequest, withTimeout: boolean) {
+    const wait = this.#bucket.reserve();
+    if (wait > 0) await this.#opts.clock.sleep(wait, req.signal);
+    const url = new URL(this.#server + req.path);
+    for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
+    const ctx = new RequestContext(url.toString(), req.method);
+    await this.#kc.applySecurityAuthentication(ctx);
+    const headers: Record<string, string> = {
+      ...ctx.getHeaders(),
+      Accept: 'application/json',
+      'User-Agent': this.#opts.userAgent ?? 'kube-endpoints-operator',
+    };
+    let payload: string | undefined;
+    if (req.body !== undefined) {
+      payload = JSON.stringify(req.body);
+      headers['Content-Type'] = req.contentType ?? 'application/json';
+    }
+    const signals = [req.signal, withTimeout ? AbortSignal.timeout(this.#timeoutMs) : undefined].filter(
+      (s): s is AbortSignal => s !== undefined,
+    );
+    const started = performance.now();
+    const bytesSent = payload === undefined ? 0 : Buffer.byteLength(payload);
+    let res: Awaited<ReturnType<typeof fetch>>;
+    try {
+      res = await fetch(url, {
+        method: req.method,
+        headers,
+        body: payload ?? null,
+        dispatcher: ctx.getDispatcher() as Dispatcher | undefined,
+        signal: signals.length === 0 ? null : AbortSignal.any(signals),
+      });
+    } catch (err) {
+      this.#opts.observer?.({ verb: req.verb, resource: req.resource, code: 0, bytesSent, durationMs: performance.now() - started });
+      if (req.signal?.aborted) throw req.signal.reason;
+      const cause = (err as { cause?: { message?: string } }).cause;
+      throw new NetworkError(`${req.verb} ${req.path}: ${cause?.message ?? (err as Error).message}`, { cause: err });
+    }
+    this.#opts.observer?.({ verb: req.verb, resource: req.resource, code: res.status, bytesSent, durationMs: performance.now() - started });
+    if (res.status >= 400) {
+      const text = await res.text().catch(() => '');
+      throw apiErrorFrom(res.status, text, req.verb, req.path, res.headers.get('retry-after'));
+    }
+    return res;
+  }
+}
