@@ -1,0 +1,81 @@
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { ObjectReference } from '../../api/core/meta.ts';
+import type { ApiClient } from './api-client.ts';
+import type { EventHandler } from './cache/event-handler.ts';
+import type { IndexFunc, Store } from './cache/store.ts';
+import type { Clock } from './clock.ts';
+import type { RateLimiter } from './queue/types.ts';
+import type { Reconciler } from './reconcile.ts';
+import type { ResourceType } from './resource.ts';
+
+// What a controller package sees of the manager. Controllers are wired through this interface only, so the runtime
+// knows no controller and a controller can be tested with a hand-made registry.
+
+/** What to watch, and how to turn raw wire objects into cached ones. */
+export interface InformerSpec<T> {
+  readonly resource: ResourceType;
+  /**
+   * Validates and projects one raw object (list item or watch event object). Throwing drops that object with an
+   * error log: one malformed object must never stop the cache.
+   */
+  readonly parse: (raw: unknown) => T;
+  /** Server-side label selector; informers are shared per (resource, labelSelector). */
+  readonly labelSelector?: string;
+  /** Extra indexes by name. The namespace index is always present. Index names must be unique per informer. */
+  readonly indexers?: Readonly<Record<string, IndexFunc<T>>>;
+}
+
+/** A shared, read-only cache of one resource plus change notifications. */
+export interface SharedInformer<T> {
+  readonly store: Store<T>;
+  /** Handlers run after the store is updated, in registration order, synchronously; they must be fast (enqueue). */
+  addEventHandler(handler: EventHandler<T>): void;
+  hasSynced(): boolean;
+}
+
+/** Records Kubernetes Events, de-duplicated and rate-limited like client-go's recorder. Never throws. */
+export interface EventRecorder {
+  event(object: Readonly<ObjectReference>, type: 'Normal' | 'Warning', reason: string, message: string): void;
+}
+
+export interface ControllerOptions {
+  /** Controller name: logs (`controller` field), metrics labels, queue name. */
+  readonly name: string;
+  readonly reconciler: Reconciler;
+  /** Concurrent workers. Default 1. */
+  readonly workers?: number;
+  /** Retry backoff. Default: client-go's controller default (max of 5 ms..1000 s per key and 10 qps/100 burst). */
+  readonly rateLimiter?: RateLimiter;
+  /** Requeues before a failing key is dropped (until its next event). Default 15. */
+  readonly maxRetries?: number;
+  /**
+   * Runs once after every informer has synced and before the workers start (e.g. the Endpoints controller's purge of
+   * orphans). A failure stops the manager.
+   */
+  readonly onStart?: (signal: AbortSignal) => Promise<void>;
+}
+
+/** A registered controller: a queue plus workers. Enqueuing is safe at any time, before start too. */
+export interface ControllerHandle {
+  readonly name: string;
+  enqueue(key: string): void;
+  /** Adds after a delay; the earliest pending deadline for a key wins. */
+  enqueueAfter(key: string, delayMs: number): void;
+}
+
+/** The manager as controllers see it. */
+export interface ControllerRegistry {
+  /** A client for this component: own user agent and own client-side rate limiter, as upstream. */
+  client(component: string): ApiClient;
+  readonly clock: Clock;
+  /** The root logger; controllers make children with a `controller` field. */
+  readonly logger: Logger;
+  /** Register controller-specific metrics here. */
+  readonly metrics: Registry;
+  /** The shared informer for this spec, created on first use. Must be called before the manager starts. */
+  informer<T>(spec: InformerSpec<T>): SharedInformer<T>;
+  eventRecorder(component: string): EventRecorder;
+  /** Creates a controller that starts when the manager does (after caches sync, and only while leading). */
+  addController(options: ControllerOptions): ControllerHandle;
+}
