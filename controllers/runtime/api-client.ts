@@ -71,6 +71,14 @@ export interface WatchEvent {
   readonly object: Record<string, unknown>;
 }
 
+/** Options of a DELETE. `gracePeriodSeconds: 0` deletes a Pod at once (what `kubectl delete --force` does). */
+export interface DeleteOptions {
+  readonly preconditions?: { uid?: string; resourceVersion?: string };
+  readonly gracePeriodSeconds?: number;
+  readonly propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  readonly signal?: AbortSignal;
+}
+
 export interface WriteOptions {
   readonly fieldManager?: string;
   readonly dryRun?: boolean;
@@ -92,12 +100,7 @@ export interface ApiClient {
     type: PatchType,
     opts?: WriteOptions & { subresource?: string; force?: boolean },
   ): Promise<unknown>;
-  delete(
-    r: ResourceType,
-    namespace: string,
-    name: string,
-    opts?: { preconditions?: { uid?: string; resourceVersion?: string }; signal?: AbortSignal },
-  ): Promise<void>;
+  delete(r: ResourceType, namespace: string, name: string, opts?: DeleteOptions): Promise<void>;
   /** A raw GET of any path (discovery, /version). */
   getPath(path: string, signal?: AbortSignal): Promise<unknown>;
   /** A client sharing the connection settings but with its own user agent and rate limiter, as upstream gives each controller. */
@@ -215,17 +218,14 @@ class RestClient implements ApiClient {
     });
   }
 
-  async delete(
-    r: ResourceType,
-    namespace: string,
-    name: string,
-    opts: { preconditions?: { uid?: string; resourceVersion?: string }; signal?: AbortSignal } = {},
-  ): Promise<void> {
+  async delete(r: ResourceType, namespace: string, name: string, opts: DeleteOptions = {}): Promise<void> {
+    const { preconditions, gracePeriodSeconds, propagationPolicy } = opts;
+    const hasOptions = preconditions !== undefined || gracePeriodSeconds !== undefined || propagationPolicy !== undefined;
     await this.#json({
       verb: 'delete',
       method: HttpMethod.DELETE,
       path: resourcePath(r, namespace, name),
-      body: opts.preconditions ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions: opts.preconditions } : undefined,
+      body: hasOptions ? { apiVersion: 'v1', kind: 'DeleteOptions', preconditions, gracePeriodSeconds, propagationPolicy } : undefined,
       signal: opts.signal,
       resource: r.plural,
     });

@@ -1,0 +1,81 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Endpoints } from '../../api/core/v1.ts';
+import type { EndpointSlice } from '../../api/discovery/v1.ts';
+import { describeDifferences } from './diff.ts';
+import { normalizeEndpoints, normalizeSlices } from './normalize.ts';
+
+const ep = (uid: string, rv: string, trigger: string, ports: { name: string; port: number }[]): Endpoints => ({
+  metadata: {
+    name: 'web',
+    namespace: 'ns',
+    uid,
+    resourceVersion: rv,
+    labels: { app: 'web', 'endpoints.kubernetes.io/managed-by': 'endpoint-controller' },
+    annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': trigger },
+  },
+  subsets: [
+    { addresses: [{ ip: '10.0.0.1', nodeName: 'n1', targetRef: { kind: 'Pod', namespace: 'ns', name: 'p1', uid: `pod-${uid}` } }], ports },
+  ],
+});
+
+const slice = (name: string, ips: string[], ready: boolean): EndpointSlice => ({
+  metadata: {
+    name,
+    namespace: 'ns',
+    generateName: 'web-',
+    uid: name,
+    labels: { 'kubernetes.io/service-name': 'web', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
+    ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: 'web', uid: `svc-${name}`, controller: true, blockOwnerDeletion: true }],
+  },
+  addressType: 'IPv4',
+  ports: [{ name: 'http', port: 80, protocol: 'TCP' }],
+  endpoints: ips.map((ip) => ({
+    addresses: [ip],
+    conditions: { ready, serving: ready, terminating: false },
+    targetRef: { kind: 'Pod', name: ip, uid: `u-${name}` },
+  })),
+});
+
+describe('parity normalisation', () => {
+  it('ignores names, uids, resourceVersions and the trigger time of Endpoints', () => {
+    const a = normalizeEndpoints(ep('a', '1', '2026-01-01T00:00:00Z', [{ name: 'x', port: 1 }]));
+    const b = normalizeEndpoints(ep('b', '99', '2026-02-02T00:00:00Z', [{ name: 'x', port: 1 }]));
+    assert.deepEqual(a, b);
+  });
+  it('compares port order as a set unless hash order is requested', () => {
+    const p1 = [
+      { name: 'a', port: 1 },
+      { name: 'b', port: 2 },
+    ];
+    const p2 = [...p1].reverse();
+    assert.deepEqual(normalizeEndpoints(ep('a', '1', 't', p1)), normalizeEndpoints(ep('a', '1', 't', p2)));
+    assert.notDeepEqual(
+      normalizeEndpoints(ep('a', '1', 't', p1), { hashOrder: true }),
+      normalizeEndpoints(ep('a', '1', 't', p2), { hashOrder: true }),
+    );
+  });
+  it('sees a readiness difference in Endpoints', () => {
+    const a = ep('a', '1', 't', [{ name: 'x', port: 1 }]);
+    const b = structuredClone(a);
+    b.subsets = [{ notReadyAddresses: a.subsets?.[0]?.addresses ?? [], ports: a.subsets?.[0]?.ports ?? [] }];
+    assert.ok(describeDifferences(normalizeEndpoints(a), normalizeEndpoints(b)).length > 0);
+  });
+  it('does not care which slice holds which endpoint, but counts slices', () => {
+    const one = normalizeSlices([slice('s1', ['10.0.0.1', '10.0.0.2'], true), slice('s2', ['10.0.0.3'], true)]);
+    const two = normalizeSlices([slice('x1', ['10.0.0.3', '10.0.0.1'], true), slice('x2', ['10.0.0.2'], true)]);
+    assert.deepEqual(one, two);
+    const merged = normalizeSlices([slice('m', ['10.0.0.1', '10.0.0.2', '10.0.0.3'], true)]);
+    assert.notDeepEqual(one, merged);
+  });
+  it('reports an endpoint condition difference with its path', () => {
+    const lines = describeDifferences(
+      normalizeSlices([slice('s', ['10.0.0.1'], true)]),
+      normalizeSlices([slice('s', ['10.0.0.1'], false)]),
+    );
+    assert.ok(
+      lines.some((l) => l.includes('conditions.ready')),
+      lines.join('\n'),
+    );
+  });
+});
