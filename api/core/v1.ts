@@ -133,7 +133,8 @@ export const endpointsSchema = z.looseObject({
 export type Endpoints = z.infer<typeof endpointsSchema>;
 
 // ---- Node -----------------------------------------------------------------------------------------------------------
-// Nodes are read only for their name and zone label; projected like Pods.
+// Nodes are read only for their name, labels (zone, control-plane role), readiness and allocatable CPU (the last two
+// by the EndpointSlice controller's topology hints); projected like Pods.
 
 export const nodeSchema = z.object({
   apiVersion: z.string().optional(),
@@ -144,6 +145,16 @@ export const nodeSchema = z.object({
     resourceVersion: z.string(),
     labels: z.record(z.string(), z.string()).optional(),
   }),
+  status: z
+    .object({
+      // Only the Ready condition is ever read; the transform keeps just that one.
+      conditions: z
+        .array(z.object({ type: z.string(), status: z.string() }))
+        .optional()
+        .transform((cs) => cs?.filter((c) => c.type === 'Ready')),
+      allocatable: z.object({ cpu: z.string().optional() }).optional(),
+    })
+    .optional(),
 });
 export type Node = z.infer<typeof nodeSchema>;
 
