@@ -24,9 +24,9 @@ export function podExclusionReason(
   return undefined;
 }
 
-/** A condition of type Ready with status "True" exists. */
+/** Upstream IsPodReady: the FIRST condition of type Ready has status "True" (later duplicates are ignored). */
 export function isPodReady(pod: Readonly<Pod>): boolean {
-  return pod.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
+  return pod.status.conditions?.find((c) => c.type === 'Ready')?.status === 'True';
 }
 
 /** lastTransitionTime of the Ready condition in ms, or undefined (upstream: zero time) when there is none. */
@@ -47,22 +47,28 @@ export class PortNotFoundError extends Error {
 }
 
 /**
- * Upstream FindPort. An integer targetPort is returned as is; a named one is looked up by name and protocol in the
- * containers, then in restartable (sidecar) init containers. Throws {@link PortNotFoundError} when nothing matches.
- * A missing targetPort means the API defaulted it to `port`.
+ * Upstream FindPort, without the error allocation (it runs per pod and port on the hot path). An integer targetPort is
+ * returned as is; a named one is looked up by name and exact protocol in the containers, then in restartable
+ * (sidecar) init containers. Undefined when nothing matches. A missing targetPort means the API defaulted it to `port`.
  */
-export function findPort(pod: Readonly<Pod>, svcPort: Readonly<ServicePort>): number {
+export function resolvePort(pod: Readonly<Pod>, svcPort: Readonly<ServicePort>): number | undefined {
   const target = svcPort.targetPort ?? svcPort.port;
   if (typeof target === 'number') return target;
-  const protocol = svcPort.protocol ?? 'TCP';
   for (const c of pod.spec.containers) {
-    for (const p of c.ports ?? []) if (p.name === target && (p.protocol ?? 'TCP') === protocol) return p.containerPort;
+    for (const p of c.ports ?? []) if (p.name === target && p.protocol === svcPort.protocol) return p.containerPort;
   }
   for (const c of pod.spec.initContainers ?? []) {
     if (c.restartPolicy !== 'Always') continue;
-    for (const p of c.ports ?? []) if (p.name === target && (p.protocol ?? 'TCP') === protocol) return p.containerPort;
+    for (const p of c.ports ?? []) if (p.name === target && p.protocol === svcPort.protocol) return p.containerPort;
   }
-  throw new PortNotFoundError(`no suitable port for manifest: ${pod.metadata.uid}`);
+  return undefined;
+}
+
+/** {@link resolvePort} that throws {@link PortNotFoundError} with upstream's message when nothing matches. */
+export function findPort(pod: Readonly<Pod>, svcPort: Readonly<ServicePort>): number {
+  const port = resolvePort(pod, svcPort);
+  if (port === undefined) throw new PortNotFoundError(`no suitable port for manifest: ${pod.metadata.uid}`);
+  return port;
 }
 
 export type IPFamily = 'IPv4' | 'IPv6';
