@@ -1,0 +1,570 @@
+import { hostname as osHostname } from 'node:os';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { type ApiClient, newApiClient, type RequestRecord } from './api-client.ts';
+import type { EventHandler } from './cache/event-handler.ts';
+import { Informer, type InformerDeps, type InformerOptions } from './cache/informer.ts';
+import { type IndexFunc, NAMESPACE_INDEX, type Store } from './cache/store.ts';
+import { type Clock, realClock, type Timer } from './clock.ts';
+import { Controller } from './controller.ts';
+import { ControllerMetrics } from './controller-metrics.ts';
+import { KubeEventRecorder } from './event-recorder.ts';
+import { type BindAddress, type HealthCheck, HealthServer } from './health-server.ts';
+import { LeaderElector, newLeaderIdentity } from './leader-election.ts';
+import type {
+  ControllerHandle,
+  ControllerOptions,
+  ControllerRegistry,
+  EventRecorder,
+  InformerSpec,
+  SharedInformer,
+} from './manager-types.ts';
+import { queueMetrics } from './queue/queue-metrics.ts';
+import { apiVersionOf } from './resource.ts';
+import type { WatcherNotice } from './watch/watcher.ts';
+
+// The manager owns everything controllers share and the order things start and stop in:
+//   servers -> (leader election) -> informers -> caches synced -> each controller's onStart -> workers
+// and on a stop signal: intake stops, in-flight reconciles drain (bounded), everything else is aborted, the lease is
+// released, servers close. Losing the lease aborts all work at once and ends start() with 'lost-leadership', so the
+// process exits and restarts as a fresh candidate, as kube-controller-manager does.
+
+/** Leader election settings; durations in milliseconds (defaults: kube-controller-manager's 15 s / 10 s / 2 s). */
+export interface ManagerLeaderElection {
+  readonly namespace: string;
+  readonly name: string;
+  /** Default `hostname_uuid`. */
+  readonly identity?: string;
+  readonly leaseDurationMs?: number;
+  readonly renewDeadlineMs?: number;
+  readonly retryPeriodMs?: number;
+}
+
+/** An informer the manager can run: the shared view plus its lifecycle (as {@link Informer}). */
+export interface RunnableInformer<T> extends SharedInformer<T> {
+  start(signal: AbortSignal): Promise<void>;
+  waitForSync(signal: AbortSignal): Promise<boolean>;
+}
+
+/** Options of {@link Manager}; each documents its default. */
+export interface ManagerOptions {
+  readonly logger: Logger;
+  /** The cluster to talk to. Required unless `client` is given. */
+  readonly kubeConfig?: KubeConfig;
+  /** A ready base client (tests, or a caller-built client); wins over `kubeConfig`. */
+  readonly client?: ApiClient;
+  /** Client-side QPS per component client. Default 20 (kube-controller-manager's --kube-api-qps). */
+  readonly qps?: number;
+  /** Client-side burst per component client. Default 30. */
+  readonly burst?: number;
+  /** User agent prefix; a component's client sends `<userAgent>/<component>`. Default `kube-endpoints-operator`. */
+  readonly userAgent?: string;
+  readonly clock?: Clock;
+  /** Metrics registry, one Manager per registry. Default: a new one with prom-client's default process metrics. */
+  readonly registry?: Registry;
+  /** `/metrics` address; `0` disables. Default `0` (the command line defaults it to `:8080`). */
+  readonly metricsBindAddress?: string;
+  /** `/healthz` + `/readyz` address; `0` disables. Default `0` (the command line defaults it to `:8081`). */
+  readonly healthProbeBindAddress?: string;
+  /** Elect a leader before running informers and controllers. Default: no election (always leading). */
+  readonly leaderElection?: ManagerLeaderElection;
+  /** How long a stop waits for in-flight reconciles before aborting them. Default 30 s (controller-runtime's). */
+  readonly gracefulShutdownTimeoutMs?: number;
+  /** Leader identity prefix (`<hostname>_<uuid>`). Default os.hostname(). */
+  readonly hostname?: string;
+  /** Informer tuning shared by all informers. */
+  readonly informerOptions?: InformerOptions;
+  /** Reconcile id source for every controller. Default random UUIDs. */
+  readonly newReconcileId?: () => string;
+  /** Builds informers. Default: {@link Informer}. A seam for tests. */
+  readonly newInformer?: <T>(spec: InformerSpec<T>, deps: InformerDeps) => RunnableInformer<T>;
+}
+
+/** How {@link Manager.start} ended; the command maps it to an exit code. */
+export type ManagerOutcome =
+  | { readonly kind: 'stopped' }
+  | { readonly kind: 'lost-leadership' }
+  | { readonly kind: 'failed'; readonly error: unknown };
+
+/** The reason work signals carry when leadership is lost. */
+export class LostLeadershipError extends Error {
+  override readonly name = 'LostLeadershipError';
+}
+
+/** The reason work signals carry when the graceful drain timed out or the manager stopped. */
+export class ManagerStoppedError extends Error {
+  override readonly name = 'ManagerStoppedError';
+}
+
+// After the hard abort, in-flight work has this long to notice before the manager stops waiting for it.
+const HARD_STOP_WAIT_MS = 5_000;
+// How often the wait for cache sync logs which informers are still listing.
+const SYNC_PROGRESS_LOG_MS = 10_000;
+
+/**
+ * The controller manager. Wire controllers (via {@link ControllerRegistry}) before `start`; `start(signal)` runs until
+ * the signal aborts, leadership is lost or a start step fails, and resolves with the outcome after a full cleanup.
+ * Not restartable.
+ */
+export class Manager implements ControllerRegistry {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly #o: ManagerOptions;
+  readonly #hostname: string;
+  readonly #base: ApiClient;
+  readonly #clients = new Map<string, ApiClient>();
+  readonly #recorders = new Map<string, KubeEventRecorder>();
+  readonly #informers = new Map<string, SharedInformerHandle<unknown>>();
+  readonly #controllers: Controller[] = [];
+  readonly #controllerMetrics: ControllerMetrics;
+  readonly #leaderGauge: Gauge<'name'>;
+  readonly #informerNotices: Counter<'resource' | 'notice'>;
+  readonly #servers: HealthServer[] = [];
+  #metricsServer: HealthServer | undefined;
+  #healthServer: HealthServer | undefined;
+  #started = false;
+  #leading = false;
+  #synced = false;
+  #stopping = false;
+  readonly #failedInformers = new Set<string>();
+
+  /** Throws if neither `client` nor `kubeConfig` is given, or a bind address is malformed. */
+  constructor(options: ManagerOptions) {
+    this.#o = options;
+    this.clock = options.clock ?? realClock;
+    this.logger = options.logger;
+    this.#hostname = options.hostname ?? osHostname();
+    this.metrics = options.registry ?? defaultRegistry();
+    this.#controllerMetrics = new ControllerMetrics(this.metrics);
+    this.#leaderGauge = new Gauge({
+      name: 'leader_election_master_status',
+      help: 'Whether this process currently leads (1) or not (0), per lease name',
+      labelNames: ['name'],
+      registers: [this.metrics],
+    });
+    this.#informerNotices = new Counter({
+      name: 'informer_watch_notices_total',
+      help: 'Informer list/watch lifecycle events by kind: relist, reconnect, expired (410), list_failure, watch_failure, decode_failure',
+      labelNames: ['resource', 'notice'],
+      registers: [this.metrics],
+    });
+    if (options.leaderElection !== undefined) this.#leaderGauge.set({ name: options.leaderElection.name }, 0);
+    if (options.client !== undefined) {
+      this.#base = options.client;
+    } else if (options.kubeConfig !== undefined) {
+      this.#base = newApiClient(options.kubeConfig, {
+        qps: options.qps,
+        burst: options.burst,
+        clock: this.clock,
+        userAgent: options.userAgent ?? 'kube-endpoints-operator',
+        observer: requestObserver(this.metrics),
+      });
+    } else {
+      throw new Error('Manager needs a kubeConfig or a client');
+    }
+    this.#buildServers();
+  }
+
+  /** Per-component client with its own user agent and client-side rate limiter, created once per component. */
+  client(component: string): ApiClient {
+    let c = this.#clients.get(component);
+    if (c === undefined) {
+      c = this.#base.forComponent(`${this.#o.userAgent ?? 'kube-endpoints-operator'}/${component}`);
+      this.#clients.set(component, c);
+    }
+    return c;
+  }
+
+  /**
+   * The shared informer for (resource, labelSelector), created on first use. A later call with the same key returns the
+   * same informer and adds its indexers; the first caller's parse function is the one used (a visibly different one
+   * is logged as a warning: every caller gets objects of the first caller's shape). Throws when called after start
+   * or when an index name is already registered with a different function.
+   */
+  informer<T>(spec: InformerSpec<T>): SharedInformer<T> {
+    if (this.#started) throw new Error(`informer for ${spec.resource.plural} requested after the manager started`);
+    const key = `${apiVersionOf(spec.resource)}/${spec.resource.plural}?${spec.labelSelector ?? ''}`;
+    const existing = this.#informers.get(key) as SharedInformerHandle<T> | undefined;
+    if (existing === undefined) {
+      const handle = new SharedInformerHandle<T>(spec);
+      this.#informers.set(key, handle as SharedInformerHandle<unknown>);
+      return handle;
+    }
+    if (!existing.merge(spec, key)) {
+      this.logger.warn({ informer: key }, 'Shared informer requested with a different parse function; using the first one');
+    }
+    return existing;
+  }
+
+  /** The Events recorder for `component` (the Event source), one per component, writing with that component's client. */
+  eventRecorder(component: string): EventRecorder {
+    let r = this.#recorders.get(component);
+    if (r === undefined) {
+      // No source host: kube-controller-manager and controller-runtime leave it empty for controller Events too.
+      r = new KubeEventRecorder({ client: this.client(component), clock: this.clock, logger: this.logger, component });
+      this.#recorders.set(component, r);
+    }
+    return r;
+  }
+
+  /** Registers a controller. Throws after start or for a duplicate name (names label metrics and queues). */
+  addController(options: ControllerOptions): ControllerHandle {
+    if (this.#started) throw new Error(`controller ${options.name} added after the manager started`);
+    if (this.#controllers.some((c) => c.name === options.name)) throw new Error(`controller ${options.name} registered twice`);
+    const controller = new Controller(options, {
+      clock: this.clock,
+      logger: this.logger,
+      metrics: this.#controllerMetrics,
+      queueMetrics: queueMetrics(this.metrics, options.name),
+      newReconcileId: this.#o.newReconcileId,
+    });
+    this.#controllers.push(controller);
+    return controller;
+  }
+
+  /** Where the servers listen (after start), e.g. to find a port chosen with `:0`. */
+  serverAddresses(): { metrics: BindAddress | undefined; health: BindAddress | undefined } {
+    return { metrics: this.#metricsServer?.address(), health: this.#healthServer?.address() };
+  }
+
+  /** Runs until `signal` aborts (graceful stop), leadership is lost or starting fails; then cleans up. Call once. */
+  async start(signal: AbortSignal): Promise<ManagerOutcome> {
+    if (this.#started) throw new Error('manager started twice');
+    this.#started = true;
+    const log = this.logger;
+    try {
+      for (const s of this.#servers) await s.start();
+    } catch (error) {
+      log.error({ err: error }, 'Failed to start HTTP servers');
+      await this.#closeServers();
+      return { kind: 'failed', error };
+    }
+    const addresses = this.serverAddresses();
+    log.info({ metrics: addresses.metrics, health: addresses.health }, 'Started manager');
+
+    const work = new AbortController();
+    let settle!: (o: ManagerOutcome) => void;
+    const outcome = new Promise<ManagerOutcome>((resolve) => {
+      settle = resolve;
+    });
+    const onSignal = () => settle({ kind: 'stopped' });
+    if (signal.aborted) onSignal();
+    else signal.addEventListener('abort', onSignal, { once: true });
+
+    const running: Promise<unknown>[] = [];
+    const lead = () => {
+      this.#leading = true;
+      running.push(
+        this.#runLeading(work.signal, running, settle).then(
+          (failure) => {
+            if (failure !== undefined) settle(failure);
+          },
+          (error: unknown) => settle({ kind: 'failed', error }),
+        ),
+      );
+    };
+
+    const le = this.#o.leaderElection;
+    const electionStop = new AbortController();
+    let election: Promise<void> = Promise.resolve();
+    if (le === undefined) {
+      lead();
+    } else {
+      const elector = new LeaderElector({
+        client: this.client('leader-election'),
+        clock: this.clock,
+        logger: log,
+        namespace: le.namespace,
+        name: le.name,
+        identity: le.identity ?? newLeaderIdentity(this.#hostname),
+        leaseDurationMs: le.leaseDurationMs,
+        renewDeadlineMs: le.renewDeadlineMs,
+        retryPeriodMs: le.retryPeriodMs,
+      });
+      election = elector.run(electionStop.signal, {
+        onStartedLeading: () => {
+          this.#leaderGauge.set({ name: le.name }, 1);
+          lead();
+        },
+        onStoppedLeading: (reason) => {
+          this.#leaderGauge.set({ name: le.name }, 0);
+          this.#leading = false;
+          if (reason === 'lost') {
+            // Another candidate may take over as soon as the lease expires: stop every write now, no drain.
+            work.abort(new LostLeadershipError('lost leadership'));
+            settle({ kind: 'lost-leadership' });
+          }
+        },
+      });
+    }
+
+    const result = await outcome;
+    signal.removeEventListener('abort', onSignal);
+    this.#stopping = true;
+    if (result.kind === 'stopped') {
+      log.info('Stopping manager');
+      await this.#drain();
+    } else if (result.kind === 'lost-leadership') {
+      log.error('Stopped all work: lost leadership');
+    } else {
+      log.error({ err: result.error }, 'Stopping manager after a failure');
+    }
+    if (!work.signal.aborted) work.abort(new ManagerStoppedError('manager stopped'));
+    await this.#waitBounded(Promise.allSettled(running), HARD_STOP_WAIT_MS, 'Timed out waiting for controllers and informers to stop');
+    await Promise.allSettled([...this.#recorders.values()].map((r) => r.close()));
+    electionStop.abort();
+    await election;
+    await this.#closeServers();
+    log.info({ outcome: result.kind }, 'Stopped manager');
+    return result;
+  }
+
+  // Informers, sync, onStart hooks, then workers. Returns a failure outcome, or undefined once workers are running
+  // (or the work was aborted meanwhile). Promises of long-running pieces go into `running`; a failure of one of them
+  // later on is reported through `fail`.
+  async #runLeading(
+    signal: AbortSignal,
+    running: Promise<unknown>[],
+    fail: (outcome: ManagerOutcome) => void,
+  ): Promise<ManagerOutcome | undefined> {
+    const log = this.logger;
+    const newInformer = this.#o.newInformer ?? (<T>(spec: InformerSpec<T>, deps: InformerDeps) => new Informer<T>(spec, deps));
+    const client = this.client('shared-informers');
+    const informers: [string, RunnableInformer<unknown>][] = [];
+    for (const [key, handle] of this.#informers) {
+      const resource = handle.resource.plural;
+      const informer = handle.materialise((spec) =>
+        newInformer(spec, {
+          client,
+          clock: this.clock,
+          logger: log,
+          options: { ...this.#o.informerOptions, observe: (n) => this.#observeInformer(resource, n) },
+        }),
+      );
+      informers.push([key, informer]);
+      running.push(
+        informer.start(signal).catch((error: unknown) => {
+          if (signal.aborted) return;
+          // The informer retries API failures forever, so a rejection is a bug that will not heal: fail liveness
+          // and stop, rather than reconcile from a cache that no longer follows the cluster.
+          this.#failedInformers.add(key);
+          log.error({ err: error, informer: key }, 'Informer stopped with an error');
+          fail({ kind: 'failed', error });
+        }),
+      );
+    }
+
+    log.info({ informers: informers.map(([k]) => k) }, 'Waiting for caches to sync');
+    let progress: Timer | undefined;
+    const logProgress = () => {
+      const pending = informers.filter(([, i]) => !i.hasSynced()).map(([k]) => k);
+      log.info({ pending }, 'Still waiting for caches to sync');
+      progress = this.clock.setTimer(SYNC_PROGRESS_LOG_MS, logProgress);
+    };
+    progress = this.clock.setTimer(SYNC_PROGRESS_LOG_MS, logProgress);
+    const synced = await Promise.all(informers.map(([, i]) => i.waitForSync(signal)));
+    progress.cancel();
+    if (signal.aborted || this.#stopping || synced.includes(false)) return undefined;
+    this.#synced = true;
+    log.info({ informers: informers.length }, 'Synced caches');
+
+    for (const c of this.#controllers) {
+      try {
+        await c.runOnStart(signal);
+      } catch (error) {
+        if (signal.aborted) return undefined;
+        log.error({ err: error, controller: c.name }, 'Controller start hook failed');
+        return { kind: 'failed', error };
+      }
+      if (signal.aborted || this.#stopping) return undefined;
+    }
+    for (const c of this.#controllers) running.push(c.start(signal));
+    log.info({ controllers: this.#controllers.map((c) => c.name) }, 'Started controllers');
+    return undefined;
+  }
+
+  // Graceful part of a stop: no new reconciles, in-flight ones finish, bounded by the shutdown timeout.
+  async #drain(): Promise<void> {
+    const timeoutMs = this.#o.gracefulShutdownTimeoutMs ?? 30_000;
+    await this.#waitBounded(
+      Promise.all(this.#controllers.map((c) => c.shutDown())),
+      timeoutMs,
+      'Timed out waiting for in-flight reconciles; aborting them',
+    );
+  }
+
+  async #waitBounded(p: Promise<unknown>, ms: number, message: string): Promise<void> {
+    let timer: { cancel(): void } | undefined;
+    const timedOut = new Promise<'timeout'>((resolve) => {
+      timer = this.clock.setTimer(ms, () => resolve('timeout'));
+    });
+    const r = await Promise.race([p.then(() => 'done' as const), timedOut]);
+    timer?.cancel();
+    if (r === 'timeout') this.logger.warn({ timeoutMs: ms }, message);
+  }
+
+  async #closeServers(): Promise<void> {
+    await Promise.allSettled(this.#servers.map((s) => s.close()));
+  }
+
+  #buildServers(): void {
+    const metricsAddr = this.#o.metricsBindAddress ?? '0';
+    const healthAddr = this.#o.healthProbeBindAddress ?? '0';
+    const healthz: HealthCheck[] = [
+      { name: 'ping', check: () => undefined },
+      {
+        name: 'informers',
+        check: () => (this.#failedInformers.size === 0 ? undefined : `stopped for good: ${[...this.#failedInformers].join(', ')}`),
+      },
+    ];
+    const readyz: HealthCheck[] = [{ name: 'manager', check: () => this.#readiness() }];
+    if (metricsAddr !== '0' && metricsAddr === healthAddr) {
+      this.#metricsServer = new HealthServer({ bindAddress: metricsAddr, metrics: this.metrics, healthz, readyz, logger: this.logger });
+      this.#healthServer = this.#metricsServer;
+      this.#servers.push(this.#metricsServer);
+      return;
+    }
+    const metrics = new HealthServer({ bindAddress: metricsAddr, metrics: this.metrics, logger: this.logger });
+    const health = new HealthServer({ bindAddress: healthAddr, healthz, readyz, logger: this.logger });
+    if (metrics.enabled) {
+      this.#metricsServer = metrics;
+      this.#servers.push(metrics);
+    }
+    if (health.enabled) {
+      this.#healthServer = health;
+      this.#servers.push(health);
+    }
+  }
+
+  // Ready = able to do this replica's job: a standby is ready (it is waiting its turn, and a rollout must not stall
+  // on it); the leader is ready once its caches have synced.
+  #readiness(): string | undefined {
+    if (this.#stopping) return 'shutting down';
+    if (!this.#started) return 'not started';
+    if (this.#o.leaderElection !== undefined && !this.#leading) return undefined;
+    if (!this.#synced) {
+      const pending = [...this.#informers.entries()].filter(([, h]) => !h.hasSynced()).map(([k]) => k);
+      return `caches not synced: ${pending.join(', ') || 'starting'}`;
+    }
+    return undefined;
+  }
+
+  #observeInformer(resource: string, notice: WatcherNotice): void {
+    const kind =
+      notice.kind === 'listed' && notice.relist
+        ? 'relist'
+        : notice.kind === 'watch-opened' && notice.reconnect
+          ? 'reconnect'
+          : notice.kind === 'expired'
+            ? 'expired'
+            : notice.kind === 'retrying'
+              ? `${notice.phase}_failure`
+              : notice.kind === 'decode-failed'
+                ? 'decode_failure'
+                : undefined;
+    if (kind !== undefined) this.#informerNotices.inc({ resource, notice: kind });
+  }
+}
+
+/** A registry with prom-client's default process and Node.js metrics (event loop lag, heap, GC). */
+function defaultRegistry(): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+/** client-go's REST client metrics, fed by the API client's per-request observer. */
+function requestObserver(registry: Registry): (r: RequestRecord) => void {
+  const total = new Counter({
+    name: 'rest_client_requests_total',
+    help: 'Number of HTTP requests to the API server, partitioned by status code and verb',
+    labelNames: ['code', 'verb'],
+    registers: [registry],
+  });
+  const latency = new Histogram({
+    name: 'rest_client_request_duration_seconds',
+    help: 'Request latency in seconds, by verb',
+    labelNames: ['verb'],
+    buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
+    registers: [registry],
+  });
+  return (r) => {
+    total.inc({ code: r.code === 0 ? '<error>' : String(r.code), verb: r.verb });
+    if (r.verb !== 'watch') latency.observe({ verb: r.verb }, r.durationMs / 1000);
+  };
+}
+
+/**
+ * What `Manager.informer` hands out before the real informer exists. Handlers and indexers from every caller are
+ * collected until the manager starts leading; then one {@link RunnableInformer} is built with the merged indexers and
+ * the store view switches to it. Before that the store is empty (reads are legal but see nothing).
+ */
+class SharedInformerHandle<T> implements SharedInformer<T> {
+  readonly #spec: InformerSpec<T>;
+  readonly #indexers: Record<string, IndexFunc<T>> = {};
+  readonly #handlers: EventHandler<T>[] = [];
+  #real: RunnableInformer<T> | undefined;
+  readonly store: Store<T>;
+
+  constructor(spec: InformerSpec<T>) {
+    this.#spec = spec;
+    Object.assign(this.#indexers, spec.indexers ?? {});
+    const real = () => this.#real?.store;
+    const indexers = this.#indexers;
+    this.store = {
+      get: (key) => real()?.get(key),
+      list: () => real()?.list() ?? [],
+      keys: () => real()?.keys() ?? [],
+      byIndex: (indexName, value) => {
+        const r = real();
+        if (r !== undefined) return r.byIndex(indexName, value);
+        if (indexName !== NAMESPACE_INDEX && !Object.hasOwn(indexers, indexName)) throw new Error(`index ${indexName} is not registered`);
+        return [];
+      },
+      get size() {
+        return real()?.size ?? 0;
+      },
+    };
+  }
+
+  get resource() {
+    return this.#spec.resource;
+  }
+
+  /**
+   * Adds a second caller's indexers; throws on a conflicting index. Returns false when the parse function is neither
+   * the same function nor the same source text (callers commonly pass equivalent inline lambdas).
+   */
+  merge(spec: InformerSpec<T>, key: string): boolean {
+    const sameParse = spec.parse === this.#spec.parse || spec.parse.toString() === this.#spec.parse.toString();
+    for (const [name, fn] of Object.entries(spec.indexers ?? {})) {
+      const existing = this.#indexers[name];
+      if (existing !== undefined && existing !== fn)
+        throw new Error(`informer ${key}: index ${name} registered twice with different functions`);
+      this.#indexers[name] = fn;
+    }
+    return sameParse;
+  }
+
+  addEventHandler(handler: EventHandler<T>): void {
+    if (this.#real !== undefined) this.#real.addEventHandler(handler);
+    else this.#handlers.push(handler);
+  }
+
+  hasSynced(): boolean {
+    return this.#real?.hasSynced() ?? false;
+  }
+
+  /** Builds the real informer once, with every collected indexer and handler. */
+  materialise(build: (spec: InformerSpec<T>) => RunnableInformer<T>): RunnableInformer<T> {
+    if (this.#real === undefined) {
+      const real = build({ ...this.#spec, indexers: { ...this.#indexers } });
+      for (const h of this.#handlers) real.addEventHandler(h);
+      this.#handlers.length = 0;
+      this.#real = real;
+    }
+    return this.#real;
+  }
+}

@@ -1,0 +1,55 @@
+import { type Logger, pino } from 'pino';
+import type { Registry } from 'prom-client';
+
+// Helpers for the runtime's own tests (controller, manager, leader election, events). Not used by production code.
+
+/** One parsed log line. */
+export type LogLine = Record<string, unknown> & { level: number; msg?: string };
+
+/** A pino logger that keeps every line in memory, synchronously, so tests can assert on fields and levels. */
+export function captureLogger(level = 'trace'): { logger: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const logger = pino({ level }, { write: (s: string) => lines.push(JSON.parse(s) as LogLine) });
+  return { logger, lines };
+}
+
+/** pino's numeric levels. */
+export const LEVEL = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;
+
+/** A promise with its resolve/reject exposed. */
+export function deferred<T = void>(): { promise: Promise<T>; resolve: (v: T) => void; reject: (e: unknown) => void } {
+  let resolve!: (v: T) => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** The value of one series (undefined when absent). For histograms, pass `name_count` or `name_sum` as metricName. */
+export async function metricValue(
+  registry: Registry,
+  name: string,
+  labels: Readonly<Record<string, string>>,
+  metricName = name,
+): Promise<number | undefined> {
+  const metric = registry.getSingleMetric(name);
+  if (metric === undefined) return undefined;
+  const { values } = await metric.get();
+  const hit = values.find(
+    (v) =>
+      ((v as { metricName?: string }).metricName ?? name) === metricName &&
+      Object.entries(labels).every(([k, want]) => String(v.labels[k]) === want),
+  );
+  return hit?.value;
+}
+
+/** Runs `fn` until it returns true, letting microtasks and I/O run in between; throws after `timeoutMs` of real time. */
+export async function eventually(fn: () => boolean | Promise<boolean>, timeoutMs = 2000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await fn())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
