@@ -150,8 +150,8 @@ export const nodeSchema = z.object({
       // Only the Ready condition is ever read; the transform keeps just that one.
       conditions: z
         .array(z.object({ type: z.string(), status: z.string() }))
-        .optional()
-        .transform((cs) => cs?.filter((c) => c.type === 'Ready')),
+        .transform((cs) => cs.filter((c) => c.type === 'Ready'))
+        .optional(),
       allocatable: z.object({ cpu: z.string().optional() }).optional(),
     })
     .optional(),

@@ -1,0 +1,89 @@
+import type { Node, Pod, Service } from '../../api/core/v1.ts';
+import type { SliceEndpoint, SlicePort } from '../../api/discovery/v1.ts';
+import { parseIP, shouldPodBeInEndpoints } from '../shared/pod-endpoints.ts';
+import { endpointIdentity, endpointPortsForPod, type IPAddressType, podToEndpoint } from './endpoint.ts';
+import { portMapKey, sortSlicePorts } from './port-map-key.ts';
+
+// The desired endpoints of a Service, per address type and port group: the first half of upstream
+// reconcileByAddressType (upstream-behaviour.md §3.4 "Address types" and B). Pure.
+
+/** Read access to the Node cache by name; a Map or the Node informer's store both fit. */
+export interface NodeLookup {
+  get(name: string): Readonly<Node> | undefined;
+}
+
+/** The endpoints that share one port list, keyed by endpoint identity in the order the Pods were given. */
+export interface DesiredPortGroup {
+  /** Upstream PortMapKey of `ports`. */
+  readonly key: string;
+  /** The ports every slice of this group carries, in upstream's hash order. */
+  readonly ports: readonly SlicePort[];
+  /** Identity → endpoint. May be empty: the group is created before the Pod's Node is looked up, as upstream. */
+  readonly endpoints: ReadonlyMap<string, SliceEndpoint>;
+}
+
+/** What one address type should contain. */
+export interface DesiredAddressTypeState {
+  /** Port groups by key, in the order their first Pod appeared. */
+  readonly groups: ReadonlyMap<string, DesiredPortGroup>;
+  /**
+   * One message per Pod left out because its Node is not cached (only without publishNotReadyAddresses). The sync
+   * still writes everything else, then fails with these so that it is retried.
+   */
+  readonly errors: readonly string[];
+}
+
+/**
+ * Upstream getAddressTypesForService: the address types of the Service's `spec.ipFamilies`, in that order. When the
+ * field is empty (a Service read from a very old API server): the family of the clusterIP, or both families for a
+ * headless Service.
+ */
+export function addressTypesForService(service: Readonly<Service>): IPAddressType[] {
+  const out: IPAddressType[] = [];
+  for (const family of service.spec.ipFamilies ?? []) {
+    if ((family === 'IPv4' || family === 'IPv6') && !out.includes(family)) out.push(family);
+  }
+  if (out.length > 0) return out;
+  const clusterIP = service.spec.clusterIP ?? '';
+  if (clusterIP !== '' && clusterIP !== 'None') return [parseIP(clusterIP)?.family === 'IPv6' ? 'IPv6' : 'IPv4'];
+  return ['IPv4', 'IPv6'];
+}
+
+/**
+ * The desired state of one address type. Pods are skipped when terminal or without IPs (terminating Pods stay). Each
+ * remaining Pod joins the port group of the ports it resolves; it becomes an endpoint there only if it has an address
+ * of this family. A Pod whose Node is not cached is left out with an error, unless the Service publishes not-ready
+ * addresses, in which case it is kept without a zone. When two Pods have the same identity the later one wins.
+ */
+export function desiredAddressTypeState(
+  service: Readonly<Service>,
+  pods: readonly Readonly<Pod>[],
+  nodes: NodeLookup,
+  addressType: IPAddressType,
+): DesiredAddressTypeState {
+  const groups = new Map<string, { key: string; ports: SlicePort[]; endpoints: Map<string, SliceEndpoint> }>();
+  const errors: string[] = [];
+  for (const pod of pods) {
+    if (!shouldPodBeInEndpoints(pod, true)) continue;
+    const ports = sortSlicePorts(endpointPortsForPod(service, pod));
+    const key = portMapKey(ports);
+    let group = groups.get(key);
+    if (group === undefined) {
+      group = { key, ports, endpoints: new Map() };
+      groups.set(key, group);
+    }
+    const nodeName = pod.spec.nodeName ?? '';
+    const node = nodeName === '' ? undefined : nodes.get(nodeName);
+    if (node === undefined && service.spec.publishNotReadyAddresses !== true) {
+      errors.push(
+        `skipping Pod ${pod.metadata.name} for Service ${service.metadata.namespace ?? ''}/${service.metadata.name ?? ''}: Node ${nodeName} Not Found`,
+      );
+      continue;
+    }
+    const endpoint = podToEndpoint(pod, node, service, addressType);
+    if (endpoint.addresses.length === 0) continue;
+    const identity = endpointIdentity(endpoint);
+    group.endpoints.set(identity, endpoint);
+  }
+  return { groups, errors };
+}
