@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, exitCodeFor, main } from './main.ts';
+
+function io() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, io: { stdout: (t: string) => out.push(t), stderr: (t: string) => err.push(t) } };
+}
+
+describe('main', () => {
+  it('prints help to stdout and exits 0', async () => {
+    const t = io();
+    assert.equal(await main(['--help'], {}, t.io), EXIT_OK);
+    assert.match(t.out.join(''), /^Usage: kube-endpoints-operator/);
+    assert.deepEqual(t.err, []);
+  });
+
+  it('prints one error line to stderr and exits 2 for a bad flag, before touching any cluster', async () => {
+    const t = io();
+    assert.equal(await main(['--max-endpoints-per-slice=5000'], { KUBERNETES_SERVICE_HOST: '10.0.0.1' }, t.io), EXIT_USAGE);
+    assert.deepEqual(t.err, ['error: --max-endpoints-per-slice must be between 1 and 1000 (got 5000)\n']);
+    assert.deepEqual(t.out, []);
+  });
+
+  it('maps manager outcomes to exit codes: only a clean stop is 0', () => {
+    assert.equal(exitCodeFor({ kind: 'stopped' }), EXIT_OK);
+    assert.equal(exitCodeFor({ kind: 'lost-leadership' }), EXIT_FAILURE);
+    assert.equal(exitCodeFor({ kind: 'failed', error: new Error('x') }), EXIT_FAILURE);
+  });
+});
