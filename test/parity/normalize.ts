@@ -33,7 +33,11 @@ const normRef = (r: { kind?: string; namespace?: string; name?: string } | undef
   r === undefined ? undefined : { kind: r.kind, namespace: r.namespace, name: r.name };
 
 export interface NormalizeOptions {
-  /** Compare port and subset order (upstream orders them by hash); default false: compared as sets. */
+  /**
+   * Compare port order, which upstream derives from a hash of each port (name, port, protocol, appProtocol) and is
+   * therefore reproducible. Default false: ports compared as sets. Endpoints subset order is never compared: upstream
+   * hashes whole subsets, targetRef UIDs included, and Pod UIDs differ between clusters.
+   */
   readonly hashOrder?: boolean;
 }
 
@@ -58,7 +62,7 @@ export function normalizeEndpoints(ep: Readonly<Endpoints>, opts: NormalizeOptio
     name: ep.metadata.name,
     labels: ep.metadata.labels ?? {},
     annotations: withoutTriggerTime(ep.metadata.annotations),
-    subsets: opts.hashOrder ? subsets : sortBy(subsets, sortedJSON),
+    subsets: sortBy(subsets, sortedJSON),
   });
 }
 
