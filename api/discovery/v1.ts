@@ -47,3 +47,5 @@ export const endpointSliceSchema = z.looseObject({
   ports: z.array(slicePortSchema).nullish(),
 });
 export type EndpointSlice = z.infer<typeof endpointSliceSchema>;
+/** One shared parse function so informers keyed by parse function are shared between controllers. */
+export const parseEndpointSlice = (raw: unknown): EndpointSlice => endpointSliceSchema.parse(raw);

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { objectKey } from '../../api/core/meta.ts';
 import { ScriptedApiClient } from '../../test/fake-apiserver/scripted-api-client.ts';
 import type { ApiClient } from './api-client.ts';
+import { apiErrorFrom } from './api-errors.ts';
 import type { EventHandler } from './cache/event-handler.ts';
 import { IndexedStore } from './cache/indexed-store.ts';
 import { FakeClock } from './clock.ts';
@@ -143,17 +144,14 @@ describe('Manager.informer', () => {
     await running;
   });
 
-  it('refuses a conflicting index and requests after start; warns about a different parse function', async () => {
+  it('refuses a conflicting index and requests after start; keeps differently parsed informers apart', async () => {
     const t = setup();
     t.manager.informer({ resource: PODS, parse: parseObj, indexers: { x: () => ['1'] } });
     assert.throws(() => t.manager.informer({ resource: PODS, parse: parseObj, indexers: { x: () => ['2'] } }), /index x registered twice/);
-    const warnings = () =>
-      t.lines.filter((l) => l.msg === 'Shared informer requested with a different parse function; using the first one');
-    t.manager.informer({ resource: SERVICES, parse: (raw) => raw as Obj });
-    t.manager.informer({ resource: SERVICES, parse: (raw) => raw as Obj });
-    assert.equal(warnings().length, 0, 'equivalent inline lambdas share silently');
-    t.manager.informer({ resource: SERVICES, parse: (raw) => ({ metadata: {}, raw }) as Obj });
-    assert.equal(warnings().length, 1);
+    const shared = t.manager.informer({ resource: SERVICES, parse: parseObj });
+    assert.equal(t.manager.informer({ resource: SERVICES, parse: parseObj }), shared, 'the same parse function shares');
+    const projected = t.manager.informer({ resource: SERVICES, parse: (raw) => ({ metadata: {}, raw }) as Obj });
+    assert.notEqual(projected, shared, 'another projection gets its own informer, never objects of the first shape');
     const running = t.start();
     assert.throws(() => t.manager.informer({ resource: NODES, parse: parseObj }), /after the manager started/);
     assert.throws(
@@ -423,6 +421,42 @@ describe('Manager with the real Informer', () => {
     await t.clock.advance(0);
     assert.equal(started, true);
     assert.equal(pods.store.get('ns/p1')?.metadata.name, 'p1');
+    t.stop.abort();
+    await running;
+  });
+
+  it('says why the caches do not sync when a resource is not served: one error line, /readyz and the progress log', async () => {
+    const client = new ScriptedApiClient();
+    const t = setup({ client, newInformer: undefined, healthProbeBindAddress: '127.0.0.1:0', informerOptions: { random: () => 0 } });
+    const widgets = { group: 'example.com', version: 'v1alpha1', plural: 'widgets', kind: 'Widget', namespaced: true };
+    t.manager.informer({ resource: widgets, parse: parseObj });
+    let started = false;
+    t.manager.addController({ name: 'c', reconciler: { reconcile: async () => done() }, onStart: async () => void (started = true) });
+    const running = t.start();
+    await eventually(() => t.manager.serverAddresses().health !== undefined);
+    const notFound = () => apiErrorFrom(404, '{"reason":"NotFound","message":"the server could not find the requested resource"}', 'list', '/apis/example.com/v1alpha1/widgets', null);
+    client.answerList(notFound());
+    await t.clock.advance(0);
+    await t.clock.advance(1_000); // the first retry (800 ms) fails the same way
+    client.answerList(notFound());
+    await t.clock.advance(10_000); // the sync progress log
+    const port = t.manager.serverAddresses().health?.port;
+    const readyz = await fetch(`http://127.0.0.1:${port}/readyz?verbose`);
+    assert.equal(readyz.status, 500);
+    assert.match(await readyz.text(), /example\.com\/v1alpha1\/widgets\?.*does not serve widgets\.example\.com\/v1alpha1: .*404 NotFound/);
+    const errors = t.lines.filter((l) => l.msg?.startsWith('Failed to list a resource the API server does not serve'));
+    assert.equal(errors.length, 1, 'said once, not on every retry');
+    assert.equal(errors[0]?.resource, 'widgets.example.com/v1alpha1');
+    const progress = t.lines.find((l) => l.msg === 'Still waiting for caches to sync');
+    assert.match(JSON.stringify(progress?.failing), /does not serve widgets/);
+    assert.equal(started, false);
+
+    // Installing the CRD heals it: the next list succeeds and the reason is gone.
+    await t.clock.advance(3_200);
+    client.answerList({ items: [], resourceVersion: '7', continue: undefined });
+    await t.clock.advance(0);
+    assert.equal(started, true);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/readyz`)).status, 200);
     t.stop.abort();
     await running;
   });

@@ -3,6 +3,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { type ApiClient, newApiClient, type RequestRecord } from './api-client.ts';
+import { describeError, isNotFound } from './api-errors.ts';
 import type { EventHandler } from './cache/event-handler.ts';
 import { Informer, type InformerDeps, type InformerOptions } from './cache/informer.ts';
 import { type IndexFunc, NAMESPACE_INDEX, type Store } from './cache/store.ts';
@@ -21,7 +22,7 @@ import type {
   SharedInformer,
 } from './manager-types.ts';
 import { queueMetrics } from './queue/queue-metrics.ts';
-import { apiVersionOf } from './resource.ts';
+import { apiVersionOf, type ResourceType } from './resource.ts';
 import type { WatcherNotice } from './watch/watcher.ts';
 
 // The manager owns everything controllers share and the order things start and stop in:
@@ -117,6 +118,9 @@ export class Manager implements ControllerRegistry {
   readonly #clients = new Map<string, ApiClient>();
   readonly #recorders = new Map<string, KubeEventRecorder>();
   readonly #informers = new Map<string, SharedInformerHandle<unknown>>();
+  // Informers are keyed by parse function identity; ids keep the keys printable.
+  readonly #parseIds = new Map<(raw: unknown) => unknown, number>();
+  #parseCount = 0;
   readonly #controllers: Controller[] = [];
   readonly #controllerMetrics: ControllerMetrics;
   readonly #leaderGauge: Gauge<'name'>;
@@ -129,6 +133,8 @@ export class Manager implements ControllerRegistry {
   #synced = false;
   #stopping = false;
   readonly #failedInformers = new Set<string>();
+  /** Why an informer's last list failed, until a list succeeds: what readiness and the sync progress log report. */
+  readonly #listFailures = new Map<string, string>();
 
   /** Throws if neither `client` nor `kubeConfig` is given, or a bind address is malformed. */
   constructor(options: ManagerOptions) {
@@ -178,23 +184,28 @@ export class Manager implements ControllerRegistry {
   }
 
   /**
-   * The shared informer for (resource, labelSelector), created on first use. A later call with the same key returns the
-   * same informer and adds its indexers; the first caller's parse function is the one used (a visibly different one
-   * is logged as a warning: every caller gets objects of the first caller's shape). Throws when called after start
-   * or when an index name is already registered with a different function.
+   * The shared informer for (resource, labelSelector, parse function), created on first use. A later call with the
+   * same key returns the same informer and adds its indexers. The parse function is part of the key because it decides
+   * the shape of cached objects: callers that project differently (the pod simulator reads more of a Pod than the
+   * endpoint controllers) get separate informers rather than objects of someone else's shape, so pass a module-level
+   * parse function (e.g. `parsePod`), not an inline lambda, to share. Throws when called after start or when an index
+   * name is already registered with a different function.
    */
   informer<T>(spec: InformerSpec<T>): SharedInformer<T> {
     if (this.#started) throw new Error(`informer for ${spec.resource.plural} requested after the manager started`);
-    const key = `${apiVersionOf(spec.resource)}/${spec.resource.plural}?${spec.labelSelector ?? ''}`;
+    let parseId = this.#parseIds.get(spec.parse);
+    if (parseId === undefined) {
+      parseId = ++this.#parseCount;
+      this.#parseIds.set(spec.parse, parseId);
+    }
+    const key = `${apiVersionOf(spec.resource)}/${spec.resource.plural}?${spec.labelSelector ?? ''}#${parseId}`;
     const existing = this.#informers.get(key) as SharedInformerHandle<T> | undefined;
     if (existing === undefined) {
       const handle = new SharedInformerHandle<T>(spec);
       this.#informers.set(key, handle as SharedInformerHandle<unknown>);
       return handle;
     }
-    if (!existing.merge(spec, key)) {
-      this.logger.warn({ informer: key }, 'Shared informer requested with a different parse function; using the first one');
-    }
+    existing.merge(spec, key);
     return existing;
   }
 
@@ -333,14 +344,21 @@ export class Manager implements ControllerRegistry {
     const newInformer = this.#o.newInformer ?? (<T>(spec: InformerSpec<T>, deps: InformerDeps) => new Informer<T>(spec, deps));
     const client = this.client('shared-informers');
     const informers: [string, RunnableInformer<unknown>][] = [];
+    const observe = this.#o.informerOptions?.observe;
     for (const [key, handle] of this.#informers) {
-      const resource = handle.resource.plural;
+      const resource = handle.resource;
       const informer = handle.materialise((spec) =>
         newInformer(spec, {
           client,
           clock: this.clock,
           logger: log,
-          options: { ...this.#o.informerOptions, observe: (n) => this.#observeInformer(resource, n) },
+          options: {
+            ...this.#o.informerOptions,
+            observe: (n) => {
+              this.#observeInformer(key, resource, n);
+              observe?.(n);
+            },
+          },
         }),
       );
       informers.push([key, informer]);
@@ -360,7 +378,13 @@ export class Manager implements ControllerRegistry {
     let progress: Timer | undefined;
     const logProgress = () => {
       const pending = informers.filter(([, i]) => !i.hasSynced()).map(([k]) => k);
-      log.info({ pending }, 'Still waiting for caches to sync');
+      const failing = Object.fromEntries(
+        pending.flatMap((k) => {
+          const why = this.#listFailures.get(k);
+          return why === undefined ? [] : [[k, why]];
+        }),
+      );
+      log.info({ pending, ...(Object.keys(failing).length > 0 ? { failing } : {}) }, 'Still waiting for caches to sync');
       progress = this.clock.setTimer(SYNC_PROGRESS_LOG_MS, logProgress);
     };
     progress = this.clock.setTimer(SYNC_PROGRESS_LOG_MS, logProgress);
@@ -446,12 +470,35 @@ export class Manager implements ControllerRegistry {
     if (this.#o.leaderElection !== undefined && !this.#leading) return undefined;
     if (!this.#synced) {
       const pending = [...this.#informers.entries()].filter(([, h]) => !h.hasSynced()).map(([k]) => k);
-      return `caches not synced: ${pending.join(', ') || 'starting'}`;
+      const described = pending.map((k) => {
+        const why = this.#listFailures.get(k);
+        return why === undefined ? k : `${k} (${why})`;
+      });
+      return `caches not synced: ${described.join(', ') || 'starting'}`;
     }
     return undefined;
   }
 
-  #observeInformer(resource: string, notice: WatcherNotice): void {
+  #observeInformer(key: string, r: ResourceType, notice: WatcherNotice): void {
+    const resource = r.plural;
+    if (notice.kind === 'listed') {
+      this.#listFailures.delete(key);
+    } else if (notice.kind === 'retrying' && notice.phase === 'list') {
+      const first = !this.#listFailures.has(key);
+      const notServed = isNotFound(notice.error);
+      this.#listFailures.set(
+        key,
+        notServed ? `the API server does not serve ${resourceName(r)}: ${describeError(notice.error).message}` : describeError(notice.error).message,
+      );
+      // The informer retries forever (a CRD may be installed later) and warns on every attempt; this says once, at
+      // error level and in words, why every controller is being held back.
+      if (first && notServed) {
+        this.logger.error(
+          { informer: key, resource: resourceName(r), err: describeError(notice.error) },
+          'Failed to list a resource the API server does not serve; controllers wait until it is served (is its CRD installed?)',
+        );
+      }
+    }
     const kind =
       notice.kind === 'listed' && notice.relist
         ? 'relist'
@@ -466,6 +513,11 @@ export class Manager implements ControllerRegistry {
                 : undefined;
     if (kind !== undefined) this.#informerNotices.inc({ resource, notice: kind });
   }
+}
+
+/** `plural.group/version` (`pods/v1` for core), as kubectl names a resource. */
+function resourceName(r: ResourceType): string {
+  return r.group === '' ? `${r.plural}/${r.version}` : `${r.plural}.${r.group}/${r.version}`;
 }
 
 /** A registry with prom-client's default process and Node.js metrics (event loop lag, heap, GC). */
@@ -533,19 +585,14 @@ class SharedInformerHandle<T> implements SharedInformer<T> {
     return this.#spec.resource;
   }
 
-  /**
-   * Adds a second caller's indexers; throws on a conflicting index. Returns false when the parse function is neither
-   * the same function nor the same source text (callers commonly pass equivalent inline lambdas).
-   */
-  merge(spec: InformerSpec<T>, key: string): boolean {
-    const sameParse = spec.parse === this.#spec.parse || spec.parse.toString() === this.#spec.parse.toString();
+  /** Adds a second caller's indexers; throws on a conflicting index. */
+  merge(spec: InformerSpec<T>, key: string): void {
     for (const [name, fn] of Object.entries(spec.indexers ?? {})) {
       const existing = this.#indexers[name];
       if (existing !== undefined && existing !== fn)
         throw new Error(`informer ${key}: index ${name} registered twice with different functions`);
       this.#indexers[name] = fn;
     }
-    return sameParse;
   }
 
   addEventHandler(handler: EventHandler<T>): void {
