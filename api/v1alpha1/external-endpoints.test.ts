@@ -221,6 +221,7 @@ describe('ExternalEndpoints spec: defaults (the same values the CRD declares)', 
       timeoutSeconds: 1,
       healthyThreshold: 1,
       unhealthyThreshold: 3,
+      minDwellSeconds: 0,
     });
   });
 });

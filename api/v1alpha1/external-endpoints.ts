@@ -17,12 +17,17 @@ export const MAX_EXTERNAL_ENDPOINTS = 1000;
 export const MAX_EXTERNAL_ENDPOINTS_PORTS = 100;
 /** Most per-backend entries kept in status. */
 export const MAX_BACKEND_STATUSES = 1000;
+/** Longest inline CA bundle of HTTPS checks (a few dozen certificates). */
+export const MAX_CA_BUNDLE_LENGTH = 65536;
 
 /** Health check kinds. `None`: no probing, every backend not in maintenance is published ready. */
 export const HealthCheckType = { TCP: 'TCP', HTTP: 'HTTP', HTTPS: 'HTTPS', None: 'None' } as const;
 export type HealthCheckType = (typeof HealthCheckType)[keyof typeof HealthCheckType];
 
-/** What is published when fewer than `minHealthy` backends are healthy: all of them as ready (fail open) or none. */
+/**
+ * What is published when fewer than `minHealthy` backends are healthy: every backend as ready (fail open), or no
+ * backend as ready, the healthy ones included (fail closed: below the minimum the Service is considered down).
+ */
 export const BelowMinHealthyAction = { PublishAll: 'PublishAll', PublishNone: 'PublishNone' } as const;
 export type BelowMinHealthyAction = (typeof BelowMinHealthyAction)[keyof typeof BelowMinHealthyAction];
 
@@ -197,6 +202,21 @@ export const tlsHealthCheckSchema = z
       .boolean()
       .default(false)
       .describe('Accepts any server certificate. The handshake still has to succeed. Default false.'),
+    caBundle: withValidationRules(
+      z
+        .string()
+        .max(MAX_CA_BUNDLE_LENGTH)
+        .describe(
+          'PEM-encoded CA certificates trusted to verify the backends instead of the system roots (for a private CA). Inline, so probing needs no access to Secrets or ConfigMaps.',
+        ),
+      [
+        {
+          rule: "self.contains('-----BEGIN CERTIFICATE-----')",
+          message: 'must contain at least one PEM certificate (-----BEGIN CERTIFICATE-----)',
+          check: (s) => s.includes('-----BEGIN CERTIFICATE-----'),
+        },
+      ],
+    ).optional(),
   })
   .describe('TLS settings for HTTPS checks.');
 
@@ -244,6 +264,14 @@ export const healthCheckSchema = withValidationRules(
         .max(100)
         .default(3)
         .describe('Consecutive failures after which a healthy backend becomes unhealthy. Default 3.'),
+      minDwellSeconds: z
+        .int32()
+        .min(0)
+        .max(3600)
+        .default(0)
+        .describe(
+          'Flap damping: after a backend changes between healthy and unhealthy, the next change waits at least this long (probes keep counting meanwhile). Default 0 (no damping).',
+        ),
     })
     .describe('Active health checking of every backend. Absent: no probing, as type None.'),
   [
@@ -286,7 +314,7 @@ export const failurePolicySchema = z
       .enum(BelowMinHealthyAction)
       .default('PublishAll')
       .describe(
-        'PublishAll (default, fail open): publish every backend not in maintenance as ready, so a probe outage never empties the Service. PublishNone (fail closed): publish healthy backends only.',
+        'PublishAll (default, fail open): publish every backend not in maintenance as ready, so a probe outage never empties the Service. PublishNone (fail closed): publish no backend as ready, healthy ones included, so clients fail fast instead of overloading the few healthy backends (for example below a quorum).',
       ),
   })
   .describe('What is published when fewer than minHealthy backends are healthy. Reported by the BelowMinHealthy condition.');
@@ -359,19 +387,45 @@ export type ExternalEndpointsSpecInput = z.input<typeof externalEndpointsSpecSch
 
 const timestampSchema = z.iso.datetime({ offset: true });
 
-/** Observed health of one published address. */
+/**
+ * Health of one backend after thresholds. `Unknown`: not (yet) established: never probed since this operator started
+ * leading without an earlier verdict, in maintenance, or refused.
+ */
+export const BackendHealthState = { Healthy: 'Healthy', Unhealthy: 'Unhealthy', Unknown: 'Unknown' } as const;
+export type BackendHealthState = (typeof BackendHealthState)[keyof typeof BackendHealthState];
+
+/**
+ * Observed health of one backend address. Status is written when something significant changes (health, reason,
+ * publication, the address set), never for a probe result alone, so `lastProbeTime`, `latencyMs` and the counters
+ * are as of the last status write; the Prometheus metrics carry live values.
+ */
 export const backendStatusSchema = z
   .object({
     address: z.string().max(45).describe('IP address probed and published.'),
     resolvedFrom: z.string().max(253).optional().describe('The dnsName this address was resolved from; absent for ip backends.'),
     healthy: z.boolean().describe('Result of health checking after thresholds (true when not probed).'),
-    lastProbeTime: timestampSchema.optional().describe('When the last probe finished.'),
-    lastTransitionTime: timestampSchema.optional().describe('When healthy last changed.'),
+    health: z
+      .enum(BackendHealthState)
+      .optional()
+      .describe(
+        'Healthy, Unhealthy, or Unknown (not probed yet, in maintenance, or refused). healthy is true only when Healthy, or when health checking is off.',
+      ),
+    ready: z.boolean().optional().describe('Whether the address is published as ready (the failure policy may override health).'),
+    reason: z
+      .string()
+      .max(64)
+      .optional()
+      .describe(
+        'Why the backend is not healthy or not published, in CamelCase: a probe failure (Refused, Timeout, TLSError, HTTPStatus, ...), Maintenance, or an address refusal (DeniedAddress, AddressNotAllowed, LoopbackAddress, ...).',
+      ),
+    lastProbeTime: timestampSchema.optional().describe('When the last probe finished (as of the last status write).'),
+    lastTransitionTime: timestampSchema.optional().describe('When health last changed.'),
     lastError: z
       .string()
       .max(1024)
       .optional()
-      .describe('Why the last failed probe failed (refused, timeout, TLS name mismatch, HTTP 503, ...).'),
+      .describe('Why the last failed probe failed, or why the address was refused, as a sentence.'),
+    latencyMs: z.int32().min(0).optional().describe('Duration of the last probe in milliseconds (as of the last status write).'),
     consecutiveFailures: z.int32().min(0).describe('Failed probes in a row.'),
     consecutiveSuccesses: z.int32().min(0).describe('Successful probes in a row.'),
   })
@@ -389,6 +443,7 @@ export const externalEndpointsStatusSchema = z
       .optional()
       .describe(`Health of each backend address (at most ${MAX_BACKEND_STATUSES}; unhealthy ones first when there are more).`),
     readyCount: z.int32().min(0).optional().describe('Addresses published as ready.'),
+    healthyCount: z.int32().min(0).optional().describe('Addresses whose health is Healthy (or not probed).'),
     totalCount: z.int32().min(0).optional().describe('Addresses known (declared IPs plus resolved ones).'),
   })
   .describe('Observed state of the backends and of publishing.');

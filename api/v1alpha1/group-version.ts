@@ -78,6 +78,8 @@ export const ExternalEndpointsReason = {
   BackendsUnhealthy: 'BackendsUnhealthy',
   InvalidAddress: 'InvalidAddress',
   ForbiddenAddress: 'ForbiddenAddress',
+  /** A legacy Endpoints object of the same name exists and is not ours (spec.publishEndpoints): it is left alone. */
+  EndpointsConflict: 'EndpointsConflict',
   // DNSResolved
   Resolved: 'Resolved',
   ResolutionFailed: 'ResolutionFailed',

@@ -1,7 +1,10 @@
 import { setupEndpointsController } from '../../controllers/endpoints/controller.ts';
 import { setupEndpointSliceController } from '../../controllers/endpointslice/controller.ts';
 import { setupEndpointSliceMirroringController } from '../../controllers/endpointslice-mirroring/controller.ts';
+import { EXTERNAL_ENDPOINTS_RESOURCE, SESSION_AFFINITY_POLICIES_RESOURCE } from '../../api/v1alpha1/group-version.ts';
 import type { ControllerRegistry } from '../../controllers/runtime/manager-types.ts';
+import type { ResourceType } from '../../controllers/runtime/resource.ts';
+import { setupSessionAffinityController } from '../../controllers/session-affinity/controller.ts';
 import type { ControllerName, OperatorConfig } from './config.ts';
 
 // The one place that maps `--controllers` names to controller packages and flags to their options. A controller whose
@@ -12,9 +15,16 @@ import type { ControllerName, OperatorConfig } from './config.ts';
 export type ControllerRegistration = (registry: ControllerRegistry, config: OperatorConfig) => void;
 
 /**
+ * Custom resources a controller watches. A controller whose CRD is not installed is skipped with a warning naming the
+ * install command: its informer could never sync, and the manager waits for every informer before any controller runs.
+ */
+export const CONTROLLER_REQUIRES: Readonly<Partial<Record<ControllerName, readonly ResourceType[]>>> = {
+  'external-endpoints-controller': [EXTERNAL_ENDPOINTS_RESOURCE],
+  'session-affinity-controller': [SESSION_AFFINITY_POLICIES_RESOURCE],
+};
+
+/**
  * Registration per controller name. `undefined` = not available in this build yet.
- * TODO(lead): wire `external-endpoints-controller` and `session-affinity-controller` when controllers/external-endpoints/
- * and controllers/session-affinity/ export their setup functions.
  */
 export const CONTROLLER_REGISTRATIONS: Readonly<Record<ControllerName, ControllerRegistration | undefined>> = {
   'endpoints-controller': (registry, config) => {
@@ -38,5 +48,7 @@ export const CONTROLLER_REGISTRATIONS: Readonly<Record<ControllerName, Controlle
     });
   },
   'external-endpoints-controller': undefined,
-  'session-affinity-controller': undefined,
+  'session-affinity-controller': (registry) => {
+    setupSessionAffinityController(registry);
+  },
 };

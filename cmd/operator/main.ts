@@ -1,13 +1,17 @@
 import { delimiter } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type Logger, pino } from 'pino';
 import { Manager, type ManagerOutcome } from '../../controllers/runtime/manager.ts';
+import { newApiClient } from '../../controllers/runtime/api-client.ts';
+import { realClock } from '../../controllers/runtime/clock.ts';
 import { locateControlPlaneBinaries } from '../../hack/local-cluster/binaries.ts';
 import { LocalCluster } from '../../hack/local-cluster/local-cluster.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import { type OperatorConfig, parseConfig } from './config.ts';
-import { CONTROLLER_REGISTRATIONS } from './controller-registrations.ts';
+import { CONTROLLER_REGISTRATIONS, CONTROLLER_REQUIRES } from './controller-registrations.ts';
+import { installCrds, missingResources } from './crds.ts';
+
 import {
   type PlaygroundConfig,
   type PlaygroundRun,
@@ -17,6 +21,9 @@ import {
   splitPlaygroundFlags,
   startPlayground,
 } from './playground.ts';
+
+// The generated CRDs that the embedded control plane gets, as a user would `kubectl apply -k config/crd`.
+const CRD_DIR = fileURLToPath(new URL('../../config/crd/bases', import.meta.url));
 
 // The operator's entry point: flags -> validated config -> logger -> cluster connection -> manager -> controllers ->
 // run until SIGINT/SIGTERM -> graceful stop -> exit code. The only module that reads process.argv and process.env.
@@ -146,6 +153,14 @@ async function run(config: OperatorConfig, connection: ClusterConnection, logger
       logger.warn({ controller: name }, 'Skipped controller: not available in this build');
       continue;
     }
+    const missing = await missingResources(manager.client('kube-endpoints-operator'), CONTROLLER_REQUIRES[name] ?? [], signal);
+    if (missing.length > 0) {
+      logger.warn(
+        { controller: name, missing: missing.map((r) => `${r.plural}.${r.group}`), fix: 'kubectl apply -k config/crd' },
+        'Skipped controller: its CustomResourceDefinition is not installed',
+      );
+      continue;
+    }
     register(manager, config);
     logger.info({ controller: name }, 'Registered controller');
   }
@@ -201,17 +216,29 @@ async function connect(
     env,
     onBuildOutput: (line) => io.stderr(`${line}\n`),
   });
-  const cluster = await LocalCluster.start({
-    binaries,
-    name: 'kube-endpoints-operator',
-    progress: (message) => logger.info(message),
-    ...playgroundClusterOptions(playground),
-  });
+  let cluster: LocalCluster;
+  try {
+    cluster = await LocalCluster.start({
+      binaries,
+      name: 'kube-endpoints-operator',
+      progress: (message) => logger.info(message),
+      // Our signal handler owns shutdown: the manager drains and releases its Lease through this API server, and
+      // main stops the cluster only after that (a process exit still kills it). A signal during the start ends it.
+      handleSignals: false,
+      signal,
+      ...playgroundClusterOptions(playground),
+    });
+  } catch (err) {
+    if (signal.aborted) return undefined;
+    throw err;
+  }
   if (signal.aborted) {
     await cluster.stop();
     return undefined;
   }
   kubeConfig.loadFromFile(cluster.kubeconfigPath);
+  const crds = await installCrds(newApiClient(kubeConfig, { clock: realClock }), CRD_DIR, realClock, signal);
+  logger.info({ crds }, 'Installed CustomResourceDefinitions');
   const simulator = await startPlayground(playground, kubeConfig, logger, signal);
   io.stderr(playgroundBanner(cluster, playground));
   return { kubeConfig, source: 'embedded', cluster, ...(simulator === undefined ? {} : { playground: simulator }) };

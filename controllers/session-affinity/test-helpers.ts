@@ -1,0 +1,313 @@
+import { pino } from 'pino';
+import type { ObjectReference } from '../../api/core/meta.ts';
+import { objectKey } from '../../api/core/meta.ts';
+import type { Service } from '../../api/core/v1.ts';
+import {
+  type SessionAffinityPolicy,
+  type SessionAffinityPolicySpecInput,
+  sessionAffinityPolicySchema,
+} from '../../api/v1alpha1/session-affinity-policy.ts';
+import type { ApiClient, ListResult, PatchType, WatchEvent } from '../runtime/api-client.ts';
+import { ApiError } from '../runtime/api-errors.ts';
+import { type IndexFunc, NAMESPACE_INDEX, type Store } from '../runtime/cache/store.ts';
+import type { EventRecorder } from '../runtime/manager-types.ts';
+import type { ReconcileContext } from '../runtime/reconcile.ts';
+import type { ResourceType } from '../runtime/resource.ts';
+import { deepFreeze } from '../shared/deep-freeze.ts';
+import type { Affinity } from './affinity.ts';
+import { type AffinityRecord, ANNOTATION_SESSION_AFFINITY_POLICY, formatRecord } from './record.ts';
+
+// Fixtures and fakes for this controller's tests: Services and policies in wire format, managedFields entries, an
+// in-memory store, an API client that records every call, and an event recorder.
+
+export const NS = 'shop';
+
+/** Options of {@link service}. */
+export interface ServiceFixture {
+  readonly labels?: Record<string, string>;
+  /** The live affinity. Default None. */
+  readonly affinity?: Affinity;
+  /** Our record: an object is formatted, a string is used as is. */
+  readonly record?: AffinityRecord | string;
+  readonly annotations?: Record<string, string>;
+  readonly type?: string;
+  readonly ports?: number;
+  readonly externalTrafficPolicy?: string;
+  readonly resourceVersion?: string;
+  readonly managedFields?: unknown[];
+  readonly namespace?: string;
+}
+
+/** A Service as the API server returns it (affinity fields always present after defaulting). */
+export function service(name: string, f: ServiceFixture = {}): Service {
+  const affinity = f.affinity ?? { sessionAffinity: 'None' };
+  const annotations = { ...f.annotations };
+  if (f.record !== undefined) {
+    annotations[ANNOTATION_SESSION_AFFINITY_POLICY] = typeof f.record === 'string' ? f.record : formatRecord(f.record);
+  }
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: {
+      name,
+      namespace: f.namespace ?? NS,
+      uid: `uid-${name}`,
+      resourceVersion: f.resourceVersion ?? '100',
+      labels: f.labels ?? { tier: 'frontend' },
+      ...(Object.keys(annotations).length === 0 ? {} : { annotations }),
+      ...(f.managedFields === undefined ? {} : { managedFields: f.managedFields }),
+    },
+    spec: {
+      type: f.type ?? 'ClusterIP',
+      selector: { app: name },
+      ports: Array.from({ length: f.ports ?? 1 }, (_, i) => ({
+        name: `p${i}`,
+        port: 80 + i,
+        protocol: 'TCP',
+      })),
+      sessionAffinity: affinity.sessionAffinity,
+      ...(affinity.sessionAffinity === 'ClientIP'
+        ? {
+            sessionAffinityConfig: {
+              clientIP: { timeoutSeconds: affinity.timeoutSeconds },
+            },
+          }
+        : {}),
+      ...(f.externalTrafficPolicy === undefined ? {} : { externalTrafficPolicy: f.externalTrafficPolicy }),
+    },
+  };
+}
+
+/** A policy as the informer caches it (schema defaults applied). */
+export function policy(
+  name: string,
+  spec: Partial<SessionAffinityPolicySpecInput> = {},
+  meta: {
+    creationTimestamp?: string;
+    generation?: number;
+    namespace?: string;
+    deletionTimestamp?: string;
+  } = {},
+): SessionAffinityPolicy {
+  return sessionAffinityPolicySchema.parse({
+    apiVersion: 'kube-endpoints-operator.io/v1alpha1',
+    kind: 'SessionAffinityPolicy',
+    metadata: {
+      name,
+      namespace: meta.namespace ?? NS,
+      uid: `uid-${name}`,
+      generation: meta.generation ?? 1,
+      creationTimestamp: meta.creationTimestamp ?? '2026-01-01T00:00:00Z',
+      ...(meta.deletionTimestamp === undefined ? {} : { deletionTimestamp: meta.deletionTimestamp }),
+    },
+    spec: {
+      serviceSelector: { matchLabels: { tier: 'frontend' } },
+      sessionAffinity: 'ClientIP',
+      timeoutSeconds: 3600,
+      ...spec,
+    },
+  });
+}
+
+/** One managedFields entry owning the affinity type (`a`) and/or the ClientIP timeout (`c`). */
+export function managedField(
+  manager: string,
+  operation: 'Apply' | 'Update',
+  owns: { a?: boolean; c?: boolean; subresource?: string },
+): unknown {
+  const spec: Record<string, unknown> = { 'f:selector': {} };
+  if (owns.a === true) spec['f:sessionAffinity'] = {};
+  if (owns.c === true)
+    spec['f:sessionAffinityConfig'] = {
+      'f:clientIP': { 'f:timeoutSeconds': {} },
+    };
+  return {
+    manager,
+    operation,
+    apiVersion: 'v1',
+    time: '2026-01-01T00:00:00Z',
+    fieldsType: 'FieldsV1',
+    fieldsV1: { 'f:spec': spec },
+    ...(owns.subresource === undefined ? {} : { subresource: owns.subresource }),
+  };
+}
+
+export const CLIENT_IP = (timeoutSeconds: number): Affinity => ({
+  sessionAffinity: 'ClientIP',
+  timeoutSeconds,
+});
+export const NONE: Affinity = { sessionAffinity: 'None' };
+
+/** A Store over deep-frozen objects, with the namespace index and optional others. */
+export class MemoryStore<
+  T extends {
+    metadata?: { namespace?: string | undefined; name?: string | undefined } | undefined;
+  },
+> implements Store<T> {
+  readonly #items = new Map<string, Readonly<T>>();
+  readonly #indexers: Map<string, IndexFunc<T>>;
+
+  constructor(items: readonly T[] = [], indexers: Readonly<Record<string, IndexFunc<T>>> = {}) {
+    this.#indexers = new Map(Object.entries(indexers));
+    this.#indexers.set(NAMESPACE_INDEX, (o) => [o.metadata?.namespace ?? '']);
+    for (const item of items) this.put(item);
+  }
+
+  put(item: T): void {
+    this.#items.set(objectKey(item), deepFreeze(item));
+  }
+
+  remove(key: string): void {
+    this.#items.delete(key);
+  }
+
+  get(key: string): Readonly<T> | undefined {
+    return this.#items.get(key);
+  }
+
+  list(): readonly Readonly<T>[] {
+    return [...this.#items.values()];
+  }
+
+  keys(): readonly string[] {
+    return [...this.#items.keys()];
+  }
+
+  byIndex(indexName: string, value: string): readonly Readonly<T>[] {
+    const fn = this.#indexers.get(indexName);
+    if (fn === undefined) throw new Error(`index ${indexName} not registered`);
+    return this.list().filter((o) => fn(o).includes(value));
+  }
+
+  get size(): number {
+    return this.#items.size;
+  }
+}
+
+/** One call made through {@link RecordingApiClient}. */
+export interface ApiCall {
+  readonly verb: 'get' | 'patch';
+  readonly resource: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly body?: unknown;
+  readonly patchType?: PatchType;
+  readonly fieldManager?: string;
+  readonly force?: boolean;
+  readonly subresource?: string;
+}
+
+/**
+ * Records get and patch calls. `get` answers from {@link live} (raw objects, e.g. with managedFields) or 404s; `patch`
+ * answers `{}`. `failOn` injects an error per call. Every other verb throws: this controller never uses them.
+ */
+export class RecordingApiClient implements ApiClient {
+  readonly calls: ApiCall[] = [];
+  readonly live = new Map<string, unknown>();
+  failOn: ((call: ApiCall) => Error | undefined) | undefined;
+
+  #record(call: ApiCall): void {
+    this.calls.push(call);
+    const err = this.failOn?.(call);
+    if (err !== undefined) throw err;
+  }
+
+  async get(r: ResourceType, namespace: string, name: string): Promise<unknown> {
+    this.#record({ verb: 'get', resource: r.plural, namespace, name });
+    const obj = this.live.get(`${namespace}/${name}`);
+    if (obj === undefined) throw apiError(404, 'NotFound');
+    return structuredClone(obj);
+  }
+
+  async patch(
+    r: ResourceType,
+    namespace: string,
+    name: string,
+    body: unknown,
+    type: PatchType,
+    opts: { fieldManager?: string; force?: boolean; subresource?: string } = {},
+  ): Promise<unknown> {
+    this.#record({
+      verb: 'patch',
+      resource: r.plural,
+      namespace,
+      name,
+      body: structuredClone(body),
+      patchType: type,
+      ...(opts.fieldManager === undefined ? {} : { fieldManager: opts.fieldManager }),
+      ...(opts.force === undefined ? {} : { force: opts.force }),
+      ...(opts.subresource === undefined ? {} : { subresource: opts.subresource }),
+    });
+    return {};
+  }
+
+  list(): Promise<ListResult> {
+    throw new Error('unexpected list');
+  }
+  watch(): AsyncIterable<WatchEvent> {
+    throw new Error('unexpected watch');
+  }
+  create(): Promise<unknown> {
+    throw new Error('unexpected create');
+  }
+  update(): Promise<unknown> {
+    throw new Error('unexpected update');
+  }
+  delete(): Promise<void> {
+    throw new Error('unexpected delete');
+  }
+  getPath(): Promise<unknown> {
+    throw new Error('unexpected getPath');
+  }
+  forComponent(): ApiClient {
+    return this;
+  }
+}
+
+/** An Event as recorded by {@link RecordingEventRecorder}. */
+export interface RecordedEvent {
+  readonly object: Readonly<ObjectReference>;
+  readonly type: 'Normal' | 'Warning';
+  readonly reason: string;
+  readonly message: string;
+}
+
+/** Keeps every recorded Event, in order. */
+export class RecordingEventRecorder implements EventRecorder {
+  readonly events: RecordedEvent[] = [];
+  event(object: Readonly<ObjectReference>, type: 'Normal' | 'Warning', reason: string, message: string): void {
+    this.events.push({ object, type, reason, message });
+  }
+}
+
+/** Records enqueued keys (immediate and delayed). */
+export class RecordingQueue {
+  readonly added: string[] = [];
+  readonly delayed: { key: string; delayMs: number }[] = [];
+  enqueue(key: string): void {
+    this.added.push(key);
+  }
+  enqueueAfter(key: string, delayMs: number): void {
+    this.delayed.push({ key, delayMs });
+  }
+}
+
+/** A reconcile context with a silent logger. */
+export function testContext(): ReconcileContext {
+  return {
+    logger: pino({ level: 'silent' }),
+    reconcileId: 'test',
+    signal: new AbortController().signal,
+  };
+}
+
+/** An API error as the server would return it. */
+export function apiError(code: number, reason: ApiError['reason']): ApiError {
+  return new ApiError({
+    code,
+    reason,
+    message: reason,
+    verb: 'test',
+    path: '/test',
+  });
+}
