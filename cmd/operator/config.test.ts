@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DEFAULT_PROBE_DENIED_CIDRS } from '../../controllers/external-endpoints/address-policy.ts';
 import { deepFreeze } from '../../controllers/shared/deep-freeze.ts';
 import { CONTROLLER_NAMES, type OperatorConfig, parseConfig, resolveControllers } from './config.ts';
 import { formatGoDuration, parseGoDuration } from './go-duration.ts';
@@ -9,6 +10,7 @@ const DEFAULTS: OperatorConfig = deepFreeze({
   endpoints: { concurrentSyncs: 5, updatesBatchPeriodMs: 0 },
   endpointSlice: { concurrentSyncs: 5, updatesBatchPeriodMs: 0, maxEndpointsPerSlice: 100 },
   endpointSliceMirroring: { concurrentSyncs: 5, updatesBatchPeriodMs: 0, maxEndpointsPerSubset: 1000 },
+  externalEndpoints: { probeAllowedCIDRs: ['0.0.0.0/0', '::/0'], probeDeniedCIDRs: [...DEFAULT_PROBE_DENIED_CIDRS], probeConcurrency: 10 },
   kubeApi: { qps: 20, burst: 30 },
   leaderElection: {
     enabled: true,
@@ -94,6 +96,24 @@ describe('parseConfig values', () => {
       value: '127.0.0.1:9440',
     },
     { name: 'log level', given: ['--log-level=debug'], want: (c) => c.logLevel, value: 'debug' },
+    {
+      name: 'probe allow-list, comma-separated with spaces',
+      given: ['--external-endpoints-probe-allowed-cidrs=10.0.0.0/8, 2001:db8::/32'],
+      want: (c) => c.externalEndpoints.probeAllowedCIDRs,
+      value: ['10.0.0.0/8', '2001:db8::/32'],
+    },
+    {
+      name: 'an empty deny-list replaces the built-in one explicitly',
+      given: ['--external-endpoints-probe-denied-cidrs='],
+      want: (c) => c.externalEndpoints.probeDeniedCIDRs,
+      value: [],
+    },
+    {
+      name: 'probe concurrency',
+      given: ['--external-endpoints-probe-concurrency=50'],
+      want: (c) => c.externalEndpoints.probeConcurrency,
+      value: 50,
+    },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(c.want(config(c.given)), c.value));
 });
@@ -106,6 +126,7 @@ describe('parseConfig bounds', () => {
     { flag: 'max-endpoints-per-slice', min: 1, max: 1000, read: (c) => c.endpointSlice.maxEndpointsPerSlice },
     { flag: 'mirroring-max-endpoints-per-subset', min: 1, max: 1000, read: (c) => c.endpointSliceMirroring.maxEndpointsPerSubset },
     { flag: 'kube-api-burst', min: 1, read: (c) => c.kubeApi.burst },
+    { flag: 'external-endpoints-probe-concurrency', min: 1, max: 1000, read: (c) => c.externalEndpoints.probeConcurrency },
   ];
   for (const b of bounds) {
     it(`--${b.flag} accepts ${b.min}${b.max === undefined ? '' : ` and ${b.max}`}`, () => {
@@ -138,6 +159,11 @@ describe('parseConfig errors', () => {
       want: 'error: --kube-api-burst must be an integer (got "1.5")',
     },
     { name: 'zero qps', given: ['--kube-api-qps=0'], want: 'error: --kube-api-qps must be greater than 0 (got 0)' },
+    {
+      name: 'a CIDR with host bits set',
+      given: ['--external-endpoints-probe-denied-cidrs=10.0.0.1/8'],
+      want: 'error: --external-endpoints-probe-denied-cidrs has an invalid CIDR: "10.0.0.1/8" has bits set beyond its /8 prefix (did you mean 10.0.0.0/8?)',
+    },
     { name: 'non-numeric qps', given: ['--kube-api-qps=fast'], want: 'error: --kube-api-qps must be a number (got "fast")' },
     {
       name: 'duration without unit',

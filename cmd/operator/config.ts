@@ -1,5 +1,11 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import {
+  DEFAULT_PROBE_ALLOWED_CIDRS,
+  DEFAULT_PROBE_DENIED_CIDRS,
+  InvalidCidrError,
+  parseCidr,
+} from '../../controllers/external-endpoints/address-policy.ts';
 import { parseBindAddress } from '../../controllers/runtime/health-server.ts';
 import { formatGoDuration, parseGoDuration } from './go-duration.ts';
 
@@ -47,6 +53,12 @@ export interface OperatorConfig {
     readonly concurrentSyncs: number;
     readonly updatesBatchPeriodMs: number;
     readonly maxEndpointsPerSubset: number;
+  };
+  /** CIDRs are as given (validated); an empty list is explicit (nothing allowed, or no deny-list). */
+  readonly externalEndpoints: {
+    readonly probeAllowedCIDRs: readonly string[];
+    readonly probeDeniedCIDRs: readonly string[];
+    readonly probeConcurrency: number;
   };
   readonly kubeApi: { readonly qps: number; readonly burst: number };
   readonly leaderElection: {
@@ -135,6 +147,24 @@ const logLevelFlag = () =>
     return level ?? fail(ctx, `must be one of ${LOG_LEVELS.join(', ')} (got "${s}")`);
   });
 
+// A comma-separated CIDR list; "" is an explicit empty list.
+const cidrListFlag = () =>
+  z.string().transform((s, ctx): string[] => {
+    const entries = s
+      .split(',')
+      .map((e) => e.trim())
+      .filter((e) => e !== '');
+    for (const e of entries) {
+      try {
+        parseCidr(e);
+      } catch (err) {
+        if (err instanceof InvalidCidrError) return fail(ctx, `has an invalid CIDR: ${err.message}`);
+        throw err;
+      }
+    }
+    return entries;
+  });
+
 const controllersFlag = () =>
   z.string().transform((s, ctx): ControllerName[] => {
     const result = resolveControllers(s === '' ? [] : s.split(','));
@@ -206,6 +236,24 @@ const FLAGS = {
     kind: 'string',
     default: '1000',
     help: 'Maximum endpoints mirrored from one Endpoints subset (1..1000).',
+    schema: intFlag(1, 1000),
+  },
+  'external-endpoints-probe-allowed-cidrs': {
+    kind: 'string',
+    default: DEFAULT_PROBE_ALLOWED_CIDRS.join(','),
+    help: 'ExternalEndpoints: comma-separated CIDRs whose addresses may be probed and published; others are refused.',
+    schema: cidrListFlag(),
+  },
+  'external-endpoints-probe-denied-cidrs': {
+    kind: 'string',
+    default: DEFAULT_PROBE_DENIED_CIDRS.join(','),
+    help: 'ExternalEndpoints: comma-separated CIDRs never probed or published, even inside an allowed one. Replaces the built-in list (cloud metadata, link-local), so keep its entries when adding.',
+    schema: cidrListFlag(),
+  },
+  'external-endpoints-probe-concurrency': {
+    kind: 'string',
+    default: '10',
+    help: 'ExternalEndpoints: health probes in flight at once over all backends (1..1000).',
     schema: intFlag(1, 1000),
   },
   'kube-api-qps': {
@@ -378,6 +426,11 @@ function toConfig(v: FlagValues): OperatorConfig {
       concurrentSyncs: v['mirroring-concurrent-service-endpoint-syncs'],
       updatesBatchPeriodMs: v['mirroring-endpointslice-updates-batch-period'],
       maxEndpointsPerSubset: v['mirroring-max-endpoints-per-subset'],
+    },
+    externalEndpoints: {
+      probeAllowedCIDRs: v['external-endpoints-probe-allowed-cidrs'],
+      probeDeniedCIDRs: v['external-endpoints-probe-denied-cidrs'],
+      probeConcurrency: v['external-endpoints-probe-concurrency'],
     },
     kubeApi: { qps: v['kube-api-qps'], burst: v['kube-api-burst'] },
     leaderElection: {

@@ -1,6 +1,7 @@
 import { setupEndpointsController } from '../../controllers/endpoints/controller.ts';
 import { setupEndpointSliceController } from '../../controllers/endpointslice/controller.ts';
 import { setupEndpointSliceMirroringController } from '../../controllers/endpointslice-mirroring/controller.ts';
+import { setupExternalEndpointsController } from '../../controllers/external-endpoints/controller.ts';
 import { EXTERNAL_ENDPOINTS_RESOURCE, SESSION_AFFINITY_POLICIES_RESOURCE } from '../../api/v1alpha1/group-version.ts';
 import type { ControllerRegistry } from '../../controllers/runtime/manager-types.ts';
 import type { ResourceType } from '../../controllers/runtime/resource.ts';
@@ -47,7 +48,14 @@ export const CONTROLLER_REGISTRATIONS: Readonly<Record<ControllerName, Controlle
       maxEndpointsPerSubset: config.endpointSliceMirroring.maxEndpointsPerSubset,
     });
   },
-  'external-endpoints-controller': undefined,
+  'external-endpoints-controller': (registry, config) => {
+    setupExternalEndpointsController(registry, {
+      maxEndpointsPerSlice: config.endpointSlice.maxEndpointsPerSlice,
+      probeAllowedCIDRs: config.externalEndpoints.probeAllowedCIDRs,
+      probeDeniedCIDRs: config.externalEndpoints.probeDeniedCIDRs,
+      probeConcurrency: config.externalEndpoints.probeConcurrency,
+    });
+  },
   'session-affinity-controller': (registry) => {
     setupSessionAffinityController(registry);
   },

@@ -12,7 +12,13 @@ import { CUSTOM_RESOURCE_DEFINITIONS, type ResourceType } from '../../controller
 const FIELD_MANAGER = 'kube-endpoints-operator';
 
 /** Applies every CRD in `dir` and waits until each is Established. Throws one readable line on failure or timeout. */
-export async function installCrds(client: ApiClient, dir: string, clock: Clock, signal: AbortSignal, timeoutMs = 30_000): Promise<string[]> {
+export async function installCrds(
+  client: ApiClient,
+  dir: string,
+  clock: Clock,
+  signal: AbortSignal,
+  timeoutMs = 30_000,
+): Promise<string[]> {
   const names: string[] = [];
   for (const file of (await readdir(dir)).filter((f) => f.endsWith('.yaml')).sort()) {
     const crd = parseYaml(await readFile(join(dir, file), 'utf8')) as { metadata?: { name?: string } };
@@ -24,7 +30,9 @@ export async function installCrds(client: ApiClient, dir: string, clock: Clock, 
   const deadline = clock.now() + timeoutMs;
   for (const name of names) {
     for (;;) {
-      const crd = (await client.get(CUSTOM_RESOURCE_DEFINITIONS, '', name, signal)) as { status?: { conditions?: { type: string; status: string }[] } };
+      const crd = (await client.get(CUSTOM_RESOURCE_DEFINITIONS, '', name, signal)) as {
+        status?: { conditions?: { type: string; status: string }[] };
+      };
       if (crd.status?.conditions?.some((c) => c.type === 'Established' && c.status === 'True')) break;
       if (clock.now() > deadline) throw new Error(`CustomResourceDefinition ${name} was not Established within ${timeoutMs / 1000} s`);
       await clock.sleep(200, signal);
@@ -34,7 +42,11 @@ export async function installCrds(client: ApiClient, dir: string, clock: Clock, 
 }
 
 /** The resources the API server does not serve (discovery of each group/version), e.g. CRDs not installed yet. */
-export async function missingResources(client: ApiClient, resources: readonly ResourceType[], signal?: AbortSignal): Promise<ResourceType[]> {
+export async function missingResources(
+  client: ApiClient,
+  resources: readonly ResourceType[],
+  signal?: AbortSignal,
+): Promise<ResourceType[]> {
   const missing: ResourceType[] = [];
   for (const r of resources) {
     const path = r.group === '' ? `/api/${r.version}` : `/apis/${r.group}/${r.version}`;

@@ -90,7 +90,15 @@ export interface ApiClient {
   get(r: ResourceType, namespace: string, name: string, signal?: AbortSignal): Promise<unknown>;
   list(r: ResourceType, namespace: string, opts?: ListOptions, signal?: AbortSignal): Promise<ListResult>;
   watch(r: ResourceType, namespace: string, opts: WatchOptions, signal: AbortSignal): AsyncIterable<WatchEvent>;
-  create(r: ResourceType, namespace: string, body: unknown, opts?: WriteOptions): Promise<unknown>;
+  /**
+   * POST to the collection, or with `subresource` to `<collection>/<name>/<subresource>` (e.g. a Pod's `binding`).
+   */
+  create(
+    r: ResourceType,
+    namespace: string,
+    body: unknown,
+    opts?: WriteOptions & { subresource?: { name: string; subresource: string } },
+  ): Promise<unknown>;
   update(r: ResourceType, namespace: string, name: string, body: unknown, opts?: WriteOptions & { subresource?: string }): Promise<unknown>;
   patch(
     r: ResourceType,
@@ -168,15 +176,21 @@ class RestClient implements ApiClient {
     };
   }
 
-  async create(r: ResourceType, namespace: string, body: unknown, opts: WriteOptions = {}): Promise<unknown> {
+  async create(
+    r: ResourceType,
+    namespace: string,
+    body: unknown,
+    opts: WriteOptions & { subresource?: { name: string; subresource: string } } = {},
+  ): Promise<unknown> {
+    const sub = opts.subresource;
     return this.#json({
       verb: 'create',
       method: HttpMethod.POST,
-      path: resourcePath(r, namespace),
+      path: sub === undefined ? resourcePath(r, namespace) : resourcePath(r, namespace, sub.name, sub.subresource),
       query: { fieldManager: opts.fieldManager, dryRun: opts.dryRun ? 'All' : undefined },
       body,
       signal: opts.signal,
-      resource: r.plural,
+      resource: sub === undefined ? r.plural : `${r.plural}/${sub.subresource}`,
     });
   }
 

@@ -1,0 +1,240 @@
+import type { ApiClient, DeleteOptions, ListResult, PatchType, WatchEvent } from '../runtime/api-client.ts';
+import { ApiError } from '../runtime/api-errors.ts';
+import { IndexedStore } from '../runtime/cache/indexed-store.ts';
+import type { EventRecorder } from '../runtime/manager-types.ts';
+import type { ReconcileContext } from '../runtime/reconcile.ts';
+import { captureLogger } from '../runtime/runtime-test-helpers.ts';
+import { deepFreeze } from '../shared/deep-freeze.ts';
+import { NODE_NAME_INDEX } from './scheduler-reconciler.ts';
+import { LABEL_SIMULATED_NODE, type SimNode, type SimPod, simNodeSchema, simPodSchema } from './simulated-objects.ts';
+
+// Builders and fakes shared by the simulator's tests. Not used by production code.
+
+/** 2023-11-14T22:13:20Z: a whole second, so wire timestamps round-trip exactly. */
+export const T0 = 1_700_000_000_000;
+export const iso = (ms: number): string => new Date(ms).toISOString().replace('.000Z', 'Z');
+
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> | T[K] : T[K];
+};
+
+/** A deep-frozen Pod parsed through the simulator's schema; `over` replaces whole top-level sections' fields. */
+export function pod(
+  over: {
+    metadata?: Partial<SimPod['metadata']>;
+    spec?: DeepPartial<SimPod['spec']>;
+    status?: DeepPartial<SimPod['status']>;
+  } = {},
+): SimPod {
+  return deepFreeze(
+    simPodSchema.parse({
+      metadata: {
+        name: 'web-1',
+        namespace: 'default',
+        uid: 'uid-web-1',
+        resourceVersion: '1',
+        ...over.metadata,
+      },
+      spec: { containers: [{ name: 'nginx', image: 'nginx' }], ...over.spec },
+      status: { phase: 'Pending', ...over.status },
+    }),
+  );
+}
+
+/** A deep-frozen simulated Node, Ready, with pod CIDR 10.244.<index>.0/24 and address 172.18.0.<index+1>. */
+export function node(
+  name = 'playground-node-1',
+  over: {
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    spec?: Partial<SimNode['spec']>;
+    ready?: string;
+  } = {},
+): SimNode {
+  const index = Number(/(\d+)$/.exec(name)?.[1] ?? '1');
+  return deepFreeze(
+    simNodeSchema.parse({
+      metadata: {
+        name,
+        uid: `uid-${name}`,
+        resourceVersion: '1',
+        labels: { [LABEL_SIMULATED_NODE]: 'true', ...over.labels },
+        ...(over.annotations ? { annotations: over.annotations } : {}),
+      },
+      spec: {
+        podCIDR: `10.244.${index}.0/24`,
+        podCIDRs: [`10.244.${index}.0/24`],
+        ...over.spec,
+      },
+      status: {
+        conditions: [
+          ...['MemoryPressure', 'DiskPressure', 'PIDPressure'].map((type) => ({
+            type,
+            status: 'False',
+            lastHeartbeatTime: iso(T0),
+            lastTransitionTime: iso(T0),
+          })),
+          {
+            type: 'Ready',
+            status: over.ready ?? 'True',
+            lastHeartbeatTime: iso(T0),
+            lastTransitionTime: iso(T0),
+          },
+        ],
+        addresses: [{ type: 'InternalIP', address: `172.18.0.${index + 1}` }],
+      },
+    }),
+  );
+}
+
+/** Stores as the simulator's informers index them. */
+export function stores(pods: readonly SimPod[], nodes: readonly SimNode[]) {
+  const podStore = new IndexedStore<SimPod>({
+    keyFunc: (p) => `${p.metadata.namespace}/${p.metadata.name}`,
+    namespaceFunc: (p) => p.metadata.namespace,
+    indexers: { [NODE_NAME_INDEX]: (p) => [p.spec.nodeName ?? ''] },
+  });
+  const nodeStore = new IndexedStore<SimNode>({
+    keyFunc: (n) => n.metadata.name,
+    namespaceFunc: () => '',
+  });
+  for (const p of pods) podStore.upsert(p);
+  for (const n of nodes) nodeStore.upsert(n);
+  return { pods: podStore, nodes: nodeStore };
+}
+
+/** One write the recording client received. */
+export interface RecordedCall {
+  readonly verb: 'create' | 'patch' | 'delete' | 'update';
+  readonly resource: string;
+  readonly namespace: string;
+  readonly name: string;
+  readonly body?: unknown;
+  readonly patchType?: PatchType;
+  readonly subresource?: string;
+  readonly deleteOptions?: Omit<DeleteOptions, 'signal'>;
+}
+
+/** An ApiClient that records writes and answers them with the body; `fail` makes the next write reject. */
+export class RecordingClient implements ApiClient {
+  readonly calls: RecordedCall[] = [];
+  fail: ApiError | undefined;
+
+  #take(): void {
+    const f = this.fail;
+    this.fail = undefined;
+    if (f !== undefined) throw f;
+  }
+
+  async create(
+    r: { plural: string },
+    namespace: string,
+    body: unknown,
+    opts?: { subresource?: { name: string; subresource: string } },
+  ): Promise<unknown> {
+    const name = (body as { metadata?: { name?: string } }).metadata?.name ?? '';
+    this.calls.push({
+      verb: 'create',
+      resource: opts?.subresource === undefined ? r.plural : `${r.plural}/${opts.subresource.name}/${opts.subresource.subresource}`,
+      namespace,
+      name,
+      body,
+    });
+    this.#take();
+    return body;
+  }
+
+  async update(r: { plural: string }, namespace: string, name: string, body: unknown, opts?: { subresource?: string }): Promise<unknown> {
+    this.calls.push({
+      verb: 'update',
+      resource: r.plural,
+      namespace,
+      name,
+      body,
+      ...(opts?.subresource ? { subresource: opts.subresource } : {}),
+    });
+    this.#take();
+    return body;
+  }
+
+  async patch(
+    r: { plural: string },
+    namespace: string,
+    name: string,
+    body: unknown,
+    patchType: PatchType,
+    opts?: { subresource?: string },
+  ): Promise<unknown> {
+    this.calls.push({
+      verb: 'patch',
+      resource: r.plural,
+      namespace,
+      name,
+      body,
+      patchType,
+      ...(opts?.subresource ? { subresource: opts.subresource } : {}),
+    });
+    this.#take();
+    return body;
+  }
+
+  async delete(r: { plural: string }, namespace: string, name: string, opts: DeleteOptions = {}): Promise<void> {
+    const { signal: _signal, ...deleteOptions } = opts;
+    this.calls.push({
+      verb: 'delete',
+      resource: r.plural,
+      namespace,
+      name,
+      deleteOptions,
+    });
+    this.#take();
+  }
+
+  async get(): Promise<unknown> {
+    throw new Error('RecordingClient: get not supported');
+  }
+
+  async list(): Promise<ListResult> {
+    throw new Error('RecordingClient: list not supported');
+  }
+
+  watch(): AsyncIterable<WatchEvent> {
+    throw new Error('RecordingClient: watch not supported');
+  }
+
+  async getPath(): Promise<unknown> {
+    throw new Error('RecordingClient: getPath not supported');
+  }
+
+  forComponent(): ApiClient {
+    return this;
+  }
+}
+
+/** An API error of the given reason, as the API server would answer. */
+export const apiError = (code: number, reason: 'NotFound' | 'Conflict' | 'AlreadyExists') =>
+  new ApiError({ code, reason, message: reason, verb: 'test', path: '/test' });
+
+/** An EventRecorder that keeps the Events. */
+export function recordingEvents(): EventRecorder & {
+  readonly events: { type: string; reason: string; message: string }[];
+} {
+  const events: { type: string; reason: string; message: string }[] = [];
+  return {
+    events,
+    event: (_ref, type, reason, message) => events.push({ type, reason, message }),
+  };
+}
+
+/** A reconcile context with a capturing logger. */
+export function context(): ReconcileContext & {
+  readonly lines: ReturnType<typeof captureLogger>['lines'];
+} {
+  const { logger, lines } = captureLogger();
+  return {
+    logger,
+    lines,
+    reconcileId: 'test',
+    signal: new AbortController().signal,
+  };
+}
