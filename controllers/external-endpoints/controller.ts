@@ -1,0 +1,165 @@
+import { type Endpoints, endpointsSchema, type Service, serviceSchema } from '../../api/core/v1.ts';
+import { type EndpointSlice, endpointSliceSchema } from '../../api/discovery/v1.ts';
+import { type ExternalEndpoints, externalEndpointsSchema } from '../../api/v1alpha1/external-endpoints.ts';
+import type { ControllerHandle, ControllerRegistry } from '../runtime/manager-types.ts';
+import { defaultControllerRateLimiter } from '../runtime/queue/rate-limiters.ts';
+import type { RateLimiter } from '../runtime/queue/types.ts';
+import { ENDPOINT_SLICES, ENDPOINTS, SERVICES } from '../runtime/resource.ts';
+import { DEFAULT_PROBE_ALLOWED_CIDRS, DEFAULT_PROBE_DENIED_CIDRS, newAddressPolicy } from './address-policy.ts';
+import { type DnsLookup, DnsResolver, NodeDnsLookup } from './dns/resolver.ts';
+import {
+  endpointSliceEventHandler,
+  endpointsEventHandler,
+  externalEndpointsEventHandler,
+  probeResultHandler,
+  serviceEventHandler,
+} from './handlers.ts';
+import { BackendHealthStore } from './health-store.ts';
+import { LEGACY_ENDPOINTS_SELECTOR } from './legacy-endpoints.ts';
+import { ExternalEndpointsMetrics } from './metrics.ts';
+import { NetProber } from './probe/net-prober.ts';
+import { ProbeScheduler } from './probe/probe-scheduler.ts';
+import type { Prober } from './probe/prober.ts';
+import { ExternalEndpointsReconciler, OWN_SLICES_SELECTOR, SLICES_BY_OBJECT_INDEX, slicesByObjectIndex } from './reconciler.ts';
+import { EXTERNAL_ENDPOINTS } from './resources.ts';
+import { SliceTracker } from './tracker.ts';
+
+// Wiring of the ExternalEndpoints controller: informers (ExternalEndpoints, Services, and only our own slices and
+// Endpoints through label selectors), the reconciler, and the probe scheduler, a long-lived component that the
+// controller owns and starts on the leader only (the manager runs onStart after it won the election and the caches
+// synced, with a signal that aborts when leadership is lost or the manager stops, which stops every probe).
+
+/** The name `--controllers` knows; also logs, metrics and the queue name. */
+export const CONTROLLER_NAME = 'external-endpoints-controller';
+/** API client user agent suffix and Event source component. */
+export const COMPONENT = 'external-endpoints-controller';
+
+/** Settings of the controller; each documents its default. */
+export interface ExternalEndpointsControllerOptions {
+  /** Concurrent reconciles, 1..50. Default 2. */
+  readonly workers?: number;
+  /** Endpoints per EndpointSlice, 1..1000 (`--max-endpoints-per-slice`). Default 100. */
+  readonly maxEndpointsPerSlice?: number;
+  /** CIDRs that may be probed and published (`--external-endpoints-probe-allowed-cidrs`). Default: everything. */
+  readonly probeAllowedCIDRs?: readonly string[];
+  /** CIDRs never probed or published, replacing the built-in list (`--external-endpoints-probe-denied-cidrs`). Default: the built-in deny-list. */
+  readonly probeDeniedCIDRs?: readonly string[];
+  /** Probes in flight at once over all backends, 1..1000 (`--external-endpoints-probe-concurrency`). Default 10. */
+  readonly probeConcurrency?: number;
+  /** DNS servers (`ip` or `ip:port`) for dnsName backends. Default: the system's resolv.conf. Ignored with `dnsLookup`. */
+  readonly dnsServers?: readonly string[];
+  /** The DNS I/O. Default: node:dns with TTLs ({@link NodeDnsLookup}). A seam for tests. */
+  readonly dnsLookup?: DnsLookup;
+  /** The probe I/O. Default {@link NetProber}. A seam for tests. */
+  readonly prober?: Prober;
+  /** Shortest time between two status writes of one object, ms, 0..600000. Default 5000. */
+  readonly statusMinIntervalMs?: number;
+  /** Retry backoff. Default: client-go's controller default (5 ms..1000 s per key, 10 qps / burst 100). */
+  readonly rateLimiter?: RateLimiter;
+}
+
+/** Thrown for an option outside its range or an unparsable CIDR (`cause` says which). */
+export class InvalidExternalEndpointsOptionsError extends Error {
+  override readonly name = 'InvalidExternalEndpointsOptionsError';
+}
+
+function checkRange(name: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidExternalEndpointsOptionsError(`${name} must be an integer in ${min}..${max}, got ${value}`);
+  }
+  return value;
+}
+
+/**
+ * Registers the ExternalEndpoints controller. The CRD must be installed, or the ExternalEndpoints cache never syncs.
+ * Must be called before the manager starts. Throws {@link InvalidExternalEndpointsOptionsError}.
+ */
+export function setupExternalEndpointsController(
+  registry: ControllerRegistry,
+  options: ExternalEndpointsControllerOptions = {},
+): ControllerHandle {
+  const workers = checkRange('workers', options.workers ?? 2, 1, 50);
+  const maxEndpointsPerSlice = checkRange('maxEndpointsPerSlice', options.maxEndpointsPerSlice ?? 100, 1, 1000);
+  const probeConcurrency = checkRange('probeConcurrency', options.probeConcurrency ?? 10, 1, 1000);
+  const statusMinIntervalMs = checkRange('statusMinIntervalMs', options.statusMinIntervalMs ?? 5000, 0, 600_000);
+  let addressPolicy: ReturnType<typeof newAddressPolicy>;
+  try {
+    addressPolicy = newAddressPolicy({
+      allowedCIDRs: options.probeAllowedCIDRs ?? DEFAULT_PROBE_ALLOWED_CIDRS,
+      deniedCIDRs: options.probeDeniedCIDRs ?? DEFAULT_PROBE_DENIED_CIDRS,
+    });
+  } catch (err) {
+    throw new InvalidExternalEndpointsOptionsError(`invalid probe CIDR: ${(err as Error).message}`, { cause: err });
+  }
+
+  const objects = registry.informer<ExternalEndpoints>({
+    resource: EXTERNAL_ENDPOINTS,
+    parse: (raw) => externalEndpointsSchema.parse(raw),
+  });
+  const services = registry.informer<Service>({ resource: SERVICES, parse: (raw) => serviceSchema.parse(raw) });
+  const slices = registry.informer<EndpointSlice>({
+    resource: ENDPOINT_SLICES,
+    labelSelector: OWN_SLICES_SELECTOR,
+    parse: (raw) => endpointSliceSchema.parse(raw),
+    indexers: { [SLICES_BY_OBJECT_INDEX]: slicesByObjectIndex },
+  });
+  const endpoints = registry.informer<Endpoints>({
+    resource: ENDPOINTS,
+    labelSelector: LEGACY_ENDPOINTS_SELECTOR,
+    parse: (raw) => endpointsSchema.parse(raw),
+  });
+
+  const logger = registry.logger.child({ controller: CONTROLLER_NAME });
+  const metrics = new ExternalEndpointsMetrics(registry.metrics);
+  const health = new BackendHealthStore();
+  const tracker = new SliceTracker();
+  // The queue exists only once the controller is added, and the scheduler must exist before: bind late.
+  const queue: { handle?: ControllerHandle } = {};
+  const scheduler = new ProbeScheduler({
+    prober: options.prober ?? new NetProber({ clock: registry.clock }),
+    addressPolicy,
+    clock: registry.clock,
+    concurrency: probeConcurrency,
+    logger,
+    onResult: probeResultHandler({ health, metrics, queue: { enqueue: (key) => queue.handle?.enqueue(key) } }),
+  });
+
+  const reconciler = new ExternalEndpointsReconciler({
+    objects: objects.store,
+    services: services.store,
+    endpointSlices: slices.store,
+    endpoints: endpoints.store,
+    client: registry.client(COMPONENT),
+    clock: registry.clock,
+    recorder: registry.eventRecorder(COMPONENT),
+    probes: scheduler,
+    health,
+    resolver: new DnsResolver({
+      lookup: options.dnsLookup ?? new NodeDnsLookup(options.dnsServers === undefined ? {} : { servers: options.dnsServers }),
+      clock: registry.clock,
+    }),
+    tracker,
+    metrics,
+    addressPolicy,
+    maxEndpointsPerSlice,
+    statusMinIntervalMs,
+  });
+
+  const handle = registry.addController({
+    name: CONTROLLER_NAME,
+    reconciler,
+    workers,
+    rateLimiter: options.rateLimiter ?? defaultControllerRateLimiter(registry.clock),
+    onStart: async (signal) => {
+      scheduler.start(signal);
+      logger.info({ concurrency: probeConcurrency }, 'Started probe scheduler');
+    },
+  });
+
+  queue.handle = handle;
+  objects.addEventHandler(externalEndpointsEventHandler(handle));
+  services.addEventHandler(serviceEventHandler(handle, objects.store));
+  slices.addEventHandler(endpointSliceEventHandler(handle, tracker));
+  endpoints.addEventHandler(endpointsEventHandler(handle));
+  return handle;
+}

@@ -1,0 +1,36 @@
+import { isIP } from 'node:net';
+import { type Clock, realClock } from '../../runtime/clock.ts';
+import { httpProbe } from './http-probe.ts';
+import { type ProbeResult, type Prober, type ProbeSpec, type ProbeTarget, probeFailure } from './prober.ts';
+import { tcpProbe } from './tcp-probe.ts';
+
+/** Options of {@link NetProber}. */
+export interface NetProberOptions {
+  /** Timers for probe timeouts and latency. Default: the real clock. */
+  readonly clock?: Clock;
+}
+
+/**
+ * The production {@link Prober}: TCP connects and HTTP(S) requests over node:net/http/https, one fresh connection
+ * per probe (no agent, no keep-alive), so a probe measures the backend and leaves nothing open. Safe to share.
+ */
+export class NetProber implements Prober {
+  readonly #clock: Clock;
+
+  constructor(options: NetProberOptions = {}) {
+    this.#clock = options.clock ?? realClock;
+  }
+
+  probe(target: ProbeTarget, spec: ProbeSpec, signal: AbortSignal): Promise<ProbeResult> {
+    if (isIP(target.address) === 0) {
+      return Promise.resolve(probeFailure('InvalidTarget', `"${target.address}" is not an IP address; resolve names before probing`, 0));
+    }
+    switch (spec.type) {
+      case 'TCP':
+        return tcpProbe(target, spec, signal, this.#clock);
+      case 'HTTP':
+      case 'HTTPS':
+        return httpProbe(target, spec, signal, this.#clock);
+    }
+  }
+}

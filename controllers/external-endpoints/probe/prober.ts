@@ -1,0 +1,92 @@
+// The probing contract shared by the TCP and HTTP(S) probes and the scheduler. A probe never throws and never leaves a
+// socket open: every outcome, including timeout and abort, is a result, and the socket is destroyed before the
+// result is delivered.
+
+/** What to connect to. `address` is always an IP literal: names are resolved (and policy-checked) beforehand. */
+export interface ProbeTarget {
+  readonly address: string;
+  readonly port: number;
+  /** The dnsName the address was resolved from: the default Host header and TLS server name. */
+  readonly dnsName?: string | undefined;
+}
+
+/** An inclusive range of HTTP status codes. */
+export interface StatusRange {
+  readonly min: number;
+  readonly max: number;
+}
+
+/** Connect, then close. Healthy when the TCP handshake completes within the timeout. */
+export interface TcpProbeSpec {
+  readonly type: 'TCP';
+  readonly timeoutMs: number;
+}
+
+/** TLS settings of an HTTPS probe. */
+export interface ProbeTlsSpec {
+  /** SNI sent and name verified. Default: the target's dnsName; else no SNI and the certificate must name the IP. */
+  readonly serverName?: string | undefined;
+  /** Accept any certificate; the handshake must still complete. */
+  readonly insecureSkipVerify: boolean;
+  /** PEM CA bundle trusted instead of the system roots. */
+  readonly ca?: string | undefined;
+}
+
+/**
+ * One GET request, never following redirects. Healthy when the status is in one of `expectedStatuses`. The timeout
+ * covers connect, TLS handshake, response headers and reading the body up to `maxBodyBytes`.
+ */
+export interface HttpProbeSpec {
+  readonly type: 'HTTP' | 'HTTPS';
+  readonly timeoutMs: number;
+  /** Request path and query, starting with "/". */
+  readonly path: string;
+  /** Host header. Default: the target's dnsName (else its address), with ":port" unless the scheme's default. */
+  readonly host?: string | undefined;
+  readonly expectedStatuses: readonly StatusRange[];
+  readonly tls?: ProbeTlsSpec | undefined;
+  /** Body bytes read before the connection is closed. Default {@link DEFAULT_MAX_BODY_BYTES}. */
+  readonly maxBodyBytes?: number | undefined;
+}
+
+/** How one backend is probed. */
+export type ProbeSpec = TcpProbeSpec | HttpProbeSpec;
+
+/** Body bytes an HTTP probe reads at most (kubelet reads 10 KiB; a health page larger than this is not our problem). */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+/**
+ * Why a probe failed, for status and metrics labels.
+ * - Refused: nothing listens (RST to the SYN). Reset: the peer reset an established connection.
+ * - Timeout: no answer within the probe's timeout. Unreachable: no route, host or network unreachable.
+ * - TLSError: the handshake failed or the certificate was refused. HTTPStatus: an unexpected status code.
+ * - ProtocolError: not a valid HTTP answer. Aborted: the probe was cancelled (backend removed, leadership lost).
+ * - InvalidTarget: the target is not an IP literal (a programming error upstream). Error: anything else.
+ */
+export type ProbeFailureReason =
+  'Refused' | 'Reset' | 'Timeout' | 'Unreachable' | 'TLSError' | 'HTTPStatus' | 'ProtocolError' | 'Aborted' | 'InvalidTarget' | 'Error';
+
+/** A failed probe's reason and a one-line, human-readable message. */
+export interface ProbeError {
+  readonly reason: ProbeFailureReason;
+  readonly message: string;
+}
+
+/** The outcome of one probe. `statusCode` is set when an HTTP answer was received. */
+export type ProbeResult =
+  | { readonly ok: true; readonly latencyMs: number; readonly statusCode?: number | undefined }
+  | { readonly ok: false; readonly latencyMs: number; readonly error: ProbeError; readonly statusCode?: number | undefined };
+
+/** Probes one target. Resolves (never rejects) once the socket is closed; honours `signal` at once. */
+export interface Prober {
+  probe(target: ProbeTarget, spec: ProbeSpec, signal: AbortSignal): Promise<ProbeResult>;
+}
+
+const MAX_MESSAGE = 512;
+/** Builds a failed result; the message is trimmed to fit the status field. */
+export function probeFailure(reason: ProbeFailureReason, message: string, latencyMs: number, statusCode?: number): ProbeResult {
+  const trimmed = message.length > MAX_MESSAGE ? `${message.slice(0, MAX_MESSAGE - 3)}...` : message;
+  return statusCode === undefined
+    ? { ok: false, latencyMs, error: { reason, message: trimmed } }
+    : { ok: false, latencyMs, error: { reason, message: trimmed }, statusCode };
+}

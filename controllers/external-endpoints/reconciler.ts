@@ -1,0 +1,546 @@
+import { type ObjectReference, splitKey } from '../../api/core/meta.ts';
+import type { Endpoints, Service } from '../../api/core/v1.ts';
+import { type EndpointSlice, endpointSliceSchema } from '../../api/discovery/v1.ts';
+import { LABEL_SERVICE_NAME, MANAGED_BY_EXTERNAL_ENDPOINTS } from '../../api/labels.ts';
+import type { ExternalEndpoints, ExternalEndpointsStatus } from '../../api/v1alpha1/external-endpoints.ts';
+import { API_VERSION, ExternalEndpointsConditionType, Kind } from '../../api/v1alpha1/group-version.ts';
+import type { ApiClient } from '../runtime/api-client.ts';
+import { describeError, isAlreadyExists, isConflict, isNamespaceTerminating, isNotFound } from '../runtime/api-errors.ts';
+import type { IndexFunc, Store } from '../runtime/cache/store.ts';
+import type { Clock } from '../runtime/clock.ts';
+import type { EventRecorder } from '../runtime/manager-types.ts';
+import {
+  done,
+  type ReconcileContext,
+  type Reconciler,
+  type Request,
+  type Result,
+  requeueAfter,
+  StaleCacheError,
+  TerminalError,
+} from '../runtime/reconcile.ts';
+import { ENDPOINT_SLICES, ENDPOINTS } from '../runtime/resource.ts';
+import type { AddressPolicy } from './address-policy.ts';
+import { type Backend, type BackendSet, resolveBackends } from './backends.ts';
+import { desiredEndpoints, sliceLabels } from './desired.ts';
+import type { DnsResolver } from './dns/resolver.ts';
+import { type Observation, observationFromStatus, transitionEvents } from './events.ts';
+import {
+  type BackendHealth,
+  decidePublication,
+  type HealthPolicy,
+  type PublicationDecision,
+  restoreHealth,
+  UNKNOWN_HEALTH,
+} from './health.ts';
+import { BackendHealthStore } from './health-store.ts';
+import { desiredLegacyEndpoints, planLegacyEndpoints } from './legacy-endpoints.ts';
+import type { ExternalEndpointsMetrics, PublishedState } from './metrics.ts';
+import { dueNames, NameResolutions } from './name-resolutions.ts';
+import { isEmptySlicePlan, planSlices, type SlicePlan } from './plan.ts';
+import type { ProbeScheduler } from './probe/probe-scheduler.ts';
+import { InvalidHealthCheckError, type ProbePlan, probePlanFor } from './probe/probe-spec.ts';
+import { EXTERNAL_ENDPOINTS } from './resources.ts';
+import { checkService, type ServiceVerdict } from './service-check.ts';
+import { desiredStatus, sameSignificantStatus } from './status.ts';
+import type { SliceTracker } from './tracker.ts';
+
+// One reconcile of one ExternalEndpoints object (key `namespace/name`, also the Service's key), level-triggered:
+// read the caches, check the Service, resolve due DNS names, keep the probe jobs in line with the backends, decide
+// publication from the health memory, then write in one place: slices (create, update, delete), the optional legacy
+// Endpoints, and status, which is coalesced per object. A converged object makes no API call.
+
+/** Index of our slice cache: `namespace/<service-name label>`, the key of the object the slice belongs to. */
+export const SLICES_BY_OBJECT_INDEX = 'external-endpoints/object';
+
+/** The {@link SLICES_BY_OBJECT_INDEX} function. */
+export const slicesByObjectIndex: IndexFunc<EndpointSlice> = (slice) => {
+  const name = slice.metadata.labels?.[LABEL_SERVICE_NAME];
+  return name === undefined || name === '' ? [] : [`${slice.metadata.namespace ?? ''}/${name}`];
+};
+
+/** Label selector of the slice informer: the slices this controller manages, and nothing else. */
+export const OWN_SLICES_SELECTOR = `endpointslice.kubernetes.io/managed-by=${MANAGED_BY_EXTERNAL_ENDPOINTS}`;
+
+/** A write of the reconcile failed; retried with backoff. `cause` is the API error. */
+export class ExternalEndpointsSyncError extends Error {
+  override readonly name = 'ExternalEndpointsSyncError';
+}
+
+/** How often a foreign Endpoints object in our way is checked again (spec.publishEndpoints). */
+const ENDPOINTS_CONFLICT_RECHECK_MS = 60_000;
+/** Shortest requeue for DNS refreshes, so a zero TTL cannot spin a worker. */
+const MIN_DNS_REQUEUE_MS = 1000;
+/** Names resolved at once within one reconcile. */
+const DNS_CONCURRENCY = 8;
+
+/** What the reconciler reads and writes through; all injected so tests run on in-memory stores and a fake client. */
+export interface ExternalEndpointsReconcilerDeps {
+  readonly objects: Store<ExternalEndpoints>;
+  readonly services: Store<Service>;
+  /** Our slices only (the managed-by label), with the {@link SLICES_BY_OBJECT_INDEX} index. */
+  readonly endpointSlices: Store<EndpointSlice>;
+  /** Our legacy Endpoints objects only (see LEGACY_ENDPOINTS_SELECTOR). */
+  readonly endpoints: Store<Endpoints>;
+  readonly client: ApiClient;
+  readonly clock: Clock;
+  readonly recorder: EventRecorder;
+  /** The probe scheduler (upsert/remove only: its lifecycle belongs to the controller). */
+  readonly probes: Pick<ProbeScheduler, 'upsert' | 'remove'>;
+  /** Health memory, shared with the probe result handler. */
+  readonly health: BackendHealthStore;
+  readonly resolver: Pick<DnsResolver, 'resolve'>;
+  readonly tracker: SliceTracker;
+  readonly metrics: ExternalEndpointsMetrics;
+  readonly addressPolicy: AddressPolicy;
+  /** 1..1000 (`--max-endpoints-per-slice`). */
+  readonly maxEndpointsPerSlice: number;
+  /** Shortest time between two status writes of one object, ms; changes in between are coalesced into the next. */
+  readonly statusMinIntervalMs: number;
+}
+
+interface StatusWrite {
+  readonly at: number;
+  /** resourceVersion of the cached object when we wrote: while the cache still shows it, it has not seen our write. */
+  readonly resourceVersionBefore: string | undefined;
+  readonly status: ExternalEndpointsStatus;
+}
+
+const EMPTY_BACKENDS: BackendSet = Object.freeze({ backends: [], refused: [], unresolved: [], order: [] });
+
+function objectReference(object: Readonly<ExternalEndpoints>): ObjectReference {
+  return {
+    apiVersion: API_VERSION,
+    kind: Kind.ExternalEndpoints,
+    namespace: object.metadata.namespace ?? '',
+    ...(object.metadata.name === undefined ? {} : { name: object.metadata.name }),
+    ...(object.metadata.uid === undefined ? {} : { uid: object.metadata.uid }),
+    ...(object.metadata.resourceVersion === undefined ? {} : { resourceVersion: object.metadata.resourceVersion }),
+  };
+}
+
+function dnsNamesOf(object: Readonly<ExternalEndpoints>): string[] {
+  return [...new Set(object.spec.endpoints.map((e) => e.dnsName).filter((n): n is string => n !== undefined))];
+}
+
+function publishedCounts(decision: PublicationDecision): Record<PublishedState, number> {
+  const counts: Record<PublishedState, number> = { ready: 0, not_ready: 0, draining: 0 };
+  for (const e of decision.endpoints) {
+    if (e.conditions.ready) counts.ready++;
+    else if (e.conditions.terminating) counts.draining++;
+    else counts.not_ready++;
+  }
+  return counts;
+}
+
+/**
+ * Reconciles one ExternalEndpoints object. Throws {@link StaleCacheError} when the slice cache is behind our own
+ * writes, {@link ExternalEndpointsSyncError} when a write fails, {@link TerminalError} for a spec the admission rules
+ * should have refused. Safe to call concurrently for different keys (the work queue never runs one key twice).
+ */
+export class ExternalEndpointsReconciler implements Reconciler {
+  readonly #d: ExternalEndpointsReconcilerDeps;
+  readonly #names = new NameResolutions();
+  readonly #announced = new Map<string, Observation>();
+  readonly #statusWrites = new Map<string, StatusWrite>();
+  readonly #endpointsConflicts = new Map<string, { until: number; message: string }>();
+  // Endpoints objects this process created that the cache has not shown yet: AlreadyExists for one of these is our
+  // own write (a stale cache), not a foreign object, which saves a GET (and the RBAC verb for it).
+  readonly #endpointsCreated = new Set<string>();
+
+  constructor(deps: ExternalEndpointsReconcilerDeps) {
+    if (!Number.isInteger(deps.maxEndpointsPerSlice) || deps.maxEndpointsPerSlice < 1 || deps.maxEndpointsPerSlice > 1000) {
+      throw new RangeError(`maxEndpointsPerSlice must be an integer in 1..1000, got ${deps.maxEndpointsPerSlice}`);
+    }
+    this.#d = deps;
+  }
+
+  async reconcile(request: Request, ctx: ReconcileContext): Promise<Result> {
+    const key = request.key;
+    const object = this.#d.objects.get(key);
+    if (object === undefined || object.metadata.deletionTimestamp !== undefined) {
+      await this.#cleanup(key, ctx);
+      return done();
+    }
+    const slices = this.#d.endpointSlices.byIndex(SLICES_BY_OBJECT_INDEX, key);
+    if (this.#d.tracker.stale(key, slices))
+      throw new StaleCacheError(`EndpointSlice cache is behind our writes for ExternalEndpoints ${key}`);
+
+    const service = checkService(key, this.#d.services.get(key), object.spec.ports);
+    if (!service.usable) return this.#unpublish(key, object, service, slices, ctx);
+
+    const dnsNames = dnsNamesOf(object);
+    this.#names.retain(key, dnsNames);
+    await this.#resolveDue(key, object, dnsNames, ctx.signal);
+    const resolutions = this.#names.get(key);
+    const set = resolveBackends(object.spec, resolutions, this.#d.addressPolicy);
+
+    let probePlan: ProbePlan | undefined;
+    try {
+      probePlan = probePlanFor(object.spec);
+    } catch (err) {
+      if (err instanceof InvalidHealthCheckError)
+        throw new TerminalError(`invalid healthCheck of ExternalEndpoints ${key}`, { cause: err });
+      throw err;
+    }
+    const probed = probePlan === undefined ? [] : set.backends.filter((b) => !b.maintenance);
+    this.#syncProbes(key, object, probed, probePlan, ctx);
+    const health = new Map<string, BackendHealth>(probed.map((b) => [b.address, this.#d.health.get(key, b.address) ?? UNKNOWN_HEALTH]));
+
+    const decision = decidePublication(
+      set.backends.map((b) => ({
+        key: b.address,
+        state: probePlan === undefined ? 'Healthy' : (health.get(b.address)?.state ?? 'Unknown'),
+        maintenance: b.maintenance,
+      })),
+      object.spec.failurePolicy,
+    );
+    const conditions = new Map(decision.endpoints.map((e) => [e.key, e.conditions]));
+    const plan = planSlices({
+      object,
+      existing: slices,
+      desired: desiredEndpoints(set.backends, conditions),
+      ports: service.ports,
+      labels: sliceLabels(object, service.headless),
+      maxEndpointsPerSlice: this.#d.maxEndpointsPerSlice,
+    });
+    await this.#applySlices(key, plan, ctx);
+    const legacy = object.spec.publishEndpoints ? desiredLegacyEndpoints(object, set.backends, conditions, service.ports) : undefined;
+    const endpointsConflict = await this.#applyLegacyEndpoints(key, object, legacy, ctx);
+
+    const { namespace, name } = splitKey(key);
+    this.#d.metrics.setPublished(namespace, name, publishedCounts(decision));
+    const status = desiredStatus({
+      object,
+      now: this.#d.clock.now(),
+      service,
+      backends: set,
+      probing: probePlan !== undefined,
+      health,
+      decision,
+      resolutions,
+      endpointsConflict,
+    });
+    this.#announce(key, object, this.#observe(service, set, probed, health, resolutions, status));
+    const statusDelay = await this.#writeStatus(key, object, status, ctx);
+
+    const delays: number[] = [];
+    if (statusDelay > 0) delays.push(statusDelay);
+    const refreshAt = this.#names.nextRefreshAt(key);
+    if (refreshAt !== undefined) delays.push(Math.max(MIN_DNS_REQUEUE_MS, refreshAt - this.#d.clock.now()));
+    return delays.length === 0 ? done() : requeueAfter(Math.min(...delays));
+  }
+
+  // The Service cannot take our endpoints: stop probing, remove what we published, report why.
+  async #unpublish(
+    key: string,
+    object: Readonly<ExternalEndpoints>,
+    service: Extract<ServiceVerdict, { usable: false }>,
+    slices: readonly Readonly<EndpointSlice>[],
+    ctx: ReconcileContext,
+  ): Promise<Result> {
+    this.#stopProbing(key);
+    this.#names.forget(key);
+    const plan = planSlices({
+      object,
+      existing: slices,
+      desired: new Map(),
+      ports: [],
+      labels: {},
+      maxEndpointsPerSlice: this.#d.maxEndpointsPerSlice,
+    });
+    await this.#applySlices(key, plan, ctx);
+    await this.#applyLegacyEndpoints(key, object, undefined, ctx);
+    const { namespace, name } = splitKey(key);
+    const decision = decidePublication([], object.spec.failurePolicy);
+    this.#d.metrics.setPublished(namespace, name, publishedCounts(decision));
+    const status = desiredStatus({
+      object,
+      now: this.#d.clock.now(),
+      service,
+      backends: EMPTY_BACKENDS,
+      probing: false,
+      health: new Map(),
+      decision,
+      resolutions: new Map(),
+    });
+    this.#announce(key, object, this.#observe(service, EMPTY_BACKENDS, [], new Map(), new Map(), status));
+    const delay = await this.#writeStatus(key, object, status, ctx);
+    return delay > 0 ? requeueAfter(delay) : done();
+  }
+
+  // The object is gone (or going): forget it, and remove what we published without waiting for garbage collection
+  // (which may not run at all, and otherwise lags).
+  async #cleanup(key: string, ctx: ReconcileContext): Promise<void> {
+    this.#stopProbing(key);
+    this.#names.forget(key);
+    this.#announced.delete(key);
+    this.#statusWrites.delete(key);
+    this.#endpointsConflicts.delete(key);
+    this.#endpointsCreated.delete(key);
+    const { namespace, name } = splitKey(key);
+    this.#d.metrics.forgetObject(namespace, name);
+    const doomed = this.#d.endpointSlices.byIndex(SLICES_BY_OBJECT_INDEX, key).filter((s) => s.metadata.deletionTimestamp === undefined);
+    await this.#applySlices(key, { toCreate: [], toUpdate: [], toDelete: doomed }, ctx);
+    this.#d.tracker.forget(key);
+    const legacy = this.#d.endpoints.get(key);
+    if (legacy !== undefined) await this.#deleteLegacyEndpoints(key, ctx);
+  }
+
+  #stopProbing(key: string): void {
+    const { namespace, name } = splitKey(key);
+    for (const address of this.#d.health.forgetObject(key)) {
+      this.#d.probes.remove(BackendHealthStore.jobKey(key, address));
+      this.#d.metrics.forgetBackend(namespace, name, address);
+    }
+  }
+
+  async #resolveDue(key: string, object: Readonly<ExternalEndpoints>, names: readonly string[], signal: AbortSignal): Promise<void> {
+    const due = dueNames(this.#names.get(key), names, this.#d.clock.now());
+    const bounds = object.spec.dns;
+    for (let i = 0; i < due.length; i += DNS_CONCURRENCY) {
+      await Promise.all(
+        due.slice(i, i + DNS_CONCURRENCY).map(async (name) => {
+          const resolution = await this.#d.resolver.resolve(name, this.#names.get(key).get(name), bounds, signal);
+          this.#names.set(key, resolution);
+        }),
+      );
+    }
+  }
+
+  // Probe jobs follow the backends: one per probed address, with the latest settings; a new address starts from its
+  // entry in status when there is one (a failover or restart neither empties nor refills slices).
+  #syncProbes(
+    key: string,
+    object: Readonly<ExternalEndpoints>,
+    probed: readonly Backend[],
+    plan: ProbePlan | undefined,
+    ctx: ReconcileContext,
+  ): void {
+    const { namespace, name } = splitKey(key);
+    const wanted = new Set(probed.map((b) => b.address));
+    for (const address of this.#d.health.addresses(key)) {
+      if (wanted.has(address)) continue;
+      this.#d.probes.remove(BackendHealthStore.jobKey(key, address));
+      this.#d.health.untrack(key, address);
+      this.#d.metrics.forgetBackend(namespace, name, address);
+    }
+    if (plan === undefined) return;
+    const hc = object.spec.healthCheck;
+    const policy: HealthPolicy = {
+      healthyThreshold: hc?.healthyThreshold ?? 1,
+      unhealthyThreshold: hc?.unhealthyThreshold ?? 3,
+      minDwellMs: (hc?.minDwellSeconds ?? 0) * 1000,
+    };
+    const previous = new Map((object.status?.endpoints ?? []).map((e) => [e.address, e]));
+    for (const b of probed) {
+      this.#d.health.track(key, b.address, policy, () => {
+        const entry = previous.get(b.address);
+        // Only a probed verdict carries over; a refusal or maintenance entry says nothing about health.
+        return entry !== undefined && entry.reason !== 'Maintenance' && (entry.health !== 'Unknown' || entry.reason === undefined)
+          ? restoreHealth(entry)
+          : UNKNOWN_HEALTH;
+      });
+      const verdict = this.#d.probes.upsert({
+        key: BackendHealthStore.jobKey(key, b.address),
+        target: { address: b.address, port: b.probePort, dnsName: b.resolvedFrom },
+        spec: plan.spec,
+        intervalMs: plan.intervalMs,
+      });
+      if (!verdict.allowed) ctx.logger.warn({ address: b.address, reason: verdict.reason }, 'Refused probe of backend');
+    }
+  }
+
+  #observe(
+    service: ServiceVerdict,
+    set: BackendSet,
+    probed: readonly Backend[],
+    health: ReadonlyMap<string, BackendHealth>,
+    resolutions: ReturnType<NameResolutions['get']>,
+    status: ExternalEndpointsStatus,
+  ): Observation {
+    const below = status.conditions?.find((c) => c.type === ExternalEndpointsConditionType.BelowMinHealthy);
+    const dnsFailures = new Map<string, string>();
+    for (const r of resolutions.values()) if (r.errors.length > 0) dnsFailures.set(r.name, r.errors.map((e) => e.message).join('; '));
+    return {
+      service: service.usable
+        ? { reason: 'ServiceFound', message: 'Service found; publishing backends' }
+        : { reason: service.reason, message: service.message },
+      backends: new Map(
+        probed.map((b) => {
+          const h = health.get(b.address);
+          const detail = h?.lastError === undefined ? undefined : `${h.lastError.reason}: ${h.lastError.message}`;
+          return [b.address, { state: h?.state ?? 'Unknown', detail }];
+        }),
+      ),
+      refused: new Map(set.refused.map((r) => [r.address, r.verdict.message])),
+      belowMinHealthy: below?.status === 'True' ? below.message : undefined,
+      dnsFailures,
+    };
+  }
+
+  #announce(key: string, object: Readonly<ExternalEndpoints>, next: Observation): void {
+    const prev = this.#announced.has(key) ? this.#announced.get(key) : observationFromStatus(object);
+    const ref = objectReference(object);
+    for (const e of transitionEvents(prev, next)) this.#d.recorder.event(ref, e.type, e.reason, e.message);
+    this.#announced.set(key, next);
+  }
+
+  /** The only writer of slices: creates, then updates, then deletes; stops at the first failure. */
+  async #applySlices(key: string, plan: SlicePlan, ctx: ReconcileContext): Promise<void> {
+    if (isEmptySlicePlan(plan)) return;
+    const { client, tracker } = this.#d;
+    const { namespace } = splitKey(key);
+    const log = ctx.logger;
+    for (const slice of plan.toCreate) {
+      let created: EndpointSlice;
+      try {
+        created = endpointSliceSchema.parse(await client.create(ENDPOINT_SLICES, namespace, slice, { signal: ctx.signal }));
+      } catch (err) {
+        if (isNamespaceTerminating(err)) {
+          log.debug({ err: describeError(err) }, 'Skipped EndpointSlice writes in terminating namespace');
+          return;
+        }
+        throw new ExternalEndpointsSyncError(`failed to create EndpointSlice for ExternalEndpoints ${key}: ${describeError(err).message}`, {
+          cause: err,
+        });
+      }
+      tracker.written(key, created);
+      log.debug({ endpointSlice: created.metadata.name, endpoints: created.endpoints?.length ?? 0 }, 'Created EndpointSlice');
+    }
+    for (const slice of plan.toUpdate) {
+      const sliceName = slice.metadata.name ?? '';
+      let updated: EndpointSlice;
+      try {
+        updated = endpointSliceSchema.parse(await client.update(ENDPOINT_SLICES, namespace, sliceName, slice, { signal: ctx.signal }));
+      } catch (err) {
+        if (isConflict(err))
+          throw new StaleCacheError(`EndpointSlice ${namespace}/${sliceName} changed since it was cached`, { cause: err });
+        throw new ExternalEndpointsSyncError(
+          `failed to update EndpointSlice ${sliceName} of ExternalEndpoints ${key}: ${describeError(err).message}`,
+          { cause: err },
+        );
+      }
+      tracker.written(key, updated);
+      log.debug({ endpointSlice: sliceName, endpoints: updated.endpoints?.length ?? 0 }, 'Updated EndpointSlice');
+    }
+    for (const slice of plan.toDelete) {
+      const sliceName = slice.metadata.name ?? '';
+      try {
+        await client.delete(ENDPOINT_SLICES, namespace, sliceName, { signal: ctx.signal });
+      } catch (err) {
+        if (!isNotFound(err)) {
+          throw new ExternalEndpointsSyncError(
+            `failed to delete EndpointSlice ${sliceName} of ExternalEndpoints ${key}: ${describeError(err).message}`,
+            { cause: err },
+          );
+        }
+      }
+      tracker.deleted(key, sliceName);
+      log.debug({ endpointSlice: sliceName }, 'Deleted EndpointSlice');
+    }
+  }
+
+  /**
+   * Writes (or deletes) the legacy Endpoints object. Returns why it could not be written when a foreign object of that
+   * name is in the way; that object is never touched, and checked again at most once a minute.
+   */
+  async #applyLegacyEndpoints(
+    key: string,
+    object: Readonly<ExternalEndpoints>,
+    desired: Endpoints | undefined,
+    ctx: ReconcileContext,
+  ): Promise<string | undefined> {
+    const { namespace, name } = splitKey(key);
+    const cached = this.#d.endpoints.get(key);
+    if (cached !== undefined) this.#endpointsCreated.delete(key);
+    const plan = planLegacyEndpoints(object, cached, desired);
+    const { client } = this.#d;
+    switch (plan.action) {
+      case 'none':
+        if (desired === undefined) this.#endpointsConflicts.delete(key);
+        return undefined;
+      case 'delete':
+        await this.#deleteLegacyEndpoints(key, ctx);
+        return undefined;
+      case 'update':
+        try {
+          await client.update(ENDPOINTS, namespace, name, plan.body, { signal: ctx.signal });
+        } catch (err) {
+          if (isConflict(err)) throw new StaleCacheError(`Endpoints ${key} changed since it was cached`, { cause: err });
+          throw new ExternalEndpointsSyncError(`failed to update Endpoints ${key}: ${describeError(err).message}`, { cause: err });
+        }
+        ctx.logger.debug({ endpoints: key }, 'Updated Endpoints');
+        return undefined;
+      case 'create': {
+        const now = this.#d.clock.now();
+        const conflict = this.#endpointsConflicts.get(key);
+        if (conflict !== undefined && now < conflict.until) return conflict.message;
+        try {
+          await client.create(ENDPOINTS, namespace, plan.body, { signal: ctx.signal });
+          this.#endpointsConflicts.delete(key);
+          this.#endpointsCreated.add(key);
+          ctx.logger.debug({ endpoints: key }, 'Created Endpoints');
+          return undefined;
+        } catch (err) {
+          if (isNamespaceTerminating(err)) return undefined;
+          if (!isAlreadyExists(err)) {
+            throw new ExternalEndpointsSyncError(`failed to create Endpoints ${key}: ${describeError(err).message}`, { cause: err });
+          }
+        }
+        if (this.#endpointsCreated.has(key)) throw new StaleCacheError(`Endpoints ${key} was created but is not cached yet`);
+        // Not ours: the cache holds every Endpoints object with our managed-by label.
+        const message = `Endpoints ${key} exists and is not managed by this controller, so spec.publishEndpoints is not applied (it is left untouched)`;
+        this.#endpointsConflicts.set(key, { until: now + ENDPOINTS_CONFLICT_RECHECK_MS, message });
+        return message;
+      }
+    }
+  }
+
+  async #deleteLegacyEndpoints(key: string, ctx: ReconcileContext): Promise<void> {
+    const { namespace, name } = splitKey(key);
+    this.#endpointsCreated.delete(key);
+    try {
+      await this.#d.client.delete(ENDPOINTS, namespace, name, { signal: ctx.signal });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      throw new ExternalEndpointsSyncError(`failed to delete Endpoints ${key}: ${describeError(err).message}`, { cause: err });
+    }
+    ctx.logger.debug({ endpoints: key }, 'Deleted Endpoints');
+  }
+
+  /**
+   * Writes `status` through the status subresource when it differs significantly from the stored one, at most once
+   * per statusMinIntervalMs per object. Returns 0, or how long to wait before the coalesced write is due.
+   */
+  async #writeStatus(
+    key: string,
+    object: Readonly<ExternalEndpoints>,
+    status: ExternalEndpointsStatus,
+    ctx: ReconcileContext,
+  ): Promise<number> {
+    if (sameSignificantStatus(status, object.status)) return 0;
+    const last = this.#statusWrites.get(key);
+    if (
+      last !== undefined &&
+      last.resourceVersionBefore === object.metadata.resourceVersion &&
+      sameSignificantStatus(status, last.status)
+    ) {
+      return 0; // the cache has not caught up with our own write yet
+    }
+    const now = this.#d.clock.now();
+    if (last !== undefined && now - last.at < this.#d.statusMinIntervalMs) return this.#d.statusMinIntervalMs - (now - last.at);
+    const { namespace, name } = splitKey(key);
+    try {
+      await this.#d.client.patch(EXTERNAL_ENDPOINTS, namespace, name, { status }, 'merge', { subresource: 'status', signal: ctx.signal });
+    } catch (err) {
+      if (isNotFound(err)) return 0;
+      throw new ExternalEndpointsSyncError(`failed to update status of ExternalEndpoints ${key}: ${describeError(err).message}`, {
+        cause: err,
+      });
+    }
+    this.#statusWrites.set(key, { at: now, resourceVersionBefore: object.metadata.resourceVersion, status });
+    ctx.logger.debug({ ready: status.readyCount, total: status.totalCount }, 'Updated ExternalEndpoints status');
+    return 0;
+  }
+}

@@ -1,0 +1,426 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import { Registry } from 'prom-client';
+import { type Endpoints, endpointsSchema } from '../../api/core/v1.ts';
+import { type EndpointSlice, endpointSliceSchema } from '../../api/discovery/v1.ts';
+import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SKIP_MIRROR, MANAGED_BY_EXTERNAL_ENDPOINTS } from '../../api/labels.ts';
+import { type ExternalEndpoints, type ExternalEndpointsSpecInput, externalEndpointsSchema } from '../../api/v1alpha1/external-endpoints.ts';
+import { API_VERSION } from '../../api/v1alpha1/group-version.ts';
+import { setupExternalEndpointsController } from '../../controllers/external-endpoints/controller.ts';
+import { EXTERNAL_ENDPOINTS } from '../../controllers/external-endpoints/resources.ts';
+import { newApiClient, type RequestRecord } from '../../controllers/runtime/api-client.ts';
+import { isNotFound } from '../../controllers/runtime/api-errors.ts';
+import { realClock } from '../../controllers/runtime/clock.ts';
+import { Manager } from '../../controllers/runtime/manager.ts';
+import { ENDPOINT_SLICES, ENDPOINTS, EVENTS, SERVICES } from '../../controllers/runtime/resource.ts';
+import { startTestCluster } from '../envtest/test-cluster.ts';
+import { waitFor } from '../envtest/wait-for.ts';
+import { TestDnsServer } from '../nethost/dns-server.ts';
+import { createTestHost, type TestHost, type TestServer, testHostSupport } from '../nethost/test-host.ts';
+
+// ExternalEndpoints against a real kube-apiserver with real backends: HTTP servers in network namespaces (endpoint
+// addresses cannot be loopback), probed from the root namespace by the operator's own prober; names resolved through
+// a DNS server the test controls. No kube-controller-manager runs here, so no garbage collector either: deleting an
+// ExternalEndpoints object proves the controller's own cleanup, not GC (owner references are asserted separately).
+
+const support = testHostSupport();
+const skip = support.ok ? false : support.reason;
+
+const env = skip ? undefined : await startTestCluster({ name: 'external-endpoints-test' });
+const run = promisify(execFile);
+
+const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete']);
+const INTERVAL_S = 1;
+const UNHEALTHY_THRESHOLD = 2;
+const JITTER = 0.1; // the scheduler's default
+
+interface Operator {
+  readonly requests: RequestRecord[];
+  stop(): Promise<void>;
+}
+
+function cluster() {
+  assert.ok(env);
+  return env;
+}
+
+function startOperator(dnsServer: string): Operator {
+  const requests: RequestRecord[] = [];
+  const client = newApiClient(cluster().kubeConfig, {
+    clock: realClock,
+    qps: 1000,
+    burst: 2000,
+    userAgent: 'external-endpoints-test',
+    observer: (r) => requests.push(r),
+  });
+  const manager = new Manager({
+    logger: pino({ level: process.env.LOG_LEVEL ?? 'silent' }),
+    client,
+    registry: new Registry(),
+    gracefulShutdownTimeoutMs: 5_000,
+  });
+  setupExternalEndpointsController(manager, {
+    probeAllowedCIDRs: ['198.18.0.0/15'], // only the test hosts may be probed
+    probeConcurrency: 4,
+    dnsServers: [dnsServer],
+    statusMinIntervalMs: 500,
+  });
+  const abort = new AbortController();
+  const outcome = manager.start(abort.signal);
+  let stopped: Promise<void> | undefined;
+  return {
+    requests,
+    stop: () => {
+      stopped ??= (async () => {
+        abort.abort();
+        await outcome;
+      })();
+      return stopped;
+    },
+  };
+}
+
+// ---- helpers ---------------------------------------------------------------------------------------------------------
+
+async function createService(ns: string, name: string, selector?: Record<string, string>): Promise<void> {
+  await cluster().client.create(SERVICES, ns, {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name },
+    spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }], ...(selector === undefined ? {} : { selector }) },
+  });
+}
+
+async function createObject(ns: string, name: string, spec: ExternalEndpointsSpecInput): Promise<void> {
+  await cluster().client.create(EXTERNAL_ENDPOINTS, ns, { apiVersion: API_VERSION, kind: 'ExternalEndpoints', metadata: { name }, spec });
+}
+
+async function patchSpec(ns: string, name: string, spec: Partial<ExternalEndpointsSpecInput>): Promise<void> {
+  await cluster().client.patch(EXTERNAL_ENDPOINTS, ns, name, { spec }, 'merge');
+}
+
+async function getObject(ns: string, name: string): Promise<ExternalEndpoints> {
+  return externalEndpointsSchema.parse(await cluster().client.get(EXTERNAL_ENDPOINTS, ns, name));
+}
+
+async function slicesOf(ns: string, name: string): Promise<EndpointSlice[]> {
+  const list = await cluster().client.list(ENDPOINT_SLICES, ns, { labelSelector: `${LABEL_SERVICE_NAME}=${name}` });
+  return list.items.map((i) => endpointSliceSchema.parse(i));
+}
+
+/** `address=RST` per published endpoint (R ready, S serving, T terminating, `-` for false), sorted. */
+async function published(ns: string, name: string): Promise<string[]> {
+  return (await slicesOf(ns, name))
+    .flatMap((s) =>
+      (s.endpoints ?? []).map(
+        (e) =>
+          `${e.addresses.join(',')}=${e.conditions?.ready ? 'R' : '-'}${e.conditions?.serving ? 'S' : '-'}${e.conditions?.terminating ? 'T' : '-'}`,
+      ),
+    )
+    .sort();
+}
+
+async function waitForPublished(ns: string, name: string, want: string[], timeoutMs = 15_000): Promise<void> {
+  const sorted = [...want].sort();
+  await waitFor(
+    async () => {
+      const got = await published(ns, name);
+      // A throw is "not yet" for waitFor, and its message is what the timeout reports.
+      if (JSON.stringify(got) !== JSON.stringify(sorted)) throw new Error(`published ${JSON.stringify(got)}`);
+      return true;
+    },
+    { description: `slices of ${ns}/${name} to publish ${JSON.stringify(sorted)}`, timeoutMs, intervalMs: 50 },
+  );
+}
+
+function conditionOf(object: ExternalEndpoints, type: string): string | undefined {
+  const c = object.status?.conditions?.find((x) => x.type === type);
+  return c === undefined ? undefined : `${c.status}/${c.reason}`;
+}
+
+async function waitForCondition(ns: string, name: string, type: string, want: string, timeoutMs = 15_000): Promise<ExternalEndpoints> {
+  return waitFor(
+    async () => {
+      const o = await getObject(ns, name);
+      if (conditionOf(o, type) !== want) throw new Error(`${type} is ${conditionOf(o, type)}`);
+      return o;
+    },
+    { description: `condition ${type} of ${ns}/${name} to be ${want}`, timeoutMs },
+  );
+}
+
+/** Waits until status shows each address with the given health (and published ready exactly when Healthy). */
+async function waitForHealth(ns: string, name: string, want: Record<string, string>, timeoutMs = 15_000): Promise<ExternalEndpoints> {
+  return waitFor(
+    async () => {
+      const o = await getObject(ns, name);
+      const got = Object.fromEntries((o.status?.endpoints ?? []).map((e) => [e.address, `${e.health}${e.ready ? '/ready' : ''}`]));
+      const expected = Object.fromEntries(Object.entries(want).map(([a, h]) => [a, `${h}${h === 'Healthy' ? '/ready' : ''}`]));
+      if (JSON.stringify(got) !== JSON.stringify(expected)) throw new Error(`status shows ${JSON.stringify(got)}`);
+      return o;
+    },
+    { description: `health of ${ns}/${name} to be ${JSON.stringify(want)}`, timeoutMs },
+  );
+}
+
+async function eventReasons(ns: string, name: string): Promise<string[]> {
+  const list = await cluster().client.list(EVENTS, ns, { fieldSelector: `involvedObject.name=${name}` });
+  return list.items.map((e) => (e as { reason?: string }).reason ?? '').sort();
+}
+
+function writesSince(operator: Operator, from: number): RequestRecord[] {
+  return operator.requests.slice(from).filter((r) => WRITE_VERBS.has(r.verb));
+}
+
+// ---- tests -------------------------------------------------------------------------------------------------------------
+
+describe('ExternalEndpoints with real backends', { skip }, () => {
+  const hosts: TestHost[] = [];
+  let a: TestHost;
+  let b: TestHost;
+  let serverA: TestServer;
+  let dns: TestDnsServer;
+  let operator: Operator;
+
+  before(async () => {
+    const env = cluster();
+    const kubectl = (...args: string[]) => run('kubectl', ['--kubeconfig', env.cluster.kubeconfigPath, ...args], { timeout: 60_000 });
+    await kubectl('apply', '-f', join(import.meta.dirname, '../../config/crd/bases'));
+    await kubectl('wait', '--for', 'condition=established', '--timeout=60s', 'crd/externalendpoints.kube-endpoints-operator.io');
+    [a, b] = await Promise.all([createTestHost({ name: 'web-a' }), createTestHost({ name: 'web-b' })]);
+    hosts.push(a, b);
+    [serverA] = await Promise.all([a.startServer('http'), b.startServer('http')]);
+    dns = await TestDnsServer.start();
+    operator = startOperator(dns.server);
+  });
+
+  after(async () => {
+    await operator?.stop();
+    await dns?.close();
+    await Promise.all(hosts.map((h) => h.remove()));
+  });
+
+  it('publishes healthy HTTP backends, flips a killed one within interval x threshold, and recovers it', async (t) => {
+    const ns = await cluster().createNamespace('xep');
+    await createService(ns, 'web');
+    await createObject(ns, 'web', {
+      endpoints: [{ ip: a.address, zone: 'zone-a' }, { ip: b.address }],
+      ports: [{ name: 'http', port: 8080 }],
+      healthCheck: {
+        type: 'HTTP',
+        http: { path: '/healthz' },
+        intervalSeconds: INTERVAL_S,
+        timeoutSeconds: 1,
+        unhealthyThreshold: UNHEALTHY_THRESHOLD,
+      },
+      publishEndpoints: true,
+    });
+    await waitForPublished(ns, 'web', [`${a.address}=RS-`, `${b.address}=RS-`]);
+    // Ready from the start (fail open while nothing is probed yet); wait until both have passed a probe.
+    const object = await waitForHealth(ns, 'web', { [a.address]: 'Healthy', [b.address]: 'Healthy' });
+    assert.equal(conditionOf(object, 'Ready'), 'True/BackendsReady');
+    assert.equal(conditionOf(object, 'Degraded'), 'False/AllBackendsHealthy');
+
+    const [slice] = await slicesOf(ns, 'web');
+    assert.ok(slice);
+    assert.equal(slice.metadata.labels?.[LABEL_MANAGED_BY], MANAGED_BY_EXTERNAL_ENDPOINTS);
+    assert.deepEqual(slice.ports, [{ name: 'http', port: 8080, protocol: 'TCP' }]);
+    assert.deepEqual(
+      slice.metadata.ownerReferences?.map((o) => `${o.kind}/${o.name}/${o.uid}/${o.controller}`),
+      [`ExternalEndpoints/web/${object.metadata.uid}/true`],
+      'owned by the object, so garbage collection removes it with it',
+    );
+    assert.equal(slice.endpoints?.find((e) => e.addresses[0] === a.address)?.zone, 'zone-a');
+    const legacy: Endpoints = endpointsSchema.parse(await cluster().client.get(ENDPOINTS, ns, 'web'));
+    assert.equal(legacy.metadata.labels?.[LABEL_SKIP_MIRROR], 'true');
+    assert.deepEqual(legacy.subsets?.[0]?.addresses?.map((x) => x.ip).sort(), [a.address, b.address].sort());
+
+    // The server stops listening as soon as it gets SIGTERM, so the clock starts before the kill, not after its exit.
+    const killedAt = Date.now();
+    await serverA.kill();
+    t.diagnostic(`server exited ${Date.now() - killedAt} ms after SIGTERM`);
+    await waitForPublished(ns, 'web', [`${a.address}=---`, `${b.address}=RS-`], 10_000);
+    const flipMs = Date.now() - killedAt;
+    const boundMs = INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD * (1 + JITTER);
+    t.diagnostic(
+      `killed backend published not ready after ${flipMs} ms (interval x threshold = ${INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD} ms)`,
+    );
+    // The probe phase, the jitter and the watch/reconcile path are all inside this allowance.
+    assert.ok(flipMs <= boundMs + 1000, `flip took ${flipMs} ms, over ${boundMs} ms + 1 s`);
+    const down = await waitForHealth(ns, 'web', { [a.address]: 'Unhealthy', [b.address]: 'Healthy' });
+    assert.equal(conditionOf(down, 'Degraded'), 'True/BackendsUnhealthy');
+    const entry = down.status?.endpoints?.find((e) => e.address === a.address);
+    assert.deepEqual([entry?.health, entry?.healthy, entry?.ready, entry?.reason], ['Unhealthy', false, false, 'Refused']);
+    assert.ok((await eventReasons(ns, 'web')).includes('BackendUnhealthy'));
+    await waitFor(
+      async () => {
+        const e = endpointsSchema.parse(await cluster().client.get(ENDPOINTS, ns, 'web'));
+        return e.subsets?.[0]?.notReadyAddresses?.some((x) => x.ip === a.address) === true;
+      },
+      { description: 'the legacy Endpoints to list the killed backend as not ready' },
+    );
+
+    const restartedAt = Date.now();
+    serverA = await a.startServer('http');
+    await waitForPublished(ns, 'web', [`${a.address}=RS-`, `${b.address}=RS-`], 10_000);
+    t.diagnostic(`restarted backend published ready again after ${Date.now() - restartedAt} ms`);
+    await waitForCondition(ns, 'web', 'Degraded', 'False/AllBackendsHealthy');
+    assert.ok((await eventReasons(ns, 'web')).includes('BackendHealthy'));
+  });
+
+  it('makes zero writes while nothing changes (steady probes over three intervals)', async (t) => {
+    const ns = await cluster().createNamespace('xep');
+    await createService(ns, 'steady');
+    await createObject(ns, 'steady', {
+      endpoints: [{ ip: a.address }, { ip: b.address }],
+      ports: [{ name: 'http', port: 8080 }],
+      healthCheck: { type: 'HTTP', intervalSeconds: INTERVAL_S, timeoutSeconds: 1 },
+    });
+    await waitForPublished(ns, 'steady', [`${a.address}=RS-`, `${b.address}=RS-`]);
+    await waitForHealth(ns, 'steady', { [a.address]: 'Healthy', [b.address]: 'Healthy' });
+    // Let the coalesced status write and its echo settle.
+    await new Promise((r) => setTimeout(r, 1500));
+    const from = operator.requests.length;
+    const probesBefore = serverA
+      .output()
+      .split('\n')
+      .filter((l) => l.startsWith('REQUEST')).length;
+    await new Promise((r) => setTimeout(r, 3 * INTERVAL_S * 1000 + 500));
+    const probes =
+      serverA
+        .output()
+        .split('\n')
+        .filter((l) => l.startsWith('REQUEST')).length - probesBefore;
+    const writes = writesSince(operator, from);
+    t.diagnostic(`${probes} probes reached backend A in 3.5 s; API writes: ${writes.length}`);
+    assert.ok(probes >= 3, 'the backends were probed meanwhile');
+    assert.deepEqual(
+      writes.map((w) => `${w.verb} ${w.resource}`),
+      [],
+    );
+  });
+
+  it('resolves a dnsName through the test DNS server, follows the TTL, and keeps the last good address on SERVFAIL', async (t) => {
+    const ns = await cluster().createNamespace('xep');
+    const name = `db.${ns}.test`;
+    dns.set(name, { a: [{ address: a.address, ttl: 2 }] });
+    await createService(ns, 'db');
+    await createObject(ns, 'db', {
+      endpoints: [{ dnsName: name }],
+      ports: [{ name: 'http', port: 8080 }],
+      dns: { minRefreshSeconds: 1, maxRefreshSeconds: 5 },
+    });
+    await waitForPublished(ns, 'db', [`${a.address}=RS-`]);
+    const resolved = await waitForCondition(ns, 'db', 'DNSResolved', 'True/Resolved');
+    assert.equal(resolved.status?.endpoints?.[0]?.resolvedFrom, name);
+
+    dns.set(name, { a: [{ address: b.address, ttl: 2 }] });
+    const movedAt = Date.now();
+    await waitForPublished(ns, 'db', [`${b.address}=RS-`], 10_000);
+    t.diagnostic(`record change published after ${Date.now() - movedAt} ms (TTL 2 s)`);
+
+    const queriesBefore = dns.queries.filter((q) => q.name === name && q.type === 'A').length;
+    await new Promise((r) => setTimeout(r, 4500));
+    const queries = dns.queries.filter((q) => q.name === name && q.type === 'A').length - queriesBefore;
+    t.diagnostic(`${queries} A queries in 4.5 s with TTL 2 s`);
+    assert.ok(queries >= 2 && queries <= 4, `re-resolved at the TTL: ${queries} queries in 4.5 s`);
+
+    dns.behave(name, 'SERVFAIL');
+    await waitForCondition(ns, 'db', 'DNSResolved', 'False/ResolutionFailed', 10_000);
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.deepEqual(await published(ns, 'db'), [`${b.address}=RS-`], 'the last good address is kept');
+    assert.ok((await eventReasons(ns, 'db')).includes('DNSResolutionFailed'));
+    dns.behave(name, 'answer');
+    await waitForCondition(ns, 'db', 'DNSResolved', 'True/Resolved', 10_000);
+  });
+
+  it('waits for a Service created after the object, and withdraws when the Service gets a selector', async () => {
+    const ns = await cluster().createNamespace('xep');
+    await createObject(ns, 'late', { endpoints: [{ ip: a.address }], ports: [{ name: 'http', port: 8080 }] });
+    await waitForCondition(ns, 'late', 'ServiceFound', 'False/ServiceNotFound');
+    assert.deepEqual(await slicesOf(ns, 'late'), []);
+
+    await createService(ns, 'late');
+    await waitForCondition(ns, 'late', 'ServiceFound', 'True/ServiceFound');
+    await waitForPublished(ns, 'late', [`${a.address}=RS-`]);
+
+    await cluster().client.patch(SERVICES, ns, 'late', { spec: { selector: { app: 'late' } } }, 'merge');
+    const refused = await waitForCondition(ns, 'late', 'ServiceFound', 'False/ServiceHasSelector');
+    assert.equal(conditionOf(refused, 'Ready'), 'False/NotPublished');
+    await waitForPublished(ns, 'late', []);
+    await waitFor(async () => (await eventReasons(ns, 'late')).includes('ServiceHasSelector'), {
+      description: 'a ServiceHasSelector Event',
+    });
+  });
+
+  it('publishes nothing for a Service that has a selector from the start', async () => {
+    const ns = await cluster().createNamespace('xep');
+    await createService(ns, 'sel', { app: 'sel' });
+    await createObject(ns, 'sel', { endpoints: [{ ip: a.address }], ports: [{ name: 'http', port: 8080 }] });
+    await waitForCondition(ns, 'sel', 'ServiceFound', 'False/ServiceHasSelector');
+    await waitFor(async () => (await eventReasons(ns, 'sel')).includes('ServiceHasSelector'), {
+      description: 'a ServiceHasSelector Event',
+    });
+    assert.deepEqual(await slicesOf(ns, 'sel'), []);
+  });
+
+  it('removes its slices and Endpoints when the object is deleted (no garbage collector runs here)', async () => {
+    const ns = await cluster().createNamespace('xep');
+    await createService(ns, 'gone');
+    await createObject(ns, 'gone', { endpoints: [{ ip: a.address }], ports: [{ name: 'http', port: 8080 }], publishEndpoints: true });
+    await waitForPublished(ns, 'gone', [`${a.address}=RS-`]);
+    await waitFor(async () => (await cluster().client.get(ENDPOINTS, ns, 'gone')) !== undefined, { description: 'legacy Endpoints' });
+    await cluster().client.delete(EXTERNAL_ENDPOINTS, ns, 'gone');
+    await waitFor(async () => (await slicesOf(ns, 'gone')).length === 0, { description: 'slices removed' });
+    await waitFor(
+      async () =>
+        cluster()
+          .client.get(ENDPOINTS, ns, 'gone')
+          .then(
+            () => false,
+            (err: unknown) => isNotFound(err),
+          ),
+      { description: 'legacy Endpoints removed' },
+    );
+  });
+
+  it('drains a backend in maintenance: serving, not ready, terminating', async () => {
+    const ns = await cluster().createNamespace('xep');
+    await createService(ns, 'drain');
+    await createObject(ns, 'drain', {
+      endpoints: [{ ip: a.address }, { ip: b.address, maintenance: true }],
+      ports: [{ name: 'http', port: 8080 }],
+      healthCheck: { type: 'HTTP', intervalSeconds: INTERVAL_S },
+    });
+    await waitForPublished(ns, 'drain', [`${a.address}=RS-`, `${b.address}=-ST`]);
+  });
+
+  it('fails open (all ready) or closed (none ready) when too few backends are healthy', async () => {
+    const ns = await cluster().createNamespace('xep');
+    await createService(ns, 'rail');
+    await createObject(ns, 'rail', {
+      endpoints: [{ ip: a.address }, { ip: b.address }],
+      ports: [{ name: 'http', port: 8080 }],
+      // Nothing listens on port 9 of the test hosts: every probe is refused.
+      healthCheck: { type: 'TCP', port: 9, intervalSeconds: INTERVAL_S, unhealthyThreshold: 1 },
+      failurePolicy: { minHealthy: 1, whenBelowMinHealthy: 'PublishAll' },
+    });
+    const open = await waitFor(
+      async () => {
+        const o = await getObject(ns, 'rail');
+        return o.status?.endpoints?.every((e) => e.health === 'Unhealthy') === true ? o : false;
+      },
+      { description: 'both backends unhealthy', timeoutMs: 15_000 },
+    );
+    assert.equal(conditionOf(open, 'BelowMinHealthy'), 'True/PublishingAll');
+    await waitForPublished(ns, 'rail', [`${a.address}=RS-`, `${b.address}=RS-`]);
+
+    await patchSpec(ns, 'rail', { failurePolicy: { minHealthy: 1, whenBelowMinHealthy: 'PublishNone' } });
+    await waitForPublished(ns, 'rail', [`${a.address}=---`, `${b.address}=---`]);
+    await waitForCondition(ns, 'rail', 'BelowMinHealthy', 'True/PublishingNone');
+  });
+});
