@@ -1,22 +1,10 @@
-import type { ObjectReference } from '../../api/core/meta.ts';
 import type { EndpointAddress, EndpointPort, EndpointSubset } from '../../api/core/v1.ts';
 import { type GoValue, goInt, goPointer, goSlice, goString, goStruct } from '../shared/go-value.ts';
+import { objectReferenceGo } from '../shared/object-reference-go.ts';
 
 // The k8s.io/api core/v1 Endpoints structs as Go values (field order and Go types as declared upstream), so that the
 // hash order (go-spew.ts) and semantic equality (go-value.ts) upstream computes can be reproduced from wire objects.
 // Fields the structs do not declare (kept by the loose schemas) are invisible here, as they are to a Go decoder.
-
-/** v1.ObjectReference. */
-export const objectReferenceGo = (r: Readonly<ObjectReference>): GoValue =>
-  goStruct('v1.ObjectReference', [
-    ['Kind', goString(r.kind)],
-    ['Namespace', goString(r.namespace)],
-    ['Name', goString(r.name)],
-    ['UID', goString(r.uid, 'types.UID')],
-    ['APIVersion', goString(r.apiVersion)],
-    ['ResourceVersion', goString(r.resourceVersion)],
-    ['FieldPath', goString(r.fieldPath)],
-  ]);
 
 /** v1.EndpointAddress: nodeName and targetRef are pointers, so absent differs from "" and from {}. */
 export const endpointAddressGo = (a: Readonly<EndpointAddress>): GoValue =>

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EndpointSubset } from '../../api/core/v1.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
-import { compareEndpointAddresses, endpointPortHash, endpointSubsetHash, repackSubsets } from './repack.ts';
+import { endpointPortHash, endpointSubsetHash, repackSubsets } from './repack.ts';
 
 // Every `want` below was produced by upstream's own RepackSubsets (k8s.io/kubernetes v1.36.4,
 // pkg/api/v1/endpoints, FNV-1a-128 over dump.ForHash) run on the same `given`, encoded with Go's encoding/json.
@@ -275,16 +275,4 @@ describe('repackSubsets canonical form', () => {
     }
     assert.ok(got.length > 1, 'the fixture must produce several subsets to exercise the order');
   });
-});
-
-describe('compareEndpointAddresses', () => {
-  const table = [
-    { name: 'lower IP string first', a: { ip: '10.0.0.10' }, b: { ip: '10.0.0.2' }, want: -1 },
-    { name: 'same IP: no targetRef first', a: { ip: '1.1.1.1' }, b: { ip: '1.1.1.1', targetRef: { uid: 'a' } }, want: -1 },
-    { name: 'same IP: by UID', a: { ip: '1.1.1.1', targetRef: { uid: 'b' } }, b: { ip: '1.1.1.1', targetRef: { uid: 'a' } }, want: 1 },
-    { name: 'equal', a: { ip: '1.1.1.1' }, b: { ip: '1.1.1.1' }, want: 0 },
-  ];
-  for (const c of table) {
-    it(c.name, () => assert.equal(Math.sign(compareEndpointAddresses(deepFreeze(c.a), deepFreeze(c.b))), c.want));
-  }
 });

@@ -8,7 +8,7 @@ import { endpointSliceEventHandler, endpointsEventHandler, serviceEventHandler }
 import { EndpointSliceMirroringMetrics } from './metrics.ts';
 import { MIRRORED_SLICES_INDEX, mirroredSlicesIndexFunc } from './mirrored-slices.ts';
 import { EndpointSliceMirroringReconciler } from './reconciler.ts';
-import { EndpointSliceTracker } from './tracker.ts';
+import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 // Wiring of the EndpointSlice mirroring controller into the manager: informers, handlers, reconciler, queue policy,
 // and upstream's names (upstream-behaviour.md §1.10, §4, §5).

@@ -4,7 +4,7 @@ import type { EndpointAddress, Endpoints, EndpointSubset } from '../../api/core/
 import type { SliceEndpoint } from '../../api/discovery/v1.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
 import { addressToEndpoint, desiredMirroredSlices, endpointPortsToSlicePorts } from './desired.ts';
-import { addressTypePortMapKey, sortSlicePorts } from './port-map-key.ts';
+import { addressTypePortMapKey, sortSlicePorts } from '../shared/port-map-key.ts';
 
 describe('addressToEndpoint (upstream TestAddressToEndpoint and family handling)', () => {
   const cases: {

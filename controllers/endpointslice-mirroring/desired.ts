@@ -1,8 +1,8 @@
 import type { EndpointAddress, EndpointPort, Endpoints } from '../../api/core/v1.ts';
 import type { AddressType, SliceEndpoint, SlicePort } from '../../api/discovery/v1.ts';
 import { parseIP } from '../shared/pod-endpoints.ts';
-import { endpointIdentity } from './endpoint-identity.ts';
-import { addressTypePortMapKey, sortSlicePorts } from './port-map-key.ts';
+import { endpointIdentity } from '../shared/endpoint-identity.ts';
+import { addressTypePortMapKey, sortSlicePorts } from '../shared/port-map-key.ts';
 import { repackSubsets } from './repack-subsets.ts';
 
 // What the mirrored slices of one Endpoints object should contain (upstream-behaviour.md §4.5 steps 1-2): one group per

@@ -12,7 +12,7 @@ import {
 } from '../../api/labels.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
 import { endpointSliceEventHandler, endpointsEventHandler, type MirroringQueue, serviceEventHandler } from './handlers.ts';
-import { EndpointSliceTracker } from './tracker.ts';
+import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 type Enqueued = ['now', string] | ['after', string, number];
 class RecordingQueue implements MirroringQueue {

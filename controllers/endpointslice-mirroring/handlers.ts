@@ -6,7 +6,7 @@ import { LABEL_SERVICE_NAME } from '../../api/labels.ts';
 import type { EventHandler } from '../runtime/cache/event-handler.ts';
 import { endpointsKeyForSlice, isManagedByMirroring } from './mirrored-slices.ts';
 import { shouldMirror } from './should-mirror.ts';
-import type { EndpointSliceTracker } from './tracker.ts';
+import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 // Informer events to work-queue keys, as upstream's handlers do it (upstream-behaviour.md §4.3). Endpoints and Service
 // events enqueue at once; slice events are delayed by the batch period so a burst of slice changes gives one sync.

@@ -1,9 +1,9 @@
 import type { Endpoints } from '../../api/core/v1.ts';
 import type { EndpointSlice, SliceEndpoint } from '../../api/discovery/v1.ts';
 import type { DesiredMirroredSlices, DesiredSliceGroup } from './desired.ts';
-import { endpointIdentity, endpointsEqualBeyondHash } from './endpoint-identity.ts';
+import { endpointIdentity, endpointsEqualBeyondHash } from '../shared/endpoint-identity.ts';
 import { LABELS_SET_BY_MIRRORING, mirroredAnnotations, newMirroredEndpointSlice } from './new-endpoint-slice.ts';
-import { addressTypePortMapKey } from './port-map-key.ts';
+import { addressTypePortMapKey } from '../shared/port-map-key.ts';
 import { recycleSlices, type SlicesByAction } from './recycle-slices.ts';
 
 // From desired groups and the slices that exist to the writes that close the gap (upstream-behaviour.md §4.5 steps

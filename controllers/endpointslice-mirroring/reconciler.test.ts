@@ -16,7 +16,7 @@ import { EndpointSliceMirroringMetrics } from './metrics.ts';
 import { MIRRORED_SLICES_INDEX, mirroredSlicesIndexFunc } from './mirrored-slices.ts';
 import { EndpointSliceMirroringError, EndpointSliceMirroringReconciler } from './reconciler.ts';
 import { apiError, MemoryStore, RecordingApiClient, RecordingEventRecorder, testContext } from './test-helpers.ts';
-import { EndpointSliceTracker } from './tracker.ts';
+import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 const NAME = 'testing-sync-endpoints';
 const NS = 'default';

@@ -16,7 +16,7 @@ import { MirroringMetricsCache } from './metrics-cache.ts';
 import { byName, MIRRORED_SLICES_INDEX } from './mirrored-slices.ts';
 import { type MirroringPlan, planMirroredSlices } from './plan.ts';
 import { mirroringDecision, type NotMirroredReason } from './should-mirror.ts';
-import type { EndpointSliceTracker } from './tracker.ts';
+import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 // One sync of one Endpoints object (upstream syncEndpoints + reconciler.reconcile, upstream-behaviour.md §4.4-4.5):
 // read the caches, decide, compute the plan with pure functions, then write in one place. A sync whose plan is empty

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EndpointSubset } from '../../api/core/v1.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
-import { compareUtf8, repackSubsets } from './repack-subsets.ts';
+import { repackSubsets } from './repack-subsets.ts';
 
 const http = { name: 'http', port: 80, protocol: 'TCP' };
 const https = { name: 'https', port: 443, protocol: 'TCP' };
@@ -93,15 +93,4 @@ describe('repackSubsets', () => {
     },
   ];
   for (const c of cases) it(c.name, () => assert.deepEqual(canon(repackSubsets(deepFreeze(c.given))), canon(c.want)));
-});
-
-describe('compareUtf8', () => {
-  const cases: { name: string; given: [string, string]; want: number }[] = [
-    { name: 'equal', given: ['a', 'a'], want: 0 },
-    { name: 'prefix first', given: ['10.0.0.1', '10.0.0.10'], want: -1 },
-    { name: 'bytewise, not numeric', given: ['10.0.0.10', '10.0.0.2'], want: -1 },
-    // U+FF5E is 3 UTF-8 bytes (EF BD 9E), U+1F600 is 4 (F0 ...): bytes put the emoji last, UTF-16 units first.
-    { name: 'code points, not UTF-16 units', given: ['\u{1F600}', '\uFF5E'], want: 1 },
-  ];
-  for (const c of cases) it(c.name, () => assert.equal(Math.sign(compareUtf8(...c.given)), c.want));
 });

@@ -10,7 +10,7 @@ import { endpointSliceEventHandlers } from './handlers.ts';
 import { EndpointSliceMetrics } from './metrics.ts';
 import { EndpointSliceReconciler, SLICES_BY_SERVICE_INDEX, slicesByServiceIndex } from './reconciler.ts';
 import { TopologyCache } from './topology-cache.ts';
-import { EndpointSliceTracker } from './tracker.ts';
+import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 // Wiring of the EndpointSlice controller (upstream pkg/controller/endpointslice NewController): informers, handlers,
 // reconciler, retry policy and the Node-driven topology check.

@@ -1,8 +1,9 @@
 import type { Node, Pod, Service } from '../../api/core/v1.ts';
 import type { SliceEndpoint, SlicePort } from '../../api/discovery/v1.ts';
 import { parseIP, shouldPodBeInEndpoints } from '../shared/pod-endpoints.ts';
-import { endpointIdentity, endpointPortsForPod, type IPAddressType, podToEndpoint } from './endpoint.ts';
-import { portMapKey, sortSlicePorts } from './port-map-key.ts';
+import { endpointIdentity } from '../shared/endpoint-identity.ts';
+import { endpointPortsForPod, type IPAddressType, podToEndpoint } from './endpoint.ts';
+import { portMapKey, sortSlicePorts } from '../shared/port-map-key.ts';
 
 // The desired endpoints of a Service, per address type and port group: the first half of upstream
 // reconcileByAddressType (upstream-behaviour.md §3.4 "Address types" and B). Pure.

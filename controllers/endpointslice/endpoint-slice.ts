@@ -1,10 +1,11 @@
-import type { ObjectReference, OwnerReference } from '../../api/core/meta.ts';
+import type { OwnerReference } from '../../api/core/meta.ts';
 import type { Service } from '../../api/core/v1.ts';
 import type { EndpointSlice, SliceEndpoint, SlicePort } from '../../api/discovery/v1.ts';
 import { LABEL_HEADLESS, LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from '../../api/labels.ts';
 import { type GoValue, goBool, goPointer, goSlice, goString, goStruct, semanticDeepEqual } from '../shared/go-value.ts';
 import type { IPAddressType } from './endpoint.ts';
-import { slicePortGo } from './port-map-key.ts';
+import { objectReferenceGo } from '../shared/object-reference-go.ts';
+import { slicePortGo } from '../shared/port-map-key.ts';
 
 // The metadata of the slices this controller owns: labels, owner reference, name prefix, and the placeholder test
 // (upstream utils.go newEndpointSlice, setEndpointSliceLabels, ownedBy; reconciler.go placeholderSliceCompare).
@@ -118,16 +119,6 @@ export function serviceKeyForSlice(slice: Readonly<EndpointSlice>): string | und
 
 // discovery/v1 Endpoint as a Go value, for the semantic comparison below. deprecatedTopology (a map) is left out: this
 // controller never writes it and a slice carrying it is never equal to a placeholder anyway (it has endpoints).
-const objectReferenceGo = (r: Readonly<ObjectReference>): GoValue =>
-  goStruct('v1.ObjectReference', [
-    ['Kind', goString(r.kind)],
-    ['Namespace', goString(r.namespace)],
-    ['Name', goString(r.name)],
-    ['UID', goString(r.uid, 'types.UID')],
-    ['APIVersion', goString(r.apiVersion)],
-    ['ResourceVersion', goString(r.resourceVersion)],
-    ['FieldPath', goString(r.fieldPath)],
-  ]);
 const nameGo = (type: string) => (n: Readonly<{ name: string }>) => goStruct(type, [['Name', goString(n.name)]]);
 const sliceEndpointGo = (e: Readonly<SliceEndpoint>): GoValue =>
   goStruct('v1.Endpoint', [

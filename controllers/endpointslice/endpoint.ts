@@ -1,4 +1,3 @@
-import type { ObjectReference } from '../../api/core/meta.ts';
 import type { Node, Pod, Service } from '../../api/core/v1.ts';
 import type { SliceEndpoint, SlicePort } from '../../api/discovery/v1.ts';
 import { LABEL_TOPOLOGY_ZONE } from '../../api/labels.ts';
@@ -78,42 +77,4 @@ export function endpointPortsForPod(service: Readonly<Service>, pod: Readonly<Po
     out.push(slicePort);
   }
   return out;
-}
-
-/**
- * The identity of an endpoint (upstream hashEndpoint): sorted addresses, hostname ("" when absent), and the targetRef
- * namespace and name. UID, nodeName, zone and conditions are not part of it, so their changes are in-place updates.
- * Only equality matters, so this is a canonical string rather than upstream's hash.
- */
-export function endpointIdentity(endpoint: Readonly<SliceEndpoint>): string {
-  return JSON.stringify([
-    [...endpoint.addresses].sort(),
-    endpoint.hostname ?? '',
-    endpoint.targetRef?.namespace ?? '',
-    endpoint.targetRef?.name ?? '',
-  ]);
-}
-
-const REFERENCE_FIELDS = ['kind', 'namespace', 'name', 'uid', 'apiVersion', 'fieldPath'] as const;
-
-/** Semantic equality of two targetRefs ignoring resourceVersion; both absent is equal, one absent is not. */
-function targetRefsEqual(a: Readonly<ObjectReference> | undefined, b: Readonly<ObjectReference> | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return REFERENCE_FIELDS.every((f) => (a[f] ?? '') === (b[f] ?? ''));
-}
-
-/**
- * Upstream EndpointsEqualBeyondHash: two endpoints of the same identity need no write. Compares nodeName and zone,
- * the three conditions (absent differs from false, so a slice written by an older controller without `serving` is
- * rewritten) and the targetRef ignoring resourceVersion. Hints are deliberately not compared.
- */
-export function endpointsEqualBeyondHash(a: Readonly<SliceEndpoint>, b: Readonly<SliceEndpoint>): boolean {
-  return (
-    a.nodeName === b.nodeName &&
-    a.zone === b.zone &&
-    a.conditions?.ready === b.conditions?.ready &&
-    a.conditions?.serving === b.conditions?.serving &&
-    a.conditions?.terminating === b.conditions?.terminating &&
-    targetRefsEqual(a.targetRef, b.targetRef)
-  );
 }

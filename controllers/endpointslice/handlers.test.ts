@@ -9,7 +9,7 @@ import { DelayingQueue } from '../runtime/queue/delaying-queue.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
 import { type EndpointSliceHandlerOptions, endpointSliceEventHandlers } from './handlers.ts';
 import { MANAGED_BY, makeNode, makePod, makeService, makeSlice, NS } from './test-fixtures.ts';
-import { EndpointSliceTracker } from './tracker.ts';
+import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 type Call = [verb: 'add' | 'addAfter', key: string, delayMs?: number];
 
@@ -247,7 +247,7 @@ describe('EndpointSlice events', () => {
     const h = setup();
     h.tracker.update(ours);
     h.handlers.endpointSlices.onDelete?.(ours, false);
-    assert.equal(h.tracker.staleSlices(makeService(), []), false);
+    assert.equal(h.tracker.staleSlices(NS, 'foo', []), false);
   });
 
   it('a slice moved away keeps its tracker entry, as upstream', () => {

@@ -7,7 +7,7 @@ import type { EventHandler } from '../runtime/cache/event-handler.ts';
 import { NAMESPACE_INDEX, type Store } from '../runtime/cache/store.ts';
 import { podUpdateKey, servicesToUpdate } from '../shared/pod-service-mapping.ts';
 import { serviceKeyForSlice } from './endpoint-slice.ts';
-import type { EndpointSliceTracker } from './tracker.ts';
+import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 // Informer events → Service keys, as upstream's NewController handlers (upstream-behaviour.md §3.2, §9 item 13).
 // Service events enqueue at once; Pod events after the batch period; slice events after max(1 s, batch period) and

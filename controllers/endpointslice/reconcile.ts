@@ -3,10 +3,11 @@ import type { EndpointSlice, SliceEndpoint } from '../../api/discovery/v1.ts';
 import { ANNOTATION_LAST_CHANGE_TRIGGER_TIME } from '../../api/labels.ts';
 import { formatTriggerTime } from '../shared/trigger-time-tracker.ts';
 import { addressTypesForService, type DesiredPortGroup, desiredAddressTypeState, type NodeLookup } from './desired.ts';
-import { endpointIdentity, endpointsEqualBeyondHash, type IPAddressType } from './endpoint.ts';
+import { endpointIdentity, endpointsEqualBeyondHash } from '../shared/endpoint-identity.ts';
+import type { IPAddressType } from './endpoint.ts';
 import { newEndpointSlice, ownedBy, placeholderSliceEqual, sliceLabels } from './endpoint-slice.ts';
 import { hintsEnabled, reconcileTrafficDistributionHints, removeHints, validTrafficDistribution } from './hints.ts';
-import { portMapKey } from './port-map-key.ts';
+import { portMapKey } from '../shared/port-map-key.ts';
 
 // The plan: which slices to create, update and delete so that a Service's slices hold its desired endpoints with the
 // fewest writes. Upstream Reconciler.Reconcile → reconcileByAddressType → reconcileByPortMapping, plus the recycling
@@ -281,7 +282,7 @@ export function recycleSlices(
   const creates = [...toCreate];
   const updates = [...toUpdate];
   const deletes = [...toDelete];
-  for (let i = 0; i < deletes.length && creates.length > 0; ) {
+  for (let i = 0; i < deletes.length && creates.length > 0;) {
     const doomed = deletes[i];
     const create = creates[creates.length - 1];
     if (doomed !== undefined && create !== undefined && doomed.addressType === create.addressType && ownedBy(doomed, service)) {

@@ -16,7 +16,7 @@ import { TriggerTimeTracker } from '../shared/trigger-time-tracker.ts';
 import { EndpointSliceMetrics } from './metrics.ts';
 import { EndpointSliceReconciler, EndpointSliceSyncError, SLICES_BY_SERVICE_INDEX, slicesByServiceIndex } from './reconciler.ts';
 import { endpointFor, FakeSliceApi, MANAGED_BY, makeNode, makePod, makeService, makeSlice, NS } from './test-fixtures.ts';
-import { EndpointSliceTracker } from './tracker.ts';
+import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 // The reconciler against in-memory caches and a recording fake API (upstream endpointslice_controller_test.go,
 // upstream-behaviour.md §7.4). `catchUp()` plays the informer: it copies what the fake API stores into the cache.

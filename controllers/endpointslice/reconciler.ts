@@ -12,7 +12,7 @@ import { selectorMatches } from '../shared/pod-endpoints.ts';
 import type { TriggerTimeTracker } from '../shared/trigger-time-tracker.ts';
 import type { EndpointSliceMetrics } from './metrics.ts';
 import { type AddressTypePlan, reconcileSlices, type SlicePlan, type TopologyHintsCache } from './reconcile.ts';
-import type { EndpointSliceTracker } from './tracker.ts';
+import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 // The EndpointSlice controller's reconcile of one Service key: upstream Controller.syncService plus the writing half
 // of Reconciler (finalize), upstream-behaviour.md §3.3 and §3.4 G. Reads come from the informer caches, the plan
@@ -132,7 +132,7 @@ export class EndpointSliceReconciler implements Reconciler {
           s.metadata.labels[LABEL_SERVICE_NAME] === name &&
           s.metadata.deletionTimestamp === undefined,
       );
-    if (deps.tracker.staleSlices(service, slices)) throw new StaleCacheError('EndpointSlice informer cache is out of date');
+    if (deps.tracker.staleSlices(namespace, name, slices)) throw new StaleCacheError('EndpointSlice informer cache is out of date');
 
     // Computed on every sync, even one that writes nothing, so the tracker's state advances as upstream's does.
     const triggerTime = deps.triggerTimeTracker.computeEndpointLastChangeTriggerTime(namespace, service, pods);

@@ -1,12 +1,12 @@
-import type { Service } from '../../api/core/v1.ts';
 import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { LABEL_SERVICE_NAME } from '../../api/labels.ts';
 
 // Upstream EndpointSliceTracker (k8s.io/endpointslice util/endpointslice_tracker.go, v1.36), upstream-behaviour.md
-// §3.5: the generation of every slice this controller wrote, per Service. It serves two purposes: informer events
-// that only echo our own writes are ignored, and a sync that would act on a cache older than our own writes is
-// refused (StaleCacheError) instead of creating duplicates. v1.36 does not yet forget entries when a Service is
-// recreated under a new UID (that came with v1.37, PR #141593).
+// §3.5: the generation of every slice a controller wrote, per Service (for the mirroring controller: per Endpoints
+// object, which has its Service's name). It serves two purposes: informer events that only echo our own writes are
+// ignored, and a sync that would act on a cache older than our own writes is refused (StaleCacheError) instead of
+// creating duplicates. Each controller owns one instance. v1.36 keys by namespace and name only, so entries are not
+// forgotten when a Service is recreated under a new UID (that came with v1.37, PR #141593).
 
 /** The generation recorded for a slice we deleted and whose delete event has not arrived yet. */
 const DELETION_EXPECTED = -1;
@@ -19,8 +19,9 @@ function serviceKeyOf(slice: SliceLike): string {
 }
 
 /**
- * Expected generations of the slices this controller wrote, by Service and slice UID. Shared by the informer handlers
- * and the reconciler; Node runs them one at a time, so no locking is needed.
+ * Expected generations of the slices a controller wrote, by Service key (`namespace/<kubernetes.io/service-name
+ * label>`) and slice UID. Shared by the controller's informer handlers and reconciler; Node runs them one at a time
+ * (each call runs to the end), so no locking is needed.
  */
 export class EndpointSliceTracker {
   readonly #generationsByService = new Map<string, Map<string, number>>();
@@ -40,12 +41,12 @@ export class EndpointSliceTracker {
   }
 
   /**
-   * Whether the cache lags behind our writes for this Service: a given slice is older than what we wrote or is one
-   * we deleted, or a slice we wrote (and did not delete) is missing. An untracked Service is never stale. `slices`
-   * are the Service's slices from the cache, without those pending deletion.
+   * Whether the cache lags behind our writes for the Service `namespace/name`: a given slice is older than what we
+   * wrote or is one we deleted, or a slice we wrote (and did not delete) is missing. An untracked Service is never
+   * stale. `slices` are the Service's slices from the cache.
    */
-  staleSlices(service: Readonly<Service>, slices: readonly SliceLike[]): boolean {
-    const tracked = this.#generationsByService.get(`${service.metadata.namespace ?? ''}/${service.metadata.name ?? ''}`);
+  staleSlices(namespace: string, name: string, slices: readonly SliceLike[]): boolean {
+    const tracked = this.#generationsByService.get(`${namespace}/${name}`);
     if (tracked === undefined) return false;
     const provided = new Set<string>();
     for (const slice of slices) {

@@ -1,15 +1,17 @@
 import type { AddressType, SlicePort } from '../../api/discovery/v1.ts';
-import { deepHashObject, spewForHash } from '../shared/go-spew.ts';
-import { type GoValue, goInt, goPointer, goSlice, goString, goStruct } from '../shared/go-value.ts';
+import { deepHashObject, spewForHash } from './go-spew.ts';
+import { type GoValue, goInt, goPointer, goSlice, goString, goStruct } from './go-value.ts';
 
-// Upstream groups slices by a key derived from their ports and, as a side effect of computing that key, sorts the ports
-// of every slice it writes by a hash of each port. Reproducing the hash (FNV-1a-128 over go-spew's `%#v` dump,
-// upstream-behaviour.md §1.9) is what makes our port order byte-identical to kube-controller-manager's.
-// NOTE for the lead: controllers/endpointslice/port-map-key.ts models the same type; dedupe into controllers/shared/.
+// Upstream groups a Service's (or mirrored Endpoints') slices by a key derived from their ports (NewPortMapKey), and
+// computing that key sorts the port list in place by the hash of each port. That sort is why every slice
+// kube-controller-manager writes lists its ports in hash order rather than Service order; reproducing the hash byte for
+// byte (FNV-1a-128 over go-spew's dump, upstream-behaviour.md §1.9) makes our port order identical. Used by the
+// EndpointSlice and the mirroring controllers. Verified against k8s.io/endpointslice v0.36.4 + go-spew
+// 1.1.2-0.20180830191138 (vectors in port-map-key.test.ts).
 
 /**
- * discovery/v1 EndpointPort as a Go value. Go's package for discovery/v1 is named `v1`, so reflection prints
- * `v1.EndpointPort`. Every field is a pointer; absent on the wire is nil.
+ * discovery/v1 EndpointPort as a Go value. The Go package of discovery/v1 is named `v1`, so reflection prints the type
+ * as `v1.EndpointPort` (not `discovery.EndpointPort`). Every field is a pointer: absent on the wire is nil.
  */
 export function slicePortGo(port: Readonly<SlicePort>): GoValue {
   return goStruct('v1.EndpointPort', [
@@ -25,24 +27,25 @@ export function spewSlicePort(port: Readonly<SlicePort>): string {
   return spewForHash(slicePortGo(port));
 }
 
-/** Upstream's per-port hash: hex FNV-1a-128 of {@link spewSlicePort}. */
+/** Upstream's per-port hash (the sort key of a port list): hex FNV-1a-128 of {@link spewSlicePort}. */
 export function hashSlicePort(port: Readonly<SlicePort>): string {
   return deepHashObject(slicePortGo(port));
 }
 
 /**
- * New port objects in upstream's order: ascending by {@link hashSlicePort}, compared as hex strings. Ties are identical
- * ports (barring a hash collision), so the instability of Go's sort cannot show.
+ * The ports in upstream's order: ascending by {@link hashSlicePort} compared as strings. Returns new port objects; the
+ * input is not modified. Equal hashes mean identical ports, so the instability of Go's sort cannot show.
  */
 export function sortSlicePorts(ports: readonly Readonly<SlicePort>[] | null | undefined): SlicePort[] {
-  const keyed = (ports ?? []).map((p) => ({ port: { ...p }, hash: hashSlicePort(p) }));
+  const keyed = (ports ?? []).map((port) => ({ port: { ...port }, hash: hashSlicePort(port) }));
   keyed.sort((a, b) => (a.hash < b.hash ? -1 : a.hash > b.hash ? 1 : 0));
   return keyed.map((k) => k.port);
 }
 
 /**
  * Upstream NewPortMapKey: the hash of the hash-sorted port list. A missing list counts as empty (upstream normalises
- * nil since 2026-01), so the key depends neither on port order nor on `ports: null` versus `ports: []`.
+ * nil since 2026-01), so the key depends neither on port order nor on `ports: null` versus `ports: []`, and a headless
+ * Service without ports does not churn between the two.
  */
 export function portMapKey(ports: readonly Readonly<SlicePort>[] | null | undefined): string {
   return deepHashObject(goSlice(sortSlicePorts(ports), 'v1.EndpointPort', slicePortGo));

@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SlicePort } from '../../api/discovery/v1.ts';
-import { spewForHash } from '../shared/go-spew.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
-import { goSlice } from '../shared/go-value.ts';
-import { hashSlicePort, portMapKey, slicePortGo, sortSlicePorts } from './port-map-key.ts';
+import { deepFreeze } from './deep-freeze.ts';
+import { fnv128aHex } from './fnv128a.ts';
+import { spewForHash } from './go-spew.ts';
+import { goSlice } from './go-value.ts';
+import { addressTypePortMapKey, hashSlicePort, portMapKey, slicePortGo, sortSlicePorts, spewSlicePort } from './port-map-key.ts';
 
 // Expected values were produced by k8s.io/endpointslice v0.36.4 (util.NewPortMapKey) and k8s.io/utils/dump.ForHash
 // with hash/fnv New128a, run with Go 1.26 against the module cache of this workspace.
 
 const tcp = (name: string, port: number): SlicePort => ({ name, port, protocol: 'TCP' });
+const tcp80 = deepFreeze<SlicePort>({ name: 'tcp', port: 80, protocol: 'TCP' });
+const udp = deepFreeze<SlicePort>({ name: 'udp', port: 161, protocol: 'UDP' });
+const sctp = deepFreeze<SlicePort>({ name: 'sctp', port: 3456, protocol: 'SCTP', appProtocol: 'x' });
 
 describe('slice port dump', () => {
   const cases: { name: string; given: SlicePort[]; want: string }[] = [
@@ -109,5 +113,56 @@ describe('portMapKey and sortSlicePorts', () => {
 
   it('distinguishes an unnamed port from one without a name field', () => {
     assert.notEqual(portMapKey([tcp('', 80)]), portMapKey([{ port: 80, protocol: 'TCP' }]));
+  });
+});
+
+describe('spewSlicePort (one port)', () => {
+  const cases: { name: string; given: SlicePort; want: string }[] = [
+    {
+      name: 'all pointers set except appProtocol',
+      given: { name: 'http', port: 80, protocol: 'TCP' },
+      want: '(v1.EndpointPort){Name:(*string)http Protocol:(*v1.Protocol)TCP Port:(*int32)80 AppProtocol:(*string)<nil>}',
+    },
+    {
+      name: 'empty strings are non-nil pointers',
+      given: { name: '', port: 80, protocol: '', appProtocol: 'h2c' },
+      want: '(v1.EndpointPort){Name:(*string) Protocol:(*v1.Protocol) Port:(*int32)80 AppProtocol:(*string)h2c}',
+    },
+    {
+      name: 'everything nil',
+      given: {},
+      want: '(v1.EndpointPort){Name:(*string)<nil> Protocol:(*v1.Protocol)<nil> Port:(*int32)<nil> AppProtocol:(*string)<nil>}',
+    },
+  ];
+  for (const c of cases) it(c.name, () => assert.equal(spewSlicePort(deepFreeze(c.given)), c.want));
+
+  it('hashes the dump with FNV-1a-128', () => assert.equal(hashSlicePort(tcp80), fnv128aHex(spewSlicePort(tcp80))));
+});
+
+describe('sortSlicePorts (properties)', () => {
+  it('orders by port hash whatever the input order, without touching the input', () => {
+    const byHash = [tcp80, udp, sctp].sort((a, b) => (hashSlicePort(a) < hashSlicePort(b) ? -1 : 1));
+    for (const input of [
+      [tcp80, udp, sctp],
+      [sctp, udp, tcp80],
+      [udp, tcp80, sctp],
+    ]) {
+      assert.deepEqual(sortSlicePorts(deepFreeze(input)), byHash);
+    }
+  });
+});
+
+describe('portMapKey equality', () => {
+  const cases: { name: string; given: [SlicePort[] | null | undefined, SlicePort[] | null | undefined]; want: boolean }[] = [
+    { name: 'a different port number is another key', given: [[tcp80], [{ ...tcp80, port: 81 }]], want: false },
+    { name: 'appProtocol is part of the key', given: [[tcp80], [{ ...tcp80, appProtocol: 'http' }]], want: false },
+  ];
+  for (const c of cases) {
+    it(c.name, () => assert.equal(portMapKey(deepFreeze(c.given[0])) === portMapKey(deepFreeze(c.given[1])), c.want));
+  }
+
+  it('prefixes the address type', () => {
+    assert.equal(addressTypePortMapKey('IPv6', [tcp80]), `IPv6-${portMapKey([tcp80])}`);
+    assert.notEqual(addressTypePortMapKey('IPv4', [tcp80]), addressTypePortMapKey('IPv6', [tcp80]));
   });
 });

@@ -1,0 +1,126 @@
+import type { EndpointAddress, EndpointPort, EndpointSubset } from '../../api/core/v1.ts';
+
+// The regrouping half of upstream's RepackSubsets (pkg/api/v1/endpoints, upstream-behaviour.md §2.6), shared by the
+// Endpoints controller, which repacks the single-address subsets it builds, and the mirroring controller, which
+// repacks hand-written Endpoints before mirroring them. The two differ only where upstream's Go types make them
+// differ, and each passes that in:
+// - which ports are "the same": Go keys its map by the EndpointPort struct, whose appProtocol is a pointer (see
+//   PortIdentity);
+// - the final SortSubsets: the Endpoints controller writes subsets, so their hash order is visible; mirroring puts
+//   each subset into an unordered map, so only address order (which drives the per-subset cap) matters to it.
+
+/**
+ * The key under which a port's addresses are collected; ports with equal keys merge. Called with the port's position
+ * (subset index, port index) for identities that depend on where a port was decoded.
+ */
+export type PortIdentity = (port: Readonly<EndpointPort>, subsetIndex: number, portIndex: number) => string;
+
+/**
+ * Ports equal by value (name, port, protocol, appProtocol) are the same port. Right for the Endpoints controller:
+ * within one sync every Pod's port of one ServicePort shares that ServicePort's appProtocol pointer.
+ */
+export const portIdentityByValue: PortIdentity = (p) =>
+  JSON.stringify([p.name ?? '', p.port, p.protocol ?? '', p.appProtocol === undefined ? null : p.appProtocol]);
+
+// Subsets without ports are collected under this key (and a port numbered -1), then given no ports again.
+const PORTLESS_KEY = 'portless';
+const PORTLESS: EndpointPort = Object.freeze({ port: -1 });
+
+/** An address's identity for de-duplication: IP plus targetRef UID ("" without a targetRef). */
+const addressIdentity = (a: Readonly<EndpointAddress>): string => JSON.stringify([a.ip, a.targetRef?.uid ?? '']);
+
+/**
+ * Upstream RepackSubsets without its final sort: expands subsets to (address, port, ready) triples and regroups them so
+ * that each output subset holds one distinct address-to-readiness map and every port that has exactly that map.
+ * - Addresses are de-duplicated by IP + targetRef UID; the first full address seen is kept (copied).
+ * - For one (address, port), not-ready wins over ready.
+ * - Subsets without ports survive with `ports` absent (Go's nil); ports numbered 0 or below are dropped.
+ * - `addresses` and `notReadyAddresses` are sorted ({@link compareEndpointAddresses}); absent when empty.
+ * - Subsets come in the order their first port was seen, ports in the order seen: callers that need upstream's
+ *   hash order sort afterwards.
+ * Pure: returns new objects; the input is not modified.
+ */
+export function regroupSubsets(
+  subsets: readonly Readonly<EndpointSubset>[] | null | undefined,
+  portIdentity: PortIdentity = portIdentityByValue,
+): EndpointSubset[] {
+  const addresses = new Map<string, Readonly<EndpointAddress>>();
+  const ports = new Map<string, { port: Readonly<EndpointPort>; readiness: Map<string, boolean> }>();
+
+  const record = (address: Readonly<EndpointAddress>, portKey: string, port: Readonly<EndpointPort>, ready: boolean) => {
+    const id = addressIdentity(address);
+    if (!addresses.has(id)) addresses.set(id, address);
+    let entry = ports.get(portKey);
+    if (entry === undefined) {
+      entry = { port, readiness: new Map() };
+      ports.set(portKey, entry);
+    }
+    if (entry.readiness.get(id) !== false) entry.readiness.set(id, ready);
+  };
+
+  (subsets ?? []).forEach((subset, subsetIndex) => {
+    const subsetPorts = subset.ports ?? [];
+    const effective = subsetPorts.length === 0 ? [PORTLESS] : subsetPorts;
+    effective.forEach((port, portIndex) => {
+      const key = subsetPorts.length === 0 ? PORTLESS_KEY : portIdentity(port, subsetIndex, portIndex);
+      for (const a of subset.addresses ?? []) record(a, key, port, true);
+      for (const a of subset.notReadyAddresses ?? []) record(a, key, port, false);
+    });
+  });
+
+  // Upstream keys the groups by a hash of the sorted address set; any canonical serialisation groups the same way.
+  const groups = new Map<string, { readiness: Map<string, boolean>; ports: Readonly<EndpointPort>[] }>();
+  for (const entry of ports.values()) {
+    const signature = JSON.stringify([...entry.readiness.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)));
+    let group = groups.get(signature);
+    if (group === undefined) {
+      group = { readiness: entry.readiness, ports: [] };
+      groups.set(signature, group);
+    }
+    group.ports.push(entry.port);
+  }
+
+  const out: EndpointSubset[] = [];
+  for (const group of groups.values()) {
+    const ready: EndpointAddress[] = [];
+    const notReady: EndpointAddress[] = [];
+    for (const [id, isReady] of group.readiness) {
+      const address = addresses.get(id);
+      if (address !== undefined) (isReady ? ready : notReady).push({ ...address });
+    }
+    ready.sort(compareEndpointAddresses);
+    notReady.sort(compareEndpointAddresses);
+    const outPorts = group.ports.filter((p) => p.port > 0).map((p) => ({ ...p }));
+    const subset: EndpointSubset = {};
+    if (ready.length > 0) subset.addresses = ready;
+    if (notReady.length > 0) subset.notReadyAddresses = notReady;
+    if (outPorts.length > 0) subset.ports = outPorts;
+    out.push(subset);
+  }
+  return out;
+}
+
+/** Upstream LessEndpointAddress as a comparator: IP bytewise, then targetRef UID, an address without targetRef first. */
+export function compareEndpointAddresses(a: Readonly<EndpointAddress>, b: Readonly<EndpointAddress>): number {
+  const byIP = compareUtf8(a.ip, b.ip);
+  if (byIP !== 0) return byIP;
+  if (a.targetRef === undefined || b.targetRef === undefined) {
+    return (a.targetRef === undefined ? 0 : 1) - (b.targetRef === undefined ? 0 : 1);
+  }
+  return compareUtf8(a.targetRef.uid ?? '', b.targetRef.uid ?? '');
+}
+
+/**
+ * Compares two strings by their UTF-8 bytes, as Go compares strings. JavaScript's `<` compares UTF-16 units, which
+ * differs only when a surrogate pair meets a character above U+E000.
+ */
+export function compareUtf8(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) {
+    const ca = a.codePointAt(i) ?? 0;
+    const cb = b.codePointAt(i) ?? 0;
+    if (ca !== cb) return ca < cb ? -1 : 1;
+    if (ca > 0xffff) i++;
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+}
