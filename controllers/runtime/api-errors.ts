@@ -107,6 +107,21 @@ export const isNetworkError = (err: unknown): boolean => err instanceof NetworkE
 export const isTransient = (err: unknown): boolean =>
   isNetworkError(err) || reasonIs(err, 'TooManyRequests', 'ServerTimeout', 'Timeout', 'InternalError', 'ServiceUnavailable');
 
+const TOO_LARGE_RV_MESSAGE = 'Too large resource version';
+
+/**
+ * The request named a resourceVersion newer than the API server has (a lagging API server in an HA control plane, or
+ * one restored from an older etcd backup): 504 with the cause `ResourceVersionTooLarge`, or, from servers before
+ * 1.17.0-1.18.5, a Timeout whose message says "Too large resource version". Like client-go's reflector, a watcher
+ * must relist rather than resume from that resourceVersion: waiting does not help when etcd went back in time.
+ */
+export function isResourceVersionTooLarge(err: unknown): boolean {
+  if (!(err instanceof ApiError)) return false;
+  if (err.causes.some((c) => c.reason === 'ResourceVersionTooLarge')) return true;
+  if (err.reason !== 'Timeout' && err.reason !== 'ServerTimeout') return false;
+  return err.causes.some((c) => c.message === TOO_LARGE_RV_MESSAGE) || err.message.includes(TOO_LARGE_RV_MESSAGE);
+}
+
 /**
  * A create refused because the namespace is being deleted. Upstream controllers swallow this: the objects would be
  * deleted with the namespace anyway.

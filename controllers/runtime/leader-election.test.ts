@@ -274,5 +274,30 @@ describe('LeaderElector', () => {
     const base = { client: new FakeObjectClient(), clock: new FakeClock(), logger, namespace: NS, name: NAME, identity: 'a' };
     assert.throws(() => new LeaderElector({ ...base, leaseDurationMs: 10_000, renewDeadlineMs: 10_000 }), /leaseDuration/);
     assert.throws(() => new LeaderElector({ ...base, renewDeadlineMs: 2_400, retryPeriodMs: 2_000 }), /renewDeadline/);
+    assert.throws(() => new LeaderElector({ ...base, retryPeriodMs: Number.NaN }), /retryPeriod must be a positive/);
+  });
+
+  it('uses the default durations for settings passed as undefined, as the Manager forwards unset ones', async () => {
+    // Found against a real API server: a spread over the defaults made these NaN, and every candidate led at once.
+    const clock = new FakeClock();
+    const client = new FakeObjectClient();
+    const { logger } = captureLogger('silent');
+    const unset = { leaseDurationMs: undefined, renewDeadlineMs: undefined, retryPeriodMs: undefined, random: () => 0 };
+    const run = (identity: string) => {
+      const elector = new LeaderElector({ client, clock, logger, namespace: NS, name: NAME, identity, ...unset });
+      const stop = new AbortController();
+      let leading = false;
+      const done = elector.run(stop.signal, { onStartedLeading: () => (leading = true), onStoppedLeading: () => (leading = false) });
+      return { stop, done, leading: () => leading };
+    };
+    const a = run('a');
+    await clock.advance(0);
+    assert.equal(leaseSpec(client)?.leaseDurationSeconds, 15);
+    const b = run('b');
+    await clock.advance(60_000);
+    assert.deepEqual([a.leading(), b.leading()], [true, false]);
+    a.stop.abort();
+    b.stop.abort();
+    await Promise.all([a.done, b.done]);
   });
 });

@@ -132,14 +132,23 @@ export class LeaderElector {
   #lease: Lease | undefined;
 
   constructor(options: LeaderElectorOptions) {
+    // Field by field with ??, not a spread over defaults: callers forward optional settings as explicit undefined
+    // (the Manager does), and a spread would turn those into NaN timings, under which every candidate leads.
     this.#o = {
-      leaseDurationMs: 15_000,
-      renewDeadlineMs: 10_000,
-      retryPeriodMs: 2_000,
-      releaseOnCancel: true,
-      random: Math.random,
       ...options,
+      leaseDurationMs: options.leaseDurationMs ?? 15_000,
+      renewDeadlineMs: options.renewDeadlineMs ?? 10_000,
+      retryPeriodMs: options.retryPeriodMs ?? 2_000,
+      releaseOnCancel: options.releaseOnCancel ?? true,
+      random: options.random ?? Math.random,
     };
+    for (const [name, ms] of [
+      ['leaseDuration', this.#o.leaseDurationMs],
+      ['renewDeadline', this.#o.renewDeadlineMs],
+      ['retryPeriod', this.#o.retryPeriodMs],
+    ] as const) {
+      if (!(Number.isFinite(ms) && ms > 0)) throw new RangeError(`${name} must be a positive number of milliseconds, got ${ms}`);
+    }
     if (this.#o.leaseDurationMs <= this.#o.renewDeadlineMs) throw new RangeError('leaseDuration must be greater than renewDeadline');
     if (this.#o.renewDeadlineMs <= LEADER_ELECTION_JITTER_FACTOR * this.#o.retryPeriodMs) {
       throw new RangeError(`renewDeadline must be greater than retryPeriod x ${LEADER_ELECTION_JITTER_FACTOR}`);

@@ -434,7 +434,14 @@ describe('Manager with the real Informer', () => {
     t.manager.addController({ name: 'c', reconciler: { reconcile: async () => done() }, onStart: async () => void (started = true) });
     const running = t.start();
     await eventually(() => t.manager.serverAddresses().health !== undefined);
-    const notFound = () => apiErrorFrom(404, '{"reason":"NotFound","message":"the server could not find the requested resource"}', 'list', '/apis/example.com/v1alpha1/widgets', null);
+    const notFound = () =>
+      apiErrorFrom(
+        404,
+        '{"reason":"NotFound","message":"the server could not find the requested resource"}',
+        'list',
+        '/apis/example.com/v1alpha1/widgets',
+        null,
+      );
     client.answerList(notFound());
     await t.clock.advance(0);
     await t.clock.advance(1_000); // the first retry (800 ms) fails the same way

@@ -84,9 +84,7 @@ export interface ManagerOptions {
 
 /** How {@link Manager.start} ended; the command maps it to an exit code. */
 export type ManagerOutcome =
-  | { readonly kind: 'stopped' }
-  | { readonly kind: 'lost-leadership' }
-  | { readonly kind: 'failed'; readonly error: unknown };
+  { readonly kind: 'stopped' } | { readonly kind: 'lost-leadership' } | { readonly kind: 'failed'; readonly error: unknown };
 
 /** The reason work signals carry when leadership is lost. */
 export class LostLeadershipError extends Error {
@@ -488,7 +486,9 @@ export class Manager implements ControllerRegistry {
       const notServed = isNotFound(notice.error);
       this.#listFailures.set(
         key,
-        notServed ? `the API server does not serve ${resourceName(r)}: ${describeError(notice.error).message}` : describeError(notice.error).message,
+        notServed
+          ? `the API server does not serve ${resourceName(r)}: ${describeError(notice.error).message}`
+          : describeError(notice.error).message,
       );
       // The informer retries forever (a CRD may be installed later) and warns on every attempt; this says once, at
       // error level and in words, why every controller is being held back.

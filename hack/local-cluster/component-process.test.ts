@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -94,6 +95,28 @@ describe('ComponentProcess', () => {
     assert.equal(running(proc.pid), false);
     await new Promise((r) => setTimeout(r, 50));
     assert.equal(running(child), false, 'the grandchild died with its group');
+  });
+
+  it('settles a stop that escalated to SIGKILL even when nothing else keeps the caller alive', async () => {
+    // In a process of its own: the test runner would otherwise keep the event loop busy and hide the hang.
+    const script = join(dir, 'lonely-stop.ts');
+    const module = new URL('./component-process.ts', import.meta.url).pathname;
+    await writeFile(
+      script,
+      `import { ComponentProcess } from ${JSON.stringify(module)};
+const proc = await ComponentProcess.spawn({ component: 'stubborn', binary: '/bin/sh', args: ['-c', "trap '' TERM; echo up; sleep 30"], logPath: ${JSON.stringify(join(dir, 'lonely.log'))}, cwd: ${JSON.stringify(dir)} });
+await new Promise((r) => setTimeout(r, 200));
+await proc.stop(100);
+process.stdout.write('stopped ' + proc.exitStatus?.signal);
+`,
+    );
+    const out = await new Promise<{ code: number | null; stdout: string }>((resolve) => {
+      const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let stdout = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.once('exit', (code) => resolve({ code, stdout }));
+    });
+    assert.deepEqual(out, { code: 0, stdout: 'stopped SIGKILL' });
   });
 
   it('reports an executable that cannot be run as a start error', async () => {

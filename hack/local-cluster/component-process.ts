@@ -176,7 +176,9 @@ export class ComponentProcess {
     signalGroup(this.pid, 'SIGTERM');
     if (!(await this.waitForExit(timeoutMs))) {
       signalGroup(this.pid, 'SIGKILL');
-      await this.exited;
+      // Not `await this.exited`: the child is unref'd, so with nothing else pending the caller's process would exit
+      // before the child is reaped, leaving this promise (and its caller's await) unsettled.
+      await this.waitForExit(timeoutMs);
     }
   }
 

@@ -64,6 +64,18 @@ setInterval(() => {}, 1000);`,
     assert.deepEqual(run, { code: 0, signal: null, marker: '' });
   });
 
+  it('leaves signals to the owner when no signal cleanup is given, and still cleans up when the process exits', async () => {
+    // The owner's handler drains first (here: 100 ms) and exits; the children must survive until that exit.
+    const run = await runChild(
+      'owner-handles-signals',
+      `onProcessExit({ onExit: () => mark('exit') });
+process.once('SIGTERM', () => { mark('owner'); setTimeout(() => { mark('drained'); process.exit(0); }, 100); });
+setInterval(() => {}, 1000);`,
+      'SIGTERM',
+    );
+    assert.deepEqual(run, { code: 0, signal: null, marker: 'owner;drained;exit;' });
+  });
+
   it('cleans up every registration on SIGTERM and still terminates', async () => {
     const run = await runChild(
       'two',

@@ -10,9 +10,11 @@ export interface ExitCleanup {
   readonly onExit: () => void;
   /**
    * On SIGINT/SIGTERM/SIGHUP: may await (e.g. until killed children are reaped, so none is left as a zombie).
-   * Should settle within a few seconds; the signal is re-raised only after it settles.
+   * Should settle within a few seconds; the signal is re-raised only after it settles. Omitted: no signal listener
+   * is installed, for an owner that handles signals itself and must keep the children alive while it drains; only
+   * `onExit` then runs, when the process finally exits.
    */
-  readonly onSignal: () => Promise<void>;
+  readonly onSignal?: () => Promise<void>;
 }
 
 /**
@@ -27,12 +29,12 @@ export function onProcessExit(cleanup: ExitCleanup): () => void {
     ran = true;
     cleanup.onExit();
   };
+  const signalCleanup = cleanup.onSignal;
   const onSignal = (signal: NodeJS.Signals) => {
     // A second signal during the cleanup is absorbed: the cleanup is already on its way and bounded in time.
-    if (ran) return;
+    if (ran || signalCleanup === undefined) return;
     ran = true;
-    cleanup
-      .onSignal()
+    signalCleanup()
       .catch(() => cleanup.onExit())
       .finally(() => {
         unregister();
@@ -44,6 +46,6 @@ export function onProcessExit(cleanup: ExitCleanup): () => void {
     for (const s of SIGNALS) process.removeListener(s, onSignal);
   };
   process.once('exit', onExit);
-  for (const s of SIGNALS) process.on(s, onSignal);
+  if (signalCleanup !== undefined) for (const s of SIGNALS) process.on(s, onSignal);
   return unregister;
 }

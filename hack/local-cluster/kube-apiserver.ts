@@ -16,8 +16,10 @@ export interface KubeApiServerFiles {
 /** Inputs of {@link startKubeApiServer}. */
 export interface KubeApiServerOptions {
   readonly binary: string;
-  /** Working directory; the log file `kube-apiserver.log` goes here. */
+  /** Working directory; the log file goes here. */
   readonly workDir: string;
+  /** Log file name in `workDir`. Default `kube-apiserver.log`; a restart uses another so the first run's log survives. */
+  readonly logFile?: string;
   readonly files: KubeApiServerFiles;
   /** `http://127.0.0.1:<port>` of etcd. */
   readonly etcdUrl: string;
@@ -75,7 +77,7 @@ export async function startKubeApiServer(opts: KubeApiServerOptions): Promise<Co
     component: 'kube-apiserver',
     binary: opts.binary,
     args: kubeApiServerArgs(opts),
-    logPath: join(opts.workDir, 'kube-apiserver.log'),
+    logPath: join(opts.workDir, opts.logFile ?? 'kube-apiserver.log'),
     cwd: opts.workDir,
     ...(opts.onSpawn ? { onSpawn: opts.onSpawn } : {}),
   });

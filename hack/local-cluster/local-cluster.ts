@@ -8,7 +8,7 @@ import { type ComponentProcess, ComponentStartError } from './component-process.
 import { startEtcd } from './etcd.ts';
 import { onProcessExit } from './exit-cleanup.ts';
 import type { Flags } from './flags.ts';
-import { startKubeApiServer } from './kube-apiserver.ts';
+import { type KubeApiServerOptions, startKubeApiServer } from './kube-apiserver.ts';
 import { startKubeControllerManager } from './kube-controller-manager.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
 import { allocatePort, type PortAllocatorOptions, releasePort, releasePortSync } from './ports.ts';
@@ -44,6 +44,15 @@ export interface LocalClusterOptions {
   readonly openssl?: string;
   /** Receives one line per phase, with the elapsed time. Default: silent. */
   readonly progress?: (message: string) => void;
+  /**
+   * Kill the components at once on SIGINT/SIGTERM/SIGHUP. Default true. An owner that handles signals itself (an
+   * operator that must drain and release its Lease through this API server first) passes false, stops the cluster
+   * when it is done, and passes `signal` so a signal during the start still ends it. A process exit kills the
+   * components either way.
+   */
+  readonly handleSignals?: boolean;
+  /** Aborting it during the start kills what was started and makes `start` throw. Default: none. */
+  readonly signal?: AbortSignal;
 }
 
 /** A component's log file, for failure dumps. */
@@ -72,12 +81,22 @@ export class LocalCluster {
   readonly admin: CertificatePair;
   /** Whether a kube-controller-manager runs. */
   readonly hasControllerManager: boolean;
+  /** `http://127.0.0.1:<port>` of etcd (plain HTTP, its v3 JSON gateway included), e.g. to compact it in tests. */
+  readonly etcdUrl: string;
   readonly #state: ClusterState;
+  readonly #apiServer: ApiServerSlot;
+  #apiServerRuns = 1;
   #stopping: Promise<void> | undefined;
 
-  private constructor(state: ClusterState, init: { server: string; kubeconfigPath: string; caPem: string; admin: CertificatePair }) {
+  private constructor(
+    state: ClusterState,
+    apiServer: ApiServerSlot,
+    init: { server: string; kubeconfigPath: string; caPem: string; admin: CertificatePair; etcdUrl: string },
+  ) {
     this.#state = state;
+    this.#apiServer = apiServer;
     this.workDir = state.workDir;
+    this.etcdUrl = init.etcdUrl;
     this.server = init.server;
     this.kubeconfigPath = init.kubeconfigPath;
     this.caPem = init.caPem;
@@ -103,13 +122,22 @@ export class LocalCluster {
       stopTimeoutMs: opts.stopTimeoutMs ?? 10_000,
       unregisterExitCleanup: () => undefined,
     };
+    const interrupt = () => {
+      state.interrupted ??= killAndRemove(state);
+      return state.interrupted;
+    };
     state.unregisterExitCleanup = onProcessExit({
       onExit: () => killAndRemoveNow(state),
-      onSignal: () => {
-        state.interrupted = killAndRemove(state);
-        return state.interrupted;
-      },
+      ...(opts.handleSignals === false ? {} : { onSignal: interrupt }),
     });
+    const abortSignal = opts.signal;
+    const onAbort = () => void interrupt();
+    if (abortSignal?.aborted) onAbort();
+    else abortSignal?.addEventListener('abort', onAbort, { once: true });
+    // Between phases: a start interrupted while no component was being awaited must not go on spawning.
+    const checkInterrupted = () => {
+      if (state.interrupted !== undefined) throw new Error(`${name}: start interrupted`, { cause: abortSignal?.reason });
+    };
     const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
     const attempts = opts.portAttempts ?? 3;
     const { binaries } = opts;
@@ -136,6 +164,7 @@ export class LocalCluster {
         writeFile(files.serviceAccountSigningKeyFile, certs.serviceAccount.privateKeyPem, { mode: 0o600 }),
       ]);
       progress('Generated certificates');
+      checkInterrupted();
 
       const etcd = await withFreshPorts(state, 2, attempts, progress, ([clientPort = 0, peerPort = 0]) =>
         startEtcd({
@@ -150,11 +179,11 @@ export class LocalCluster {
         }),
       );
       progress(`Started etcd on ${etcd.url}`);
+      checkInterrupted();
 
-      let securePort = 0;
-      await withFreshPorts(state, 1, attempts, progress, ([port = 0]) => {
-        securePort = port;
-        return startKubeApiServer({
+      let apiServerOptions: KubeApiServerOptions | undefined;
+      const apiServerProcess = await withFreshPorts(state, 1, attempts, progress, ([port = 0]) => {
+        apiServerOptions = {
           binary: binaries.kubeApiServer,
           workDir,
           files,
@@ -165,9 +194,12 @@ export class LocalCluster {
           startTimeoutMs,
           onSpawn,
           ...(opts.apiServerFlags ? { flags: opts.apiServerFlags } : {}),
-        });
+        };
+        return startKubeApiServer(apiServerOptions);
       });
-      const server = `https://127.0.0.1:${securePort}`;
+      if (apiServerOptions === undefined) throw new Error('unreachable: kube-apiserver started without options');
+      const apiServer: ApiServerSlot = { options: apiServerOptions, process: apiServerProcess };
+      const server = `https://127.0.0.1:${apiServerOptions.securePort}`;
       progress(`Started kube-apiserver on ${server}`);
 
       const kubeconfigPath = join(workDir, 'admin.kubeconfig');
@@ -179,6 +211,7 @@ export class LocalCluster {
         clientKeyPem: certs.admin.keyPem,
       });
 
+      checkInterrupted();
       const controllers = opts.controllers ?? [];
       if (controllers.length > 0) {
         await withFreshPorts(state, 1, attempts, progress, ([port = 0]) =>
@@ -195,8 +228,15 @@ export class LocalCluster {
         );
         progress(`Started kube-controller-manager with ${controllers.join(',')}`);
       }
+      checkInterrupted();
       progress(`Cluster ready; kubeconfig ${kubeconfigPath}`);
-      return new LocalCluster(state, { server, kubeconfigPath, caPem: certs.servingCa.certPem, admin: certs.admin });
+      return new LocalCluster(state, apiServer, {
+        server,
+        kubeconfigPath,
+        caPem: certs.servingCa.certPem,
+        admin: certs.admin,
+        etcdUrl: etcd.url,
+      });
     } catch (err) {
       // Interrupted by a signal: its cleanup owns the teardown and removes the logs too (nobody will read them).
       if (state.interrupted !== undefined) {
@@ -207,6 +247,8 @@ export class LocalCluster {
       state.unregisterExitCleanup();
       await removeAllButLogs(workDir);
       throw err;
+    } finally {
+      abortSignal?.removeEventListener('abort', onAbort);
     }
   }
 
@@ -215,6 +257,38 @@ export class LocalCluster {
     // A component retried on fresh ports appears twice in the process list but reuses its log file.
     const byPath = new Map(this.#state.processes.map((p) => [p.logPath, p.component]));
     return [...byPath].map(([path, component]) => ({ component, path }));
+  }
+
+  /**
+   * Stops the API server (SIGTERM, SIGKILL after `timeoutMs`, default the stop timeout) and leaves etcd and its data
+   * running, so clients can be tested against an API server that goes away. While a watch is open, kube-apiserver
+   * stops listening at once but does not exit on SIGTERM before the SIGKILL; a short timeout saves that wait. Resolves
+   * once it has exited. Idempotent.
+   */
+  async stopApiServer(opts: { readonly timeoutMs?: number } = {}): Promise<void> {
+    await this.#apiServer.process.stop(opts.timeoutMs ?? this.#state.stopTimeoutMs);
+  }
+
+  /**
+   * Starts the API server again on the same port, with the same flags, certificates and etcd (all objects and
+   * resourceVersions survive), and resolves once it is ready as at the first start. Does nothing while it runs.
+   * The new run logs to `kube-apiserver-<n>.log`. Throws ComponentStartError, also when another process took the
+   * port meanwhile (the address is part of every kubeconfig handed out, so there is no retrying on another port).
+   */
+  async startApiServer(): Promise<void> {
+    if (this.#stopping !== undefined) throw new Error('the cluster is stopped');
+    if (this.#apiServer.process.exitStatus === undefined) return;
+    this.#apiServerRuns++;
+    this.#apiServer.process = await startKubeApiServer({
+      ...this.#apiServer.options,
+      logFile: `kube-apiserver-${this.#apiServerRuns}.log`,
+    });
+  }
+
+  /** {@link stopApiServer} then {@link startApiServer}: an API server restart, as in an upgrade. */
+  async restartApiServer(opts: { readonly timeoutMs?: number } = {}): Promise<void> {
+    await this.stopApiServer(opts);
+    await this.startApiServer();
   }
 
   /**
@@ -234,6 +308,12 @@ export class LocalCluster {
   [Symbol.asyncDispose](): Promise<void> {
     return this.stop();
   }
+}
+
+/** The API server's start options (for restarts) and its current process. */
+interface ApiServerSlot {
+  readonly options: KubeApiServerOptions;
+  process: ComponentProcess;
 }
 
 interface ClusterState {

@@ -370,6 +370,11 @@ describe('Informer against the fake API server', () => {
     assert.equal(pod?.status.podIP, '10.0.0.1');
     assert.equal('annotations' in (pod?.metadata ?? {}), false);
     assert.equal('volumes' in (pod?.spec ?? {}), false);
+    // The fixture has five conditions; the controllers read only Ready.
+    assert.deepEqual(
+      pod?.status.conditions?.map((c) => c.type),
+      ['Ready'],
+    );
   });
 
   it('replays cached objects as adds to a handler registered after sync', async (t) => {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ApiClient } from '../api-client.ts';
-import { ApiError, apiErrorFrom, isGone } from '../api-errors.ts';
+import { ApiError, apiErrorFrom, isGone, isResourceVersionTooLarge } from '../api-errors.ts';
 import type { Clock } from '../clock.ts';
 import { type ResourceType, resourcePath } from '../resource.ts';
 import { Backoff, type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.ts';
@@ -9,7 +9,7 @@ import { Backoff, type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.ts';
 //
 //   Listing --full list--> Watching --stream ends--> Watching (resume from the last resourceVersion)
 //      ^                      |  --error (429, 5xx, 403, network, idle, bad event)--> BackingOff --> Watching
-//      |                      '--410 Gone / Expired--> Listing (relist)
+//      |                      '--410 Gone / Expired, 504 ResourceVersionTooLarge--> Listing (relist)
 //      '-- BackingOff <-- list error
 //   any state --abort--> Stopped (quietly: no event, no error, no further request)
 //
@@ -40,6 +40,7 @@ export type WatcherNotice =
     }
   | { readonly kind: 'watch-opened'; readonly resourceVersion: string; readonly reconnect: boolean; readonly timeoutSeconds: number }
   | { readonly kind: 'watch-closed'; readonly resourceVersion: string; readonly events: number; readonly durationMs: number }
+  /** The watch cannot resume from `resourceVersion`: 410 Gone/Expired, or 504 ResourceVersionTooLarge. */
   | { readonly kind: 'expired'; readonly resourceVersion: string; readonly error: unknown }
   | {
       readonly kind: 'retrying';
@@ -168,7 +169,7 @@ export class Watcher<T = Readonly<Record<string, unknown>>> {
     const started = this.#opts.clock.now();
     const objects: T[] = [];
     let pages = 0;
-    let resourceVersion = '';
+    let resourceVersion: string;
     let cont: string | undefined;
     try {
       do {
@@ -258,7 +259,9 @@ export class Watcher<T = Readonly<Record<string, unknown>>> {
     } catch (err) {
       if (signal.aborted) return STOPPED;
       this.#forgiveIfHealthy(started);
-      if (isGone(err)) {
+      // Too large: the server is behind our resourceVersion (a lagging HA member, or etcd restored from a backup).
+      // Retrying the same resourceVersion can wait forever; a relist is a consistent read that starts over.
+      if (isGone(err) || isResourceVersionTooLarge(err)) {
         this.#notify({ kind: 'expired', resourceVersion, error: err });
         // The first 410 after a healthy stretch is routine (compaction): relist at once. Repeated ones back off.
         const first = this.#backoff.failures === 0;
