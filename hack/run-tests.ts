@@ -16,7 +16,9 @@ const only = process.argv.slice(2);
 
 const build = spawnSync('bash', ['hack/build-control-plane.sh'], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
 if (build.status !== 0) {
-  console.error('error: the local control plane (etcd, kube-apiserver, kube-controller-manager) could not be built; integration tests cannot run');
+  console.error(
+    'error: the local control plane (etcd, kube-apiserver, kube-controller-manager) could not be built; integration tests cannot run',
+  );
   process.exit(1);
 }
 const binDir = build.stdout.trim().split('\n').pop() ?? '';

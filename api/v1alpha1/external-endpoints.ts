@@ -420,11 +420,7 @@ export const backendStatusSchema = z
       ),
     lastProbeTime: timestampSchema.optional().describe('When the last probe finished (as of the last status write).'),
     lastTransitionTime: timestampSchema.optional().describe('When health last changed.'),
-    lastError: z
-      .string()
-      .max(1024)
-      .optional()
-      .describe('Why the last failed probe failed, or why the address was refused, as a sentence.'),
+    lastError: z.string().max(1024).optional().describe('Why the last failed probe failed, or why the address was refused, as a sentence.'),
     latencyMs: z.int32().min(0).optional().describe('Duration of the last probe in milliseconds (as of the last status write).'),
     consecutiveFailures: z.int32().min(0).describe('Failed probes in a row.'),
     consecutiveSuccesses: z.int32().min(0).describe('Successful probes in a row.'),

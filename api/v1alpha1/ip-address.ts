@@ -75,7 +75,7 @@ export function formatIP(ip: ParsedIP): string {
   for (let i = 0; i < 16; i += 2) groups.push(((ip.bytes[i] ?? 0) << 8) | (ip.bytes[i + 1] ?? 0));
   let bestStart = -1;
   let bestLen = 1; // a single zero group is written out, never compressed
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (groups[i] !== 0) {
       i++;
       continue;

@@ -99,7 +99,7 @@ export async function main(
   process.on('SIGTERM', onSignal);
 
   let connection: ClusterConnection | undefined;
-  let code = EXIT_FAILURE;
+  let code: number;
   try {
     connection = await connect(config, playground.config, env, logger, io, stop.signal);
     if (connection === undefined) {

@@ -59,8 +59,7 @@ class RecordingClient implements ApiClient {
   list(): Promise<ListResult> {
     throw new Error('not used by the Endpoints controller');
   }
-  // biome-ignore lint/correctness/useYield: not used by the Endpoints controller
-  async *watch(): AsyncIterable<WatchEvent> {
+  watch(): AsyncIterable<WatchEvent> {
     throw new Error('not used by the Endpoints controller');
   }
   patch(_r: ResourceType, _ns: string, _name: string, _body: unknown, _type: PatchType): Promise<unknown> {

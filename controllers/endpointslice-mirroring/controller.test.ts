@@ -20,9 +20,9 @@ import { CONTROLLER_NAME, EVENT_COMPONENT, setupEndpointSliceMirroringController
 import { MIRRORED_SLICES_INDEX } from './mirrored-slices.ts';
 import { MemoryStore, RecordingApiClient, RecordingEventRecorder } from './test-helpers.ts';
 
-class FakeInformer<T extends { metadata?: { namespace?: string | undefined; name?: string | undefined } | undefined }>
-  implements SharedInformer<T>
-{
+class FakeInformer<
+  T extends { metadata?: { namespace?: string | undefined; name?: string | undefined } | undefined },
+> implements SharedInformer<T> {
   readonly store: MemoryStore<T>;
   readonly handlers: EventHandler<T>[] = [];
   readonly spec: InformerSpec<T>;

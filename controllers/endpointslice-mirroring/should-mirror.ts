@@ -27,8 +27,7 @@ export type NotMirroredReason = 'EndpointsNotFound' | 'SkipMirrorLabel' | 'Leade
 
 /** The outcome of {@link mirroringDecision}; a positive one carries the Endpoints object to mirror. */
 export type MirroringDecision =
-  | { readonly mirror: true; readonly endpoints: Readonly<Endpoints> }
-  | { readonly mirror: false; readonly reason: NotMirroredReason };
+  { readonly mirror: true; readonly endpoints: Readonly<Endpoints> } | { readonly mirror: false; readonly reason: NotMirroredReason };
 
 /**
  * The full rule, in upstream's order of checks: the Endpoints object exists and {@link shouldMirror} holds, a Service of

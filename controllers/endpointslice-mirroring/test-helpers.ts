@@ -15,9 +15,9 @@ import { deepFreeze } from '../shared/deep-freeze.ts';
 // API server for EndpointSlices (names from generateName, uids, generations), and an event recorder.
 
 /** A Store over a fixed set of (deep-frozen) objects, with optional indexes. */
-export class MemoryStore<T extends { metadata?: { namespace?: string | undefined; name?: string | undefined } | undefined }>
-  implements Store<T>
-{
+export class MemoryStore<
+  T extends { metadata?: { namespace?: string | undefined; name?: string | undefined } | undefined },
+> implements Store<T> {
   readonly #items = new Map<string, Readonly<T>>();
   readonly #indexers: Map<string, IndexFunc<T>>;
 

@@ -235,8 +235,7 @@ export class FakeSliceApi implements ApiClient {
   async list(): Promise<ListResult> {
     throw new Error('FakeSliceApi: list is not used by the EndpointSlice controller');
   }
-  // biome-ignore lint/correctness/useYield: never used; present to satisfy the interface
-  async *watch(): AsyncIterable<WatchEvent> {
+  watch(): AsyncIterable<WatchEvent> {
     throw new Error('FakeSliceApi: watch is not used by the EndpointSlice controller');
   }
   async patch(): Promise<unknown> {

@@ -109,8 +109,7 @@ export class FakeObjectClient implements ApiClient {
     throw new Error('FakeObjectClient: list not supported');
   }
 
-  // biome-ignore lint/correctness/useYield: unsupported operation
-  async *watch(): AsyncIterable<WatchEvent> {
+  watch(): AsyncIterable<WatchEvent> {
     throw new Error('FakeObjectClient: watch not supported');
   }
 

@@ -38,7 +38,8 @@ async function kubectl(...args: string[]): Promise<{ code: number; stdout: strin
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code?: number | string; stdout?: string; stderr?: string };
-    if (e.code === 'ENOENT') throw new Error('kubectl is not on PATH: these tests install the CRDs the way users do, with kubectl');
+    if (e.code === 'ENOENT')
+      throw new Error('kubectl is not on PATH: these tests install the CRDs the way users do, with kubectl', { cause: err });
     return { code: typeof e.code === 'number' ? e.code : -1, stdout: e.stdout ?? '', stderr: e.stderr ?? '' };
   }
 }

@@ -206,37 +206,41 @@ describe('test hosts', { skip }, () => {
   });
 });
 
-describe('test host support', {
-  skip: existsSync('/usr/bin/setpriv') ? false : 'setpriv (util-linux) is needed to drop privileges',
-}, () => {
-  // Where test hosts cannot be made, createTestHost must say why in one line; simulated by dropping privileges.
-  const script = fileURLToPath(new URL('./test-host.ts', import.meta.url));
-  const attempt = (setprivArgs: string[]) =>
-    execFileSync(
-      '/usr/bin/setpriv',
-      [
-        ...setprivArgs,
-        process.execPath,
-        '--input-type=module',
-        '-e',
-        `const { createTestHost } = await import(${JSON.stringify(script)});
+describe(
+  'test host support',
+  {
+    skip: existsSync('/usr/bin/setpriv') ? false : 'setpriv (util-linux) is needed to drop privileges',
+  },
+  () => {
+    // Where test hosts cannot be made, createTestHost must say why in one line; simulated by dropping privileges.
+    const script = fileURLToPath(new URL('./test-host.ts', import.meta.url));
+    const attempt = (setprivArgs: string[]) =>
+      execFileSync(
+        '/usr/bin/setpriv',
+        [
+          ...setprivArgs,
+          process.execPath,
+          '--input-type=module',
+          '-e',
+          `const { createTestHost } = await import(${JSON.stringify(script)});
          try { await createTestHost({ name: 'x' }); console.log('created'); } catch (e) { console.log(e.name + ': ' + e.message); }`,
-      ],
-      { encoding: 'utf8', timeout: 30_000 },
-    );
-  const cases = [
-    { name: 'not root', given: ['--reuid=65534', '--regid=65534', '--clear-groups'], want: /running as uid 65534, not root/ },
-    {
-      name: 'root without capabilities',
-      given: ['--bounding-set=-all', '--inh-caps=-all'],
-      want: /"ip netns add" failed: .*not permitted/i,
-    },
-  ];
-  for (const { name, given, want } of cases) {
-    it(`explains in one line why test hosts are unavailable: ${name}`, { skip }, () => {
-      const out = attempt(given);
-      assert.match(out, /^NetnsUnavailableError: test hosts unavailable: [^\n]+\n$/);
-      assert.match(out, want);
-    });
-  }
-});
+        ],
+        { encoding: 'utf8', timeout: 30_000 },
+      );
+    const cases = [
+      { name: 'not root', given: ['--reuid=65534', '--regid=65534', '--clear-groups'], want: /running as uid 65534, not root/ },
+      {
+        name: 'root without capabilities',
+        given: ['--bounding-set=-all', '--inh-caps=-all'],
+        want: /"ip netns add" failed: .*not permitted/i,
+      },
+    ];
+    for (const { name, given, want } of cases) {
+      it(`explains in one line why test hosts are unavailable: ${name}`, { skip }, () => {
+        const out = attempt(given);
+        assert.match(out, /^NetnsUnavailableError: test hosts unavailable: [^\n]+\n$/);
+        assert.match(out, want);
+      });
+    }
+  },
+);

@@ -136,7 +136,7 @@ function alive(pid: number): boolean {
 }
 
 function killNamespaceProcessesSync(namespace: string): void {
-  let pids: string[] = [];
+  let pids: string[];
   try {
     pids = execFileSync(IP, ['netns', 'pids', namespace], {
       timeout: COMMAND_TIMEOUT_MS,
