@@ -53,7 +53,8 @@ describe('test hosts', { skip }, () => {
 
     const server = await web.startServer('http');
     assert.equal(reasonOf(await prober.probe(target, http, AbortSignal.timeout(5000))), 'ok');
-    assert.match(server.output(), /REQUEST GET \/healthz host=web\.test:8080/);
+    // The server logs after it answered, so its line can trail the probe's result: wait for it, bounded.
+    await server.waitForOutput(/REQUEST GET \/healthz host=web\.test:8080/, 5_000);
 
     await server.kill();
     assert.equal(reasonOf(await prober.probe(target, http, AbortSignal.timeout(5000))), 'Refused');
