@@ -1,0 +1,32 @@
+# syntax=docker/dockerfile:1
+# The operator image: Node 24 LTS running the TypeScript sources directly (type stripping; no build step), production
+# dependencies only, as a non-root user. Not built in CI (no Docker engine there); test/integration/deploy.test.ts
+# checks that this file ships every module the entry point imports. Build: docker build -t kube-endpoints-operator:0.1.0 .
+
+# Same Node as the `node` devDependency the tests run on (package.json); bump both together.
+ARG NODE_IMAGE=node:24.21.0-bookworm-slim
+
+FROM ${NODE_IMAGE} AS dependencies
+WORKDIR /app
+COPY package.json package-lock.json .npmrc ./
+# --omit=dev leaves out the `node` devDependency too: the base image is the runtime. No production dependency has an
+# install script, so none is run.
+RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+
+FROM ${NODE_IMAGE}
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=dependencies /app/node_modules ./node_modules
+COPY package.json ./
+COPY api ./api
+COPY cmd ./cmd
+COPY controllers ./controllers
+# Imported by the entry point for its embedded-cluster mode, which never runs in a Pod (in-cluster config wins).
+COPY hack/local-cluster ./hack/local-cluster
+# A numeric non-root user (the base image's `node`), so the kubelet can verify runAsNonRoot. Nothing is written at run
+# time: the root filesystem can be read-only.
+USER 1000:1000
+EXPOSE 8080 8081
+# Exec form: Node is PID 1 and receives SIGTERM itself; main.ts handles it (graceful drain, Lease release; a second
+# signal exits at once). The operator starts no child processes in a Pod, so there are no zombies to reap.
+ENTRYPOINT ["node", "cmd/operator/main.ts"]
