@@ -1,4 +1,4 @@
-import { type Endpoints, endpointsSchema, type Pod, podSchema, type Service, serviceSchema } from '../../api/core/v1.ts';
+import { type Endpoints, parseEndpoints, type Pod, parsePod, type Service, parseService } from '../../api/core/v1.ts';
 import type { ControllerHandle, ControllerRegistry } from '../runtime/manager-types.ts';
 import { endpointsControllerRateLimiter } from '../runtime/queue/rate-limiters.ts';
 import type { RateLimiter } from '../runtime/queue/types.ts';
@@ -49,9 +49,9 @@ export function setupEndpointsController(registry: ControllerRegistry, options: 
   const batchPeriodMs = options.batchPeriodMs ?? 0;
   if (!Number.isFinite(batchPeriodMs) || batchPeriodMs < 0) throw new RangeError(`batchPeriodMs must be >= 0, got ${batchPeriodMs}`);
 
-  const services = registry.informer<Service>({ resource: SERVICES, parse: (raw) => serviceSchema.parse(raw) });
-  const pods = registry.informer<Pod>({ resource: PODS, parse: (raw) => podSchema.parse(raw) });
-  const endpoints = registry.informer<Endpoints>({ resource: ENDPOINTS, parse: (raw) => endpointsSchema.parse(raw) });
+  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService });
+  const pods = registry.informer<Pod>({ resource: PODS, parse: parsePod });
+  const endpoints = registry.informer<Endpoints>({ resource: ENDPOINTS, parse: parseEndpoints });
 
   const triggerTimes = new TriggerTimeTracker();
   const staleEndpoints = new StaleEndpointsTracker();

@@ -1,5 +1,5 @@
-import { type Endpoints, endpointsSchema, type Service, serviceSchema } from '../../api/core/v1.ts';
-import { type EndpointSlice, endpointSliceSchema } from '../../api/discovery/v1.ts';
+import { type Endpoints, parseEndpoints, type Service, parseService } from '../../api/core/v1.ts';
+import { type EndpointSlice, parseEndpointSlice } from '../../api/discovery/v1.ts';
 import type { ControllerHandle, ControllerRegistry } from '../runtime/manager-types.ts';
 import { endpointSliceMirroringControllerRateLimiter } from '../runtime/queue/rate-limiters.ts';
 import type { RateLimiter } from '../runtime/queue/types.ts';
@@ -54,11 +54,11 @@ export function setupEndpointSliceMirroringController(
   const maxEndpointsPerSubset = checkRange('maxEndpointsPerSubset', options.maxEndpointsPerSubset ?? 1000, 1, 1000);
   const batchPeriodMs = checkRange('batchPeriodMs', options.batchPeriodMs ?? 0, 0, Number.MAX_SAFE_INTEGER, false);
 
-  const endpoints = registry.informer<Endpoints>({ resource: ENDPOINTS, parse: (raw) => endpointsSchema.parse(raw) });
-  const services = registry.informer<Service>({ resource: SERVICES, parse: (raw) => serviceSchema.parse(raw) });
+  const endpoints = registry.informer<Endpoints>({ resource: ENDPOINTS, parse: parseEndpoints });
+  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService });
   const endpointSlices = registry.informer<EndpointSlice>({
     resource: ENDPOINT_SLICES,
-    parse: (raw) => endpointSliceSchema.parse(raw),
+    parse: parseEndpointSlice,
     indexers: { [MIRRORED_SLICES_INDEX]: mirroredSlicesIndexFunc },
   });
 

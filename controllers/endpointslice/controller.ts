@@ -1,5 +1,5 @@
-import { type Node, nodeSchema, type Pod, podSchema, type Service, serviceSchema } from '../../api/core/v1.ts';
-import { type EndpointSlice, endpointSliceSchema } from '../../api/discovery/v1.ts';
+import { type Node, parseNode, type Pod, parsePod, type Service, parseService } from '../../api/core/v1.ts';
+import { type EndpointSlice, parseEndpointSlice } from '../../api/discovery/v1.ts';
 import { LABEL_MANAGED_BY, MANAGED_BY_ENDPOINTSLICE_CONTROLLER } from '../../api/labels.ts';
 import type { ControllerHandle, ControllerRegistry } from '../runtime/manager-types.ts';
 import { endpointSliceControllerRateLimiter } from '../runtime/queue/rate-limiters.ts';
@@ -67,12 +67,12 @@ export function setupEndpointSliceController(registry: ControllerRegistry, optio
   const maxEndpointsPerSlice = options.maxEndpointsPerSlice ?? 100;
   const logger = registry.logger.child({ controller: ENDPOINTSLICE_CONTROLLER_NAME });
 
-  const pods = registry.informer<Pod>({ resource: PODS, parse: (raw) => podSchema.parse(raw) });
-  const services = registry.informer<Service>({ resource: SERVICES, parse: (raw) => serviceSchema.parse(raw) });
-  const nodes = registry.informer<Node>({ resource: NODES, parse: (raw) => nodeSchema.parse(raw) });
+  const pods = registry.informer<Pod>({ resource: PODS, parse: parsePod });
+  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService });
+  const nodes = registry.informer<Node>({ resource: NODES, parse: parseNode });
   const slices = registry.informer<EndpointSlice>({
     resource: ENDPOINT_SLICES,
-    parse: (raw) => endpointSliceSchema.parse(raw),
+    parse: parseEndpointSlice,
     labelSelector: `${LABEL_MANAGED_BY}=${managedBy}`,
     indexers: { [SLICES_BY_SERVICE_INDEX]: slicesByServiceIndex },
   });

@@ -1,5 +1,5 @@
-import { type Endpoints, endpointsSchema, type Service, serviceSchema } from '../../api/core/v1.ts';
-import { type EndpointSlice, endpointSliceSchema } from '../../api/discovery/v1.ts';
+import { type Endpoints, parseEndpoints, type Service, parseService } from '../../api/core/v1.ts';
+import { type EndpointSlice, parseEndpointSlice } from '../../api/discovery/v1.ts';
 import { type ExternalEndpoints, externalEndpointsSchema } from '../../api/v1alpha1/external-endpoints.ts';
 import type { ControllerHandle, ControllerRegistry } from '../runtime/manager-types.ts';
 import { defaultControllerRateLimiter } from '../runtime/queue/rate-limiters.ts';
@@ -96,17 +96,17 @@ export function setupExternalEndpointsController(
     resource: EXTERNAL_ENDPOINTS,
     parse: (raw) => externalEndpointsSchema.parse(raw),
   });
-  const services = registry.informer<Service>({ resource: SERVICES, parse: (raw) => serviceSchema.parse(raw) });
+  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService });
   const slices = registry.informer<EndpointSlice>({
     resource: ENDPOINT_SLICES,
     labelSelector: OWN_SLICES_SELECTOR,
-    parse: (raw) => endpointSliceSchema.parse(raw),
+    parse: parseEndpointSlice,
     indexers: { [SLICES_BY_OBJECT_INDEX]: slicesByObjectIndex },
   });
   const endpoints = registry.informer<Endpoints>({
     resource: ENDPOINTS,
     labelSelector: LEGACY_ENDPOINTS_SELECTOR,
-    parse: (raw) => endpointsSchema.parse(raw),
+    parse: parseEndpoints,
   });
 
   const logger = registry.logger.child({ controller: CONTROLLER_NAME });

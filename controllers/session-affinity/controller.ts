@@ -1,4 +1,4 @@
-import { type Service, serviceSchema } from '../../api/core/v1.ts';
+import { type Service, parseService } from '../../api/core/v1.ts';
 import { type SessionAffinityPolicy, sessionAffinityPolicySchema } from '../../api/v1alpha1/session-affinity-policy.ts';
 import type { ControllerHandle, ControllerRegistry } from '../runtime/manager-types.ts';
 import { defaultControllerRateLimiter } from '../runtime/queue/rate-limiters.ts';
@@ -62,7 +62,7 @@ export function setupSessionAffinityController(
 
   const services = registry.informer<Service>({
     resource: SERVICES,
-    parse: (raw) => serviceSchema.parse(raw),
+    parse: parseService,
   });
   const policies = registry.informer<SessionAffinityPolicy>({
     resource: SESSION_AFFINITY_POLICIES,
