@@ -39,7 +39,7 @@ run() { "$@" >>"$log" 2>&1; }
 
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 
-step "building Kubernetes $KUBE_VERSION and etcd $ETCD_VERSION into $out (cold: ~15-25 min on 2 cores; log: $log)"
+step "building Kubernetes $KUBE_VERSION and etcd $ETCD_VERSION into $out (cold: about 5-6 min on 2 cores, measured 322 s with empty Go caches; log: $log)"
 
 # --- Kubernetes wrapper module -------------------------------------------------------------------------------------
 kube="$work/kube"; mkdir -p "$kube"; cd "$kube"
