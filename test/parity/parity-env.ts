@@ -22,6 +22,29 @@ export interface ParityEnv {
   readonly ours: TestCluster;
   /** Every request our controllers made, for write counts. */
   readonly ourRequests: RequestRecord[];
+  /** Our manager's recent log lines (debug and up, JSON), for failure reports; at most {@link LOG_RING_SIZE}. */
+  readonly ourLog: string[];
+}
+
+/** How many of our manager's log lines a failure report can draw on. */
+export const LOG_RING_SIZE = 4000;
+
+/**
+ * Our manager's logs: to stdout at PARITY_LOG_LEVEL when set (to watch a replay live), otherwise at debug into a ring
+ * buffer that failure reports read, so a rare mismatch comes with the controller's side of the story.
+ */
+function parityLogger(ring: string[]) {
+  const level = process.env.PARITY_LOG_LEVEL;
+  if (level !== undefined) return pino({ level });
+  return pino(
+    { level: 'debug' },
+    {
+      write(line: string) {
+        ring.push(line.trimEnd());
+        if (ring.length > LOG_RING_SIZE) ring.splice(0, ring.length - LOG_RING_SIZE);
+      },
+    },
+  );
 }
 
 /** Starts both clusters and our manager; everything stops in the calling file's `after` hook. */
@@ -41,10 +64,11 @@ export async function startParityEnv(): Promise<ParityEnv> {
     startTestCluster({ name: 'ours', apiServerFlags }),
   ]);
   const ourRequests: RequestRecord[] = [];
+  const ourLog: string[] = [];
   const { newApiClient } = await import('../../controllers/runtime/api-client.ts');
   const { realClock } = await import('../../controllers/runtime/clock.ts');
   const client = newApiClient(ours.kubeConfig, { clock: realClock, qps: 20, burst: 30, observer: (r) => ourRequests.push(r) });
-  const manager = new Manager({ client, logger: pino({ level: process.env.PARITY_LOG_LEVEL ?? 'silent' }) });
+  const manager = new Manager({ client, logger: parityLogger(ourLog) });
   setupEndpointsController(manager, {});
   setupEndpointSliceController(manager, { maxEndpointsPerSlice: PARITY_TUNING.maxEndpointsPerSlice });
   setupEndpointSliceMirroringController(manager, { maxEndpointsPerSubset: PARITY_TUNING.mirroringMaxEndpointsPerSubset });
@@ -54,5 +78,5 @@ export async function startParityEnv(): Promise<ParityEnv> {
     stop.abort();
     await outcome;
   });
-  return { upstream, ours, ourRequests };
+  return { upstream, ours, ourRequests, ourLog };
 }

@@ -58,6 +58,8 @@ export async function settle(
   const deadline = Date.now() + timeoutMs;
   let equalSince: number | undefined;
   let last: { up: unknown; ours: unknown } | undefined;
+  /** What changed in ours between the last two polls that differed, for a "still changing" report. */
+  let lastChange: string[] = [];
   for (;;) {
     const [up, ours] = await Promise.all([
       snapshot(env.upstream.client, namespace, compare),
@@ -65,6 +67,7 @@ export async function settle(
     ]);
     const equal = JSON.stringify(up) === JSON.stringify(ours);
     const unchanged = last !== undefined && JSON.stringify(last.ours) === JSON.stringify(ours);
+    if (last !== undefined && !unchanged) lastChange = describeDifferences(last.ours, ours, 12);
     last = { up, ours };
     if (equal && unchanged) {
       equalSince ??= Date.now();
@@ -74,8 +77,9 @@ export async function settle(
     }
     if (Date.now() > deadline) {
       const lines = describeDifferences(up, ours);
+      const changing = `(equal, but ours still changing; last change, as before=… after=…:\n    ${lastChange.join('\n    ').replaceAll('upstream=', 'before=').replaceAll('ours=', 'after=')})`;
       throw new AssertionError({
-        message: `${context}: upstream and ours did not agree within ${timeoutMs} ms:\n  ${lines.join('\n  ') || '(equal, but still changing)'}`,
+        message: `${context}: upstream and ours did not agree within ${timeoutMs} ms:\n  ${lines.join('\n  ') || changing}`,
         actual: ours,
         expected: up,
         operator: 'parity',
