@@ -1,9 +1,9 @@
 import type { Node, Pod, Service } from '../../api/core/v1.ts';
 import type { EndpointSlice, SliceEndpoint, SlicePort } from '../../api/discovery/v1.ts';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_TOPOLOGY_ZONE, MANAGED_BY_ENDPOINTSLICE_CONTROLLER } from '../../api/labels.ts';
-import type { ApiClient, ListResult, WatchEvent } from '../runtime/api-client.ts';
 import { ApiError } from '../runtime/api-errors.ts';
 import type { ResourceType } from '../runtime/resource.ts';
+import { RecordingApiClient } from '../runtime/testing/recording-api-client.ts';
 
 // Builders and fakes shared by this folder's tests (not a test itself). Objects are wire-format, as the caches hold them.
 
@@ -160,8 +160,7 @@ export interface SliceApiCall {
  * and bumps the generation when anything but metadata (or the labels) changed; delete of a missing slice is NotFound.
  * `failNext` makes the next matching call fail with the given error.
  */
-export class FakeSliceApi implements ApiClient {
-  readonly calls: SliceApiCall[] = [];
+export class FakeSliceApi extends RecordingApiClient<SliceApiCall> {
   readonly slices = new Map<string, EndpointSlice>();
   failNext: { verb: SliceApiCall['verb']; error: unknown } | undefined;
   #seq = 0;
@@ -180,7 +179,7 @@ export class FakeSliceApi implements ApiClient {
     }
   }
 
-  async create(_r: ResourceType, namespace: string, body: unknown): Promise<unknown> {
+  override async create(_r: ResourceType, namespace: string, body: unknown): Promise<unknown> {
     const slice = structuredClone(body) as EndpointSlice;
     this.calls.push({ verb: 'create', namespace, name: slice.metadata.name ?? '', body: structuredClone(slice) });
     this.#fail('create');
@@ -196,7 +195,7 @@ export class FakeSliceApi implements ApiClient {
     return structuredClone(stored);
   }
 
-  async update(_r: ResourceType, namespace: string, name: string, body: unknown): Promise<unknown> {
+  override async update(_r: ResourceType, namespace: string, name: string, body: unknown): Promise<unknown> {
     const slice = structuredClone(body) as EndpointSlice;
     this.calls.push({ verb: 'update', namespace, name, body: structuredClone(slice) });
     this.#fail('update');
@@ -221,30 +220,11 @@ export class FakeSliceApi implements ApiClient {
     return structuredClone(stored);
   }
 
-  async delete(_r: ResourceType, namespace: string, name: string): Promise<void> {
+  override async delete(_r: ResourceType, namespace: string, name: string): Promise<void> {
     this.calls.push({ verb: 'delete', namespace, name });
     this.#fail('delete');
     const key = `${namespace}/${name}`;
     if (!this.slices.delete(key))
       throw new ApiError({ code: 404, reason: 'NotFound', message: `${key} not found`, verb: 'delete', path: key });
-  }
-
-  async get(): Promise<unknown> {
-    throw new Error('FakeSliceApi: get is not used by the EndpointSlice controller');
-  }
-  async list(): Promise<ListResult> {
-    throw new Error('FakeSliceApi: list is not used by the EndpointSlice controller');
-  }
-  watch(): AsyncIterable<WatchEvent> {
-    throw new Error('FakeSliceApi: watch is not used by the EndpointSlice controller');
-  }
-  async patch(): Promise<unknown> {
-    throw new Error('FakeSliceApi: patch is not used by the EndpointSlice controller');
-  }
-  async getPath(): Promise<unknown> {
-    throw new Error('FakeSliceApi: getPath is not used by the EndpointSlice controller');
-  }
-  forComponent(): ApiClient {
-    return this;
   }
 }

@@ -1,5 +1,3 @@
-import { pino } from 'pino';
-import { type ObjectReference, objectKey } from '../../api/core/meta.ts';
 import type { Service } from '../../api/core/v1.ts';
 import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import {
@@ -8,13 +6,17 @@ import {
   externalEndpointsSchema,
 } from '../../api/v1alpha1/external-endpoints.ts';
 import { API_VERSION } from '../../api/v1alpha1/group-version.ts';
-import type { ApiClient, ListResult, PatchType, WatchEvent } from '../runtime/api-client.ts';
-import { ApiError } from '../runtime/api-errors.ts';
-import { type IndexFunc, NAMESPACE_INDEX, type Store } from '../runtime/cache/store.ts';
-import type { EventRecorder } from '../runtime/manager-types.ts';
-import type { ReconcileContext } from '../runtime/reconcile.ts';
+import type { PatchType } from '../runtime/api-client.ts';
+import type { IndexFunc } from '../runtime/cache/store.ts';
 import type { ResourceType } from '../runtime/resource.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { apiError } from '../runtime/testing/api-error.ts';
+import { MemoryStore as BaseMemoryStore } from '../runtime/testing/memory-store.ts';
+import type { ReconcileContext } from '../runtime/reconcile.ts';
+import { RecordingApiClient } from '../runtime/testing/recording-api-client.ts';
+import { testContext as sharedTestContext } from '../runtime/testing/test-context.ts';
+
+export { apiError } from '../runtime/testing/api-error.ts';
+export { type RecordedEvent, RecordingEventRecorder } from '../runtime/testing/recording-event-recorder.ts';
 
 // Builders and fakes for this folder's tests (not a test itself). Objects are wire-format, as the caches hold them.
 
@@ -43,52 +45,12 @@ export function makeService(spec: Partial<Service['spec']> = {}): Service {
   };
 }
 
-/** A read-only Store over deep-frozen objects, with optional extra indexes. */
+/** The shared MemoryStore, freezing copies: these tests keep building on fixtures after putting them. */
 export class MemoryStore<
   T extends { metadata?: { namespace?: string | undefined; name?: string | undefined } | undefined },
-> implements Store<T> {
-  readonly #items = new Map<string, Readonly<T>>();
-  readonly #indexers: Map<string, IndexFunc<T>>;
-
+> extends BaseMemoryStore<T> {
   constructor(items: readonly T[] = [], indexers: Readonly<Record<string, IndexFunc<T>>> = {}) {
-    this.#indexers = new Map(Object.entries(indexers));
-    this.#indexers.set(NAMESPACE_INDEX, (o) => [o.metadata?.namespace ?? '']);
-    for (const item of items) this.put(item);
-  }
-
-  put(item: T): void {
-    this.#items.set(objectKey(item), deepFreeze(structuredClone(item)));
-  }
-
-  remove(key: string): void {
-    this.#items.delete(key);
-  }
-
-  replaceAll(items: readonly T[]): void {
-    this.#items.clear();
-    for (const item of items) this.put(item);
-  }
-
-  get(key: string): Readonly<T> | undefined {
-    return this.#items.get(key);
-  }
-
-  list(): readonly Readonly<T>[] {
-    return [...this.#items.values()];
-  }
-
-  keys(): readonly string[] {
-    return [...this.#items.keys()];
-  }
-
-  byIndex(indexName: string, value: string): readonly Readonly<T>[] {
-    const fn = this.#indexers.get(indexName);
-    if (fn === undefined) throw new Error(`index ${indexName} not registered`);
-    return this.list().filter((o) => fn(o).includes(value));
-  }
-
-  get size(): number {
-    return this.#items.size;
+    super(items, indexers, { copyOnPut: true });
   }
 }
 
@@ -109,13 +71,16 @@ type Obj = { metadata: Record<string, unknown> & { name?: string; generateName?:
 /**
  * A tiny API server for EndpointSlices, Endpoints and ExternalEndpoints status: names from generateName, uids,
  * generations bumped on every slice write, optimistic concurrency on update, AlreadyExists on create, merge patch of
- * the status subresource. Records every write; `failNext` injects one error.
+ * the status subresource. Records every write; `failOnce` injects one error.
  */
-export class FakeApiServer implements ApiClient {
-  readonly writes: ApiWrite[] = [];
+export class FakeApiServer extends RecordingApiClient<ApiWrite> {
   readonly #objects = new Map<string, Obj>();
   #seq = 0;
-  failNext: ((write: ApiWrite) => Error | undefined) | undefined;
+
+  /** Every write, in order. */
+  get writes(): ApiWrite[] {
+    return this.calls;
+  }
 
   static #key(resource: string, namespace: string, name: string): string {
     return `${resource}/${namespace}/${name}`;
@@ -133,19 +98,10 @@ export class FakeApiServer implements ApiClient {
     return [...this.#objects.entries()].filter(([k]) => k.startsWith(`${r.plural}/`)).map(([, v]) => structuredClone(v));
   }
 
-  #record(write: ApiWrite): void {
-    this.writes.push(write);
-    const err = this.failNext?.(write);
-    if (err !== undefined) {
-      this.failNext = undefined;
-      throw err;
-    }
-  }
-
-  async create(r: ResourceType, namespace: string, body: unknown): Promise<unknown> {
+  override async create(r: ResourceType, namespace: string, body: unknown): Promise<unknown> {
     const o = structuredClone(body) as Obj;
     const name = o.metadata.name ?? `${o.metadata.generateName ?? ''}${(++this.#seq).toString(36).padStart(5, '0')}`;
-    this.#record({ verb: 'create', resource: r.plural, name, body });
+    this.record({ verb: 'create', resource: r.plural, name, body });
     const key = FakeApiServer.#key(r.plural, namespace, name);
     if (this.#objects.has(key)) throw apiError(409, 'AlreadyExists');
     o.metadata = { ...o.metadata, name, namespace, uid: `uid-${name}`, generation: 1, resourceVersion: String(++this.#seq) };
@@ -154,8 +110,8 @@ export class FakeApiServer implements ApiClient {
     return structuredClone(o);
   }
 
-  async update(r: ResourceType, namespace: string, name: string, body: unknown): Promise<unknown> {
-    this.#record({ verb: 'update', resource: r.plural, name, body });
+  override async update(r: ResourceType, namespace: string, name: string, body: unknown): Promise<unknown> {
+    this.record({ verb: 'update', resource: r.plural, name, body });
     const key = FakeApiServer.#key(r.plural, namespace, name);
     const old = this.#objects.get(key);
     if (old === undefined) throw apiError(404, 'NotFound');
@@ -172,7 +128,7 @@ export class FakeApiServer implements ApiClient {
     return structuredClone(o);
   }
 
-  async patch(
+  override async patch(
     r: ResourceType,
     namespace: string,
     name: string,
@@ -180,7 +136,7 @@ export class FakeApiServer implements ApiClient {
     type: PatchType,
     opts?: { subresource?: string },
   ): Promise<unknown> {
-    this.#record({ verb: 'patch', resource: r.plural, name, subresource: opts?.subresource, body });
+    this.record({ verb: 'patch', resource: r.plural, name, subresource: opts?.subresource, body });
     if (type !== 'merge') throw new Error(`unexpected patch type ${type}`);
     const key = FakeApiServer.#key(r.plural, namespace, name);
     const old = this.#objects.get(key);
@@ -191,55 +147,21 @@ export class FakeApiServer implements ApiClient {
     return structuredClone(o);
   }
 
-  async delete(r: ResourceType, namespace: string, name: string): Promise<void> {
-    this.#record({ verb: 'delete', resource: r.plural, name });
+  override async delete(r: ResourceType, namespace: string, name: string): Promise<void> {
+    this.record({ verb: 'delete', resource: r.plural, name });
     if (!this.#objects.delete(FakeApiServer.#key(r.plural, namespace, name))) throw apiError(404, 'NotFound');
   }
 
-  async get(r: ResourceType, namespace: string, name: string): Promise<unknown> {
+  override async get(r: ResourceType, namespace: string, name: string): Promise<unknown> {
     const o = this.#objects.get(FakeApiServer.#key(r.plural, namespace, name));
     if (o === undefined) throw apiError(404, 'NotFound');
     return structuredClone(o);
-  }
-
-  list(): Promise<ListResult> {
-    throw new Error('unexpected list');
-  }
-  watch(): AsyncIterable<WatchEvent> {
-    throw new Error('unexpected watch');
-  }
-  getPath(): Promise<unknown> {
-    throw new Error('unexpected getPath');
-  }
-  forComponent(): ApiClient {
-    return this;
-  }
-}
-
-/** An Event as recorded by {@link RecordingEventRecorder}. */
-export interface RecordedEvent {
-  readonly object: Readonly<ObjectReference>;
-  readonly type: 'Normal' | 'Warning';
-  readonly reason: string;
-  readonly message: string;
-}
-
-/** Keeps every recorded Event, in order. */
-export class RecordingEventRecorder implements EventRecorder {
-  readonly events: RecordedEvent[] = [];
-  event(object: Readonly<ObjectReference>, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    this.events.push({ object, type, reason, message });
   }
 }
 
 /** A reconcile context with a silent logger. */
 export function testContext(signal: AbortSignal = new AbortController().signal): ReconcileContext {
-  return { logger: pino({ level: 'silent' }), reconcileId: 'test', signal };
-}
-
-/** An API error as the server would return it. */
-export function apiError(code: number, reason: ApiError['reason']): ApiError {
-  return new ApiError({ code, reason, message: reason, causes: [], verb: 'test', path: '/test' });
+  return sharedTestContext({ signal });
 }
 
 /** The slices of a set of objects, for assertions: `addressType: address=ready/serving/terminating ...` per slice. */

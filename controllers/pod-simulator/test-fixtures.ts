@@ -1,9 +1,11 @@
-import type { ApiClient, DeleteOptions, ListResult, PatchType, WatchEvent } from '../runtime/api-client.ts';
-import { ApiError } from '../runtime/api-errors.ts';
+import type { DeleteOptions, PatchType } from '../runtime/api-client.ts';
+import type { ApiError } from '../runtime/api-errors.ts';
 import { IndexedStore } from '../runtime/cache/indexed-store.ts';
 import type { EventRecorder } from '../runtime/manager-types.ts';
 import type { ReconcileContext } from '../runtime/reconcile.ts';
-import { captureLogger } from '../runtime/runtime-test-helpers.ts';
+import { captureLogger } from '../runtime/testing/capture-logger.ts';
+import { RecordingApiClient } from '../runtime/testing/recording-api-client.ts';
+import { testContext } from '../runtime/testing/test-context.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
 import { NODE_NAME_INDEX } from './scheduler-reconciler.ts';
 import { LABEL_SIMULATED_NODE, type SimNode, type SimPod, simNodeSchema, simPodSchema } from './simulated-objects.ts';
@@ -116,36 +118,37 @@ export interface RecordedCall {
 }
 
 /** An ApiClient that records writes and answers them with the body; `fail` makes the next write reject. */
-export class RecordingClient implements ApiClient {
-  readonly calls: RecordedCall[] = [];
-  fail: ApiError | undefined;
-
-  #take(): void {
-    const f = this.fail;
-    this.fail = undefined;
-    if (f !== undefined) throw f;
+export class RecordingClient extends RecordingApiClient<RecordedCall> {
+  /** Makes the next write reject with this error. */
+  set fail(error: ApiError | undefined) {
+    this.failOnce = error === undefined ? undefined : () => error;
   }
 
-  async create(
+  override async create(
     r: { plural: string },
     namespace: string,
     body: unknown,
     opts?: { subresource?: { name: string; subresource: string } },
   ): Promise<unknown> {
     const name = (body as { metadata?: { name?: string } }).metadata?.name ?? '';
-    this.calls.push({
+    this.record({
       verb: 'create',
       resource: opts?.subresource === undefined ? r.plural : `${r.plural}/${opts.subresource.name}/${opts.subresource.subresource}`,
       namespace,
       name,
       body,
     });
-    this.#take();
     return body;
   }
 
-  async update(r: { plural: string }, namespace: string, name: string, body: unknown, opts?: { subresource?: string }): Promise<unknown> {
-    this.calls.push({
+  override async update(
+    r: { plural: string },
+    namespace: string,
+    name: string,
+    body: unknown,
+    opts?: { subresource?: string },
+  ): Promise<unknown> {
+    this.record({
       verb: 'update',
       resource: r.plural,
       namespace,
@@ -153,11 +156,10 @@ export class RecordingClient implements ApiClient {
       body,
       ...(opts?.subresource ? { subresource: opts.subresource } : {}),
     });
-    this.#take();
     return body;
   }
 
-  async patch(
+  override async patch(
     r: { plural: string },
     namespace: string,
     name: string,
@@ -165,7 +167,7 @@ export class RecordingClient implements ApiClient {
     patchType: PatchType,
     opts?: { subresource?: string },
   ): Promise<unknown> {
-    this.calls.push({
+    this.record({
       verb: 'patch',
       resource: r.plural,
       namespace,
@@ -174,46 +176,22 @@ export class RecordingClient implements ApiClient {
       patchType,
       ...(opts?.subresource ? { subresource: opts.subresource } : {}),
     });
-    this.#take();
     return body;
   }
 
-  async delete(r: { plural: string }, namespace: string, name: string, opts: DeleteOptions = {}): Promise<void> {
+  override async delete(r: { plural: string }, namespace: string, name: string, opts: DeleteOptions = {}): Promise<void> {
     const { signal: _signal, ...deleteOptions } = opts;
-    this.calls.push({
+    this.record({
       verb: 'delete',
       resource: r.plural,
       namespace,
       name,
       deleteOptions,
     });
-    this.#take();
-  }
-
-  async get(): Promise<unknown> {
-    throw new Error('RecordingClient: get not supported');
-  }
-
-  async list(): Promise<ListResult> {
-    throw new Error('RecordingClient: list not supported');
-  }
-
-  watch(): AsyncIterable<WatchEvent> {
-    throw new Error('RecordingClient: watch not supported');
-  }
-
-  async getPath(): Promise<unknown> {
-    throw new Error('RecordingClient: getPath not supported');
-  }
-
-  forComponent(): ApiClient {
-    return this;
   }
 }
 
-/** An API error of the given reason, as the API server would answer. */
-export const apiError = (code: number, reason: 'NotFound' | 'Conflict' | 'AlreadyExists') =>
-  new ApiError({ code, reason, message: reason, verb: 'test', path: '/test' });
+export { apiError } from '../runtime/testing/api-error.ts';
 
 /** An EventRecorder that keeps the Events. */
 export function recordingEvents(): EventRecorder & {
@@ -231,10 +209,5 @@ export function context(): ReconcileContext & {
   readonly lines: ReturnType<typeof captureLogger>['lines'];
 } {
   const { logger, lines } = captureLogger();
-  return {
-    logger,
-    lines,
-    reconcileId: 'test',
-    signal: new AbortController().signal,
-  };
+  return { ...testContext({ logger }), lines };
 }

@@ -1,6 +1,7 @@
-import type { ApiClient, ListResult, PatchType, WatchEvent } from './api-client.ts';
+import type { PatchType } from './api-client.ts';
 import { ApiError, NetworkError } from './api-errors.ts';
 import type { ResourceType } from './resource.ts';
+import { RecordingApiClient } from './testing/recording-api-client.ts';
 
 // An in-memory ApiClient for runtime tests: objects keyed by resource/namespace/name with a global resourceVersion
 // counter, optimistic concurrency on update, failure injection and a call log. get/create/update/patch/delete only;
@@ -21,8 +22,7 @@ export interface FakeCall {
 const notFound = (verb: string, path: string) => new ApiError({ code: 404, reason: 'NotFound', message: `${path} not found`, verb, path });
 
 /** The fake. Set `failWith` to make every call reject; set `hang` to make calls wait for their signal. */
-export class FakeObjectClient implements ApiClient {
-  readonly calls: FakeCall[] = [];
+export class FakeObjectClient extends RecordingApiClient<FakeCall> {
   readonly #objects = new Map<string, Obj>();
   #rv = 0;
   /** When set, every call rejects with this (a NetworkError by default in tests). */
@@ -47,14 +47,14 @@ export class FakeObjectClient implements ApiClient {
     this.#objects.set(FakeObjectClient.path(r, namespace, name), this.#stamp(obj, namespace, name));
   }
 
-  async get(r: ResourceType, namespace: string, name: string, signal?: AbortSignal): Promise<unknown> {
+  override async get(r: ResourceType, namespace: string, name: string, signal?: AbortSignal): Promise<unknown> {
     await this.#gate('get', r, namespace, name, undefined, signal);
     const o = this.#objects.get(FakeObjectClient.path(r, namespace, name));
     if (o === undefined) throw notFound('get', FakeObjectClient.path(r, namespace, name));
     return structuredClone(o);
   }
 
-  async create(r: ResourceType, namespace: string, body: unknown, opts?: { signal?: AbortSignal }): Promise<unknown> {
+  override async create(r: ResourceType, namespace: string, body: unknown, opts?: { signal?: AbortSignal }): Promise<unknown> {
     const obj = structuredClone(body) as Obj;
     const name = String(obj.metadata?.name ?? '');
     await this.#gate('create', r, namespace, name, body, opts?.signal);
@@ -67,7 +67,13 @@ export class FakeObjectClient implements ApiClient {
     return structuredClone(stored);
   }
 
-  async update(r: ResourceType, namespace: string, name: string, body: unknown, opts?: { signal?: AbortSignal }): Promise<unknown> {
+  override async update(
+    r: ResourceType,
+    namespace: string,
+    name: string,
+    body: unknown,
+    opts?: { signal?: AbortSignal },
+  ): Promise<unknown> {
     await this.#gate('update', r, namespace, name, body, opts?.signal);
     const key = FakeObjectClient.path(r, namespace, name);
     this.beforeUpdate?.(key);
@@ -83,7 +89,7 @@ export class FakeObjectClient implements ApiClient {
     return structuredClone(stored);
   }
 
-  async patch(
+  override async patch(
     r: ResourceType,
     namespace: string,
     name: string,
@@ -100,25 +106,9 @@ export class FakeObjectClient implements ApiClient {
     return structuredClone(stored);
   }
 
-  async delete(r: ResourceType, namespace: string, name: string): Promise<void> {
+  override async delete(r: ResourceType, namespace: string, name: string): Promise<void> {
     await this.#gate('delete', r, namespace, name, undefined, undefined);
     this.#objects.delete(FakeObjectClient.path(r, namespace, name));
-  }
-
-  list(): Promise<ListResult> {
-    throw new Error('FakeObjectClient: list not supported');
-  }
-
-  watch(): AsyncIterable<WatchEvent> {
-    throw new Error('FakeObjectClient: watch not supported');
-  }
-
-  getPath(): Promise<unknown> {
-    throw new Error('FakeObjectClient: getPath not supported');
-  }
-
-  forComponent(): ApiClient {
-    return this;
   }
 
   /** Calls of one verb. */

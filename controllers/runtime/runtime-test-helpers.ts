@@ -1,17 +1,8 @@
-import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 
 // Helpers for the runtime's own tests (controller, manager, leader election, events). Not used by production code.
 
-/** One parsed log line. */
-export type LogLine = Record<string, unknown> & { level: number; msg?: string };
-
-/** A pino logger that keeps every line in memory, synchronously, so tests can assert on fields and levels. */
-export function captureLogger(level = 'trace'): { logger: Logger; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const logger = pino({ level }, { write: (s: string) => lines.push(JSON.parse(s) as LogLine) });
-  return { logger, lines };
-}
+export { captureLogger, type LogLine } from './testing/capture-logger.ts';
 
 /** pino's numeric levels. */
 export const LEVEL = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 } as const;

@@ -1,24 +1,23 @@
-import { pino } from 'pino';
-import type { ObjectReference } from '../../api/core/meta.ts';
-import { objectKey } from '../../api/core/meta.ts';
 import type { Service } from '../../api/core/v1.ts';
 import {
   type SessionAffinityPolicy,
   type SessionAffinityPolicySpecInput,
   sessionAffinityPolicySchema,
 } from '../../api/v1alpha1/session-affinity-policy.ts';
-import type { ApiClient, ListResult, PatchType, WatchEvent } from '../runtime/api-client.ts';
-import { ApiError } from '../runtime/api-errors.ts';
-import { type IndexFunc, NAMESPACE_INDEX, type Store } from '../runtime/cache/store.ts';
-import type { EventRecorder } from '../runtime/manager-types.ts';
-import type { ReconcileContext } from '../runtime/reconcile.ts';
+import type { PatchType } from '../runtime/api-client.ts';
 import type { ResourceType } from '../runtime/resource.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { apiError } from '../runtime/testing/api-error.ts';
+import { RecordingApiClient as BaseRecordingApiClient } from '../runtime/testing/recording-api-client.ts';
 import type { Affinity } from './affinity.ts';
 import { type AffinityRecord, ANNOTATION_SESSION_AFFINITY_POLICY, formatRecord } from './record.ts';
 
-// Fixtures and fakes for this controller's tests: Services and policies in wire format, managedFields entries, an
-// in-memory store, an API client that records every call, and an event recorder.
+export { apiError } from '../runtime/testing/api-error.ts';
+export { MemoryStore } from '../runtime/testing/memory-store.ts';
+export { type RecordedEvent, RecordingEventRecorder } from '../runtime/testing/recording-event-recorder.ts';
+export { testContext } from '../runtime/testing/test-context.ts';
+
+// Fixtures and fakes for this controller's tests: Services and policies in wire format, managedFields entries, an API
+// client that records every call, and a queue. The store, recorder and context are the shared ones.
 
 export const NS = 'shop';
 
@@ -138,52 +137,6 @@ export const CLIENT_IP = (timeoutSeconds: number): Affinity => ({
 });
 export const NONE: Affinity = { sessionAffinity: 'None' };
 
-/** A Store over deep-frozen objects, with the namespace index and optional others. */
-export class MemoryStore<
-  T extends {
-    metadata?: { namespace?: string | undefined; name?: string | undefined } | undefined;
-  },
-> implements Store<T> {
-  readonly #items = new Map<string, Readonly<T>>();
-  readonly #indexers: Map<string, IndexFunc<T>>;
-
-  constructor(items: readonly T[] = [], indexers: Readonly<Record<string, IndexFunc<T>>> = {}) {
-    this.#indexers = new Map(Object.entries(indexers));
-    this.#indexers.set(NAMESPACE_INDEX, (o) => [o.metadata?.namespace ?? '']);
-    for (const item of items) this.put(item);
-  }
-
-  put(item: T): void {
-    this.#items.set(objectKey(item), deepFreeze(item));
-  }
-
-  remove(key: string): void {
-    this.#items.delete(key);
-  }
-
-  get(key: string): Readonly<T> | undefined {
-    return this.#items.get(key);
-  }
-
-  list(): readonly Readonly<T>[] {
-    return [...this.#items.values()];
-  }
-
-  keys(): readonly string[] {
-    return [...this.#items.keys()];
-  }
-
-  byIndex(indexName: string, value: string): readonly Readonly<T>[] {
-    const fn = this.#indexers.get(indexName);
-    if (fn === undefined) throw new Error(`index ${indexName} not registered`);
-    return this.list().filter((o) => fn(o).includes(value));
-  }
-
-  get size(): number {
-    return this.#items.size;
-  }
-}
-
 /** One call made through {@link RecordingApiClient}. */
 export interface ApiCall {
   readonly verb: 'get' | 'patch';
@@ -201,25 +154,17 @@ export interface ApiCall {
  * Records get and patch calls. `get` answers from {@link live} (raw objects, e.g. with managedFields) or 404s; `patch`
  * answers `{}`. `failOn` injects an error per call. Every other verb throws: this controller never uses them.
  */
-export class RecordingApiClient implements ApiClient {
-  readonly calls: ApiCall[] = [];
+export class RecordingApiClient extends BaseRecordingApiClient<ApiCall> {
   readonly live = new Map<string, unknown>();
-  failOn: ((call: ApiCall) => Error | undefined) | undefined;
 
-  #record(call: ApiCall): void {
-    this.calls.push(call);
-    const err = this.failOn?.(call);
-    if (err !== undefined) throw err;
-  }
-
-  async get(r: ResourceType, namespace: string, name: string): Promise<unknown> {
-    this.#record({ verb: 'get', resource: r.plural, namespace, name });
+  override async get(r: ResourceType, namespace: string, name: string): Promise<unknown> {
+    this.record({ verb: 'get', resource: r.plural, namespace, name });
     const obj = this.live.get(`${namespace}/${name}`);
     if (obj === undefined) throw apiError(404, 'NotFound');
     return structuredClone(obj);
   }
 
-  async patch(
+  override async patch(
     r: ResourceType,
     namespace: string,
     name: string,
@@ -227,7 +172,7 @@ export class RecordingApiClient implements ApiClient {
     type: PatchType,
     opts: { fieldManager?: string; force?: boolean; subresource?: string } = {},
   ): Promise<unknown> {
-    this.#record({
+    this.record({
       verb: 'patch',
       resource: r.plural,
       namespace,
@@ -239,44 +184,6 @@ export class RecordingApiClient implements ApiClient {
       ...(opts.subresource === undefined ? {} : { subresource: opts.subresource }),
     });
     return {};
-  }
-
-  list(): Promise<ListResult> {
-    throw new Error('unexpected list');
-  }
-  watch(): AsyncIterable<WatchEvent> {
-    throw new Error('unexpected watch');
-  }
-  create(): Promise<unknown> {
-    throw new Error('unexpected create');
-  }
-  update(): Promise<unknown> {
-    throw new Error('unexpected update');
-  }
-  delete(): Promise<void> {
-    throw new Error('unexpected delete');
-  }
-  getPath(): Promise<unknown> {
-    throw new Error('unexpected getPath');
-  }
-  forComponent(): ApiClient {
-    return this;
-  }
-}
-
-/** An Event as recorded by {@link RecordingEventRecorder}. */
-export interface RecordedEvent {
-  readonly object: Readonly<ObjectReference>;
-  readonly type: 'Normal' | 'Warning';
-  readonly reason: string;
-  readonly message: string;
-}
-
-/** Keeps every recorded Event, in order. */
-export class RecordingEventRecorder implements EventRecorder {
-  readonly events: RecordedEvent[] = [];
-  event(object: Readonly<ObjectReference>, type: 'Normal' | 'Warning', reason: string, message: string): void {
-    this.events.push({ object, type, reason, message });
   }
 }
 
@@ -290,24 +197,4 @@ export class RecordingQueue {
   enqueueAfter(key: string, delayMs: number): void {
     this.delayed.push({ key, delayMs });
   }
-}
-
-/** A reconcile context with a silent logger. */
-export function testContext(): ReconcileContext {
-  return {
-    logger: pino({ level: 'silent' }),
-    reconcileId: 'test',
-    signal: new AbortController().signal,
-  };
-}
-
-/** An API error as the server would return it. */
-export function apiError(code: number, reason: ApiError['reason']): ApiError {
-  return new ApiError({
-    code,
-    reason,
-    message: reason,
-    verb: 'test',
-    path: '/test',
-  });
 }
