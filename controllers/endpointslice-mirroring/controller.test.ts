@@ -1,84 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import type { Endpoints, Service } from '../../api/core/v1.ts';
 import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, MANAGED_BY_MIRRORING_CONTROLLER } from '../../api/labels.ts';
-import type { ApiClient } from '../runtime/api-client.ts';
-import type { EventHandler } from '../runtime/cache/event-handler.ts';
-import { FakeClock } from '../runtime/clock.ts';
-import type {
-  ControllerHandle,
-  ControllerOptions,
-  ControllerRegistry,
-  EventRecorder,
-  InformerSpec,
-  SharedInformer,
-} from '../runtime/manager-types.ts';
+import { FakeControllerRegistry } from '../runtime/testing/fake-controller-registry.ts';
 import { CONTROLLER_NAME, EVENT_COMPONENT, setupEndpointSliceMirroringController, USER_AGENT } from './controller.ts';
 import { MIRRORED_SLICES_INDEX } from './mirrored-slices.ts';
-import { MemoryStore, RecordingApiClient, RecordingEventRecorder } from './test-helpers.ts';
 
-class FakeInformer<
-  T extends { metadata?: { namespace?: string | undefined; name?: string | undefined } | undefined },
-> implements SharedInformer<T> {
-  readonly store: MemoryStore<T>;
-  readonly handlers: EventHandler<T>[] = [];
-  readonly spec: InformerSpec<T>;
-  constructor(spec: InformerSpec<T>) {
-    this.spec = spec;
-    this.store = new MemoryStore<T>([], spec.indexers ?? {});
-  }
-  addEventHandler(handler: EventHandler<T>): void {
-    this.handlers.push(handler);
-  }
-  hasSynced(): boolean {
-    return true;
-  }
-}
-
-class FakeRegistry implements ControllerRegistry {
-  readonly clock = new FakeClock();
-  readonly logger = pino({ level: 'silent' });
-  readonly metrics = new Registry();
-  readonly informers = new Map<string, FakeInformer<never>>();
-  readonly clients: string[] = [];
-  readonly recorders: string[] = [];
-  readonly controllers: ControllerOptions[] = [];
-  readonly enqueued: [string, number | undefined][] = [];
-
-  client(component: string): ApiClient {
-    this.clients.push(component);
-    return new RecordingApiClient();
-  }
-  informer<T>(spec: InformerSpec<T>): SharedInformer<T> {
-    const informer = new FakeInformer(spec as unknown as InformerSpec<{ metadata?: { namespace?: string; name?: string } }>);
-    this.informers.set(spec.resource.plural, informer as unknown as FakeInformer<never>);
-    return informer as unknown as SharedInformer<T>;
-  }
-  eventRecorder(component: string): EventRecorder {
-    this.recorders.push(component);
-    return new RecordingEventRecorder();
-  }
-  addController(options: ControllerOptions): ControllerHandle {
-    this.controllers.push(options);
-    return {
-      name: options.name,
-      enqueue: (key) => this.enqueued.push([key, undefined]),
-      enqueueAfter: (key, ms) => this.enqueued.push([key, ms]),
-    };
-  }
-  informerOf<T>(plural: string): FakeInformer<T & { metadata?: { namespace?: string; name?: string } }> {
-    const i = this.informers.get(plural);
-    assert.ok(i, `informer for ${plural}`);
-    return i as unknown as FakeInformer<T & { metadata?: { namespace?: string; name?: string } }>;
-  }
-}
+const enqueued = (registry: FakeControllerRegistry) => registry.enqueued.map((e) => [e.key, e.delayMs]);
 
 describe('setupEndpointSliceMirroringController', () => {
   it('wires upstream names: controller, user agent, event component, retry budget', () => {
-    const registry = new FakeRegistry();
+    const registry = new FakeControllerRegistry();
     const handle = setupEndpointSliceMirroringController(registry, { workers: 3, maxEndpointsPerSubset: 500, batchPeriodMs: 0 });
     assert.equal(handle.name, 'endpointslice-mirroring-controller');
     assert.equal(CONTROLLER_NAME, 'endpointslice-mirroring-controller');
@@ -92,18 +25,18 @@ describe('setupEndpointSliceMirroringController', () => {
   });
 
   it('watches Endpoints, Services and EndpointSlices, parsing with the API schemas', () => {
-    const registry = new FakeRegistry();
+    const registry = new FakeControllerRegistry();
     setupEndpointSliceMirroringController(registry);
-    assert.deepEqual([...registry.informers.keys()].sort(), ['endpoints', 'endpointslices', 'services']);
-    const slices = registry.informerOf<EndpointSlice>('endpointslices');
+    assert.deepEqual(registry.informerKeys().sort(), ['endpoints?', 'endpointslices?', 'services?']);
+    const slices = registry.informerFor<EndpointSlice>('endpointslices');
     assert.ok(slices.spec.indexers?.[MIRRORED_SLICES_INDEX]);
     assert.equal(slices.spec.labelSelector, undefined, 'unfiltered, so managed-by changes are seen as updates');
     assert.throws(() => slices.spec.parse({ metadata: {}, addressType: 'bogus' }));
-    assert.deepEqual(registry.informerOf<Endpoints>('endpoints').spec.parse({ metadata: { name: 'a' } }), { metadata: { name: 'a' } });
+    assert.deepEqual(registry.informerFor<Endpoints>('endpoints').spec.parse({ metadata: { name: 'a' } }), { metadata: { name: 'a' } });
   });
 
   it('retries 1 s, 2 s, 4 s ... capped at 100 s by default', () => {
-    const registry = new FakeRegistry();
+    const registry = new FakeControllerRegistry();
     setupEndpointSliceMirroringController(registry);
     const limiter = registry.controllers[0]?.rateLimiter;
     assert.ok(limiter);
@@ -116,7 +49,7 @@ describe('setupEndpointSliceMirroringController', () => {
   });
 
   it('routes informer events to the queue: Endpoints and Services at once, slices after the batch period', () => {
-    const registry = new FakeRegistry();
+    const registry = new FakeControllerRegistry();
     setupEndpointSliceMirroringController(registry, { batchPeriodMs: 1500 });
     const ep: Endpoints = { metadata: { name: 'a', namespace: 'ns' } };
     const svc: Service = { metadata: { name: 'b', namespace: 'ns' }, spec: {} };
@@ -129,10 +62,10 @@ describe('setupEndpointSliceMirroringController', () => {
       },
       addressType: 'IPv4',
     };
-    for (const h of registry.informerOf<Endpoints>('endpoints').handlers) h.onAdd?.(ep);
-    for (const h of registry.informerOf<Service>('services').handlers) h.onAdd?.(svc);
-    for (const h of registry.informerOf<EndpointSlice>('endpointslices').handlers) h.onAdd?.(slice);
-    assert.deepEqual(registry.enqueued, [
+    for (const h of registry.informerFor<Endpoints>('endpoints').handlers) h.onAdd?.(ep);
+    for (const h of registry.informerFor<Service>('services').handlers) h.onAdd?.(svc);
+    for (const h of registry.informerFor<EndpointSlice>('endpointslices').handlers) h.onAdd?.(slice);
+    assert.deepEqual(enqueued(registry), [
       ['ns/a', undefined],
       ['ns/b', undefined],
       ['ns/c', 1500],
@@ -147,7 +80,11 @@ describe('setupEndpointSliceMirroringController', () => {
       { maxEndpointsPerSubset: 1001 },
       { batchPeriodMs: -1 },
     ]) {
-      assert.throws(() => setupEndpointSliceMirroringController(new FakeRegistry(), options), RangeError, JSON.stringify(options));
+      assert.throws(
+        () => setupEndpointSliceMirroringController(new FakeControllerRegistry(), options),
+        RangeError,
+        JSON.stringify(options),
+      );
     }
   });
 });

@@ -1,65 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
-import type { EventHandler } from '../runtime/cache/event-handler.ts';
-import { FakeClock } from '../runtime/clock.ts';
-import type { ControllerHandle, ControllerOptions, ControllerRegistry, InformerSpec, SharedInformer } from '../runtime/manager-types.ts';
+import { FakeControllerRegistry } from '../runtime/testing/fake-controller-registry.ts';
 import { SERVICES } from '../runtime/resource.ts';
 import { InvalidExternalEndpointsOptionsError, setupExternalEndpointsController } from './controller.ts';
 import type { ProbeResult, Prober, ProbeSpec, ProbeTarget } from './probe/prober.ts';
 import { EXTERNAL_ENDPOINTS } from './resources.ts';
-import { FakeApiServer, MemoryStore, makeObject, makeService, RecordingEventRecorder, testContext } from './test-helpers.ts';
+import { deepFreeze } from '../shared/deep-freeze.ts';
+import { FakeApiServer, makeObject, makeService, testContext } from './test-helpers.ts';
 
 // The wiring, through a hand-made registry: which caches the controller asks for, and the probe scheduler's
 // lifecycle (probing starts only in onStart, which the manager runs on the leader, and stops with its signal).
 
-type AnyObject = { metadata?: { namespace?: string | undefined; name?: string | undefined } | undefined };
-
-class FakeInformer<T extends AnyObject> implements SharedInformer<T> {
-  readonly store: MemoryStore<T>;
-  readonly handlers: EventHandler<T>[] = [];
-  constructor(spec: InformerSpec<T>) {
-    this.store = new MemoryStore<T>([], spec.indexers ?? {});
-  }
-  addEventHandler(handler: EventHandler<T>): void {
-    this.handlers.push(handler);
-  }
-  hasSynced(): boolean {
-    return true;
-  }
-}
-
-class FakeRegistry implements ControllerRegistry {
-  readonly clock = new FakeClock();
-  readonly logger = pino({ level: 'silent' });
-  readonly metrics = new Registry();
-  readonly server = new FakeApiServer();
-  readonly recorder = new RecordingEventRecorder();
-  readonly informers: { spec: InformerSpec<unknown>; informer: FakeInformer<AnyObject> }[] = [];
-  controller: ControllerOptions | undefined;
-  readonly enqueued: string[] = [];
-
-  client() {
-    return this.server;
-  }
-  informer<T>(spec: InformerSpec<T>): SharedInformer<T> {
-    const informer = new FakeInformer(spec as unknown as InformerSpec<AnyObject>);
-    this.informers.push({ spec: spec as InformerSpec<unknown>, informer });
-    return informer as unknown as SharedInformer<T>;
-  }
-  eventRecorder() {
-    return this.recorder;
-  }
-  addController(options: ControllerOptions): ControllerHandle {
-    this.controller = options;
-    return { name: options.name, enqueue: (k) => this.enqueued.push(k), enqueueAfter: (k) => this.enqueued.push(k) };
-  }
-  store<T extends AnyObject>(plural: string): MemoryStore<T> {
-    const found = this.informers.find((i) => i.spec.resource.plural === plural);
-    assert.ok(found, `no informer for ${plural}`);
-    return found.informer.store as unknown as MemoryStore<T>;
-  }
+function fakeRegistry(): FakeControllerRegistry {
+  const server = new FakeApiServer();
+  return new FakeControllerRegistry({ client: () => server });
 }
 
 class CountingProber implements Prober {
@@ -73,33 +27,32 @@ class CountingProber implements Prober {
 
 describe('setupExternalEndpointsController', () => {
   it('caches ExternalEndpoints and Services, and only our own slices and Endpoints', () => {
-    const registry = new FakeRegistry();
+    const registry = fakeRegistry();
     setupExternalEndpointsController(registry, { prober: new CountingProber() });
-    assert.deepEqual(
-      registry.informers.map((i) => `${i.spec.resource.plural}?${i.spec.labelSelector ?? ''}`),
-      [
-        'externalendpoints?',
-        'services?',
-        'endpointslices?endpointslice.kubernetes.io/managed-by=external-endpoints.kube-endpoints-operator.io',
-        'endpoints?endpoints.kubernetes.io/managed-by=external-endpoints.kube-endpoints-operator.io',
-      ],
-    );
-    assert.equal(registry.controller?.name, 'external-endpoints-controller');
+    assert.deepEqual(registry.informerKeys(), [
+      'externalendpoints?',
+      'services?',
+      'endpointslices?endpointslice.kubernetes.io/managed-by=external-endpoints.kube-endpoints-operator.io',
+      'endpoints?endpoints.kubernetes.io/managed-by=external-endpoints.kube-endpoints-operator.io',
+    ]);
+    assert.equal(registry.controllers[0]?.name, 'external-endpoints-controller');
   });
 
   it('probes only after onStart (leader), feeds results back as keys, and stops when the signal aborts', async () => {
-    const registry = new FakeRegistry();
+    const registry = fakeRegistry();
     const prober = new CountingProber();
     setupExternalEndpointsController(registry, { prober, statusMinIntervalMs: 0 });
-    registry.store(EXTERNAL_ENDPOINTS.plural).put(
-      makeObject({
-        endpoints: [{ ip: '198.18.0.2' }],
-        ports: [{ name: 'pg', port: 5432 }],
-        healthCheck: { type: 'TCP', intervalSeconds: 1 },
-      }),
+    registry.informerFor(EXTERNAL_ENDPOINTS.plural).store.upsert(
+      deepFreeze(
+        makeObject({
+          endpoints: [{ ip: '198.18.0.2' }],
+          ports: [{ name: 'pg', port: 5432 }],
+          healthCheck: { type: 'TCP', intervalSeconds: 1 },
+        }),
+      ),
     );
-    registry.store(SERVICES.plural).put(makeService());
-    const controller = registry.controller;
+    registry.informerFor(SERVICES.plural).store.upsert(deepFreeze(makeService()));
+    const controller = registry.controllers[0];
     assert.ok(controller);
     await controller.reconciler.reconcile({ key: 'prod/db' }, testContext());
     await registry.clock.advance(5000);
@@ -109,9 +62,17 @@ describe('setupExternalEndpointsController', () => {
     await controller.onStart?.(leading.signal);
     await registry.clock.advance(1500);
     assert.ok(prober.probed.length >= 1);
-    assert.deepEqual(registry.enqueued, ['prod/db'], 'the first result (Unknown -> Healthy) asks for a reconcile');
+    assert.deepEqual(
+      registry.enqueued.map((e) => e.key),
+      ['prod/db'],
+      'the first result (Unknown -> Healthy) asks for a reconcile',
+    );
     await registry.clock.advance(3000);
-    assert.deepEqual(registry.enqueued, ['prod/db'], 'steady results do not');
+    assert.deepEqual(
+      registry.enqueued.map((e) => e.key),
+      ['prod/db'],
+      'steady results do not',
+    );
 
     leading.abort();
     await registry.clock.advance(0);
@@ -122,11 +83,11 @@ describe('setupExternalEndpointsController', () => {
 
   it('refuses bad options with one readable error', () => {
     assert.throws(
-      () => setupExternalEndpointsController(new FakeRegistry(), { probeDeniedCIDRs: ['10.0.0.1/8'] }),
+      () => setupExternalEndpointsController(fakeRegistry(), { probeDeniedCIDRs: ['10.0.0.1/8'] }),
       InvalidExternalEndpointsOptionsError,
     );
     assert.throws(
-      () => setupExternalEndpointsController(new FakeRegistry(), { probeConcurrency: 0 }),
+      () => setupExternalEndpointsController(fakeRegistry(), { probeConcurrency: 0 }),
       /probeConcurrency must be an integer in 1..1000, got 0/,
     );
   });

@@ -1,72 +1,21 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { pino } from 'pino';
-import { Registry } from 'prom-client';
 import type { ApiClient } from '../runtime/api-client.ts';
-import type { EventHandler } from '../runtime/cache/event-handler.ts';
-import { IndexedStore } from '../runtime/cache/indexed-store.ts';
-import { FakeClock } from '../runtime/clock.ts';
-import type { ControllerHandle, ControllerOptions, ControllerRegistry, InformerSpec, SharedInformer } from '../runtime/manager-types.ts';
+import { FakeControllerRegistry } from '../runtime/testing/fake-controller-registry.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
 import { KUBELET_CONTROLLER, NODE_CONTROLLER, SCHEDULER_CONTROLLER, setupPodSimulator } from './pod-simulator.ts';
 import { ANNOTATION_KUBELET } from './simulated-node.ts';
 import { type SimNode, type SimPod, simNodeSchema } from './simulated-objects.ts';
 import { node, pod, RecordingClient } from './test-fixtures.ts';
 
-interface FakeInformer {
-  readonly spec: InformerSpec<object>;
-  readonly store: IndexedStore<object>;
-  readonly handlers: EventHandler<object>[];
-}
-
+// The shared fake registry, plus the informer's order (store first, then handlers) and per-controller queue reads.
 function fakeRegistry() {
-  const informers = new Map<string, FakeInformer>();
-  const controllers = new Map<string, ControllerOptions>();
-  const enqueued: Record<string, string[]> = {};
-  const registry: ControllerRegistry = {
-    client: () => new RecordingClient() as ApiClient,
-    clock: new FakeClock(),
-    logger: pino({ level: 'silent' }),
-    metrics: new Registry(),
-    informer<T>(spec: InformerSpec<T>): SharedInformer<T> {
-      const store = new IndexedStore<T>({
-        keyFunc: (o) => {
-          const m = (o as { metadata: { namespace?: string; name: string } }).metadata;
-          return m.namespace ? `${m.namespace}/${m.name}` : m.name;
-        },
-        namespaceFunc: (o) => (o as { metadata: { namespace?: string } }).metadata.namespace ?? '',
-        indexers: spec.indexers,
-      });
-      const handlers: EventHandler<T>[] = [];
-      informers.set(spec.resource.plural, {
-        spec: spec as unknown as InformerSpec<object>,
-        store: store as IndexedStore<object>,
-        handlers: handlers as EventHandler<object>[],
-      });
-      return {
-        store,
-        addEventHandler: (h) => handlers.push(h),
-        hasSynced: () => true,
-      };
-    },
-    eventRecorder: () => ({ event: () => undefined }),
-    addController(options: ControllerOptions): ControllerHandle {
-      controllers.set(options.name, options);
-      enqueued[options.name] = [];
-      const list = enqueued[options.name] ?? [];
-      return {
-        name: options.name,
-        enqueue: (k) => list.push(k),
-        enqueueAfter: (k) => list.push(k),
-      };
-    },
+  const registry = new FakeControllerRegistry({ client: () => new RecordingClient() as ApiClient });
+  const controllers = {
+    values: () => registry.controllers.values(),
+    get: (name: string) => registry.controllers.find((c) => c.name === name),
   };
-  const informer = (plural: string): FakeInformer => {
-    const i = informers.get(plural);
-    assert.ok(i, `no informer for ${plural}`);
-    return i;
-  };
-  // Store first, then handlers: the informer's order.
+  const informer = (plural: string) => registry.informerFor<object>(plural);
   const add = (plural: string, obj: object) => {
     informer(plural).store.upsert(obj);
     for (const h of informer(plural).handlers) h.onAdd?.(obj);
@@ -78,21 +27,14 @@ function fakeRegistry() {
   const remove = (plural: string, obj: object) => {
     for (const h of informer(plural).handlers) h.onDelete?.(obj, false);
   };
-  const drain = () => {
-    const out = structuredClone(enqueued);
-    for (const list of Object.values(enqueued)) list.length = 0;
+  // Keys enqueued since the last drain, per controller (every registered controller listed, possibly empty).
+  const drain = (): Record<string, string[]> => {
+    const out: Record<string, string[]> = {};
+    for (const c of registry.controllers) out[c.name] = registry.enqueued.filter((e) => e.controller === c.name).map((e) => e.key);
+    registry.enqueued.length = 0;
     return out;
   };
-  return {
-    registry,
-    informer,
-    controllers,
-    add,
-    update,
-    remove,
-    drain,
-    enqueued,
-  };
+  return { registry, informer, controllers, add, update, remove, drain };
 }
 
 const pendingPod = pod({ metadata: { name: 'pending', uid: 'p' } });
