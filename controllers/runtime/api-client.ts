@@ -1,5 +1,6 @@
 import { type KubeConfig, RequestContext, HttpMethod } from '@kubernetes/client-node';
 import { fetch, type Dispatcher } from 'undici';
+import { newApiDispatcher } from './api-dispatcher.ts';
 import { apiErrorFrom, NetworkError } from './api-errors.ts';
 import type { Clock } from './clock.ts';
 import { type ResourceType, resourcePath } from './resource.ts';
@@ -140,11 +141,11 @@ class RestClient implements ApiClient {
   readonly #bucket: TokenBucket;
   readonly #timeoutMs: number;
   /**
-   * The connection pool of this client. The kubeconfig builds a new undici Agent, and so a new TCP and TLS connection,
-   * for every request it authenticates; keeping the first one lets requests reuse keep-alive connections (measured on
-   * a local API server: about 4x the request rate at a quarter of the client CPU). Undefined: undici's global pool.
+   * The connection pool of this client, built once (see api-dispatcher.ts). The kubeconfig would build a new undici
+   * Agent, and so a new TCP and TLS connection, for every request it authenticates; one pool lets requests reuse
+   * keep-alive connections (measured on a local API server: about 4x the request rate at a quarter of the client CPU).
    */
-  #dispatcher: Dispatcher | undefined;
+  #dispatcher: Promise<Dispatcher | undefined> | undefined;
 
   constructor(kc: KubeConfig, server: string, opts: ApiClientOptions) {
     this.#kc = kc;
@@ -321,7 +322,15 @@ class RestClient implements ApiClient {
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const ctx = new RequestContext(url.toString(), req.method);
     await this.#kc.applySecurityAuthentication(ctx);
-    this.#dispatcher ??= ctx.getDispatcher() as Dispatcher | undefined;
+    this.#dispatcher ??= newApiDispatcher(this.#kc).then(
+      (own) => own ?? (ctx.getDispatcher() as Dispatcher | undefined),
+      (err: unknown) => {
+        // An exec credential plugin can fail for a moment; the next request tries again.
+        this.#dispatcher = undefined;
+        throw err;
+      },
+    );
+    const dispatcher = await this.#dispatcher;
     const headers: Record<string, string> = {
       ...ctx.getHeaders(),
       Accept: 'application/json',
@@ -343,7 +352,7 @@ class RestClient implements ApiClient {
         method: req.method,
         headers,
         body: payload ?? null,
-        dispatcher: this.#dispatcher,
+        dispatcher,
         signal: signals.length === 0 ? null : AbortSignal.any(signals),
       });
     } catch (err) {
