@@ -32,16 +32,27 @@ describe('the API client against a real API server', () => {
     assert.equal(versionSchema.parse(await client.getPath('/version')).gitVersion, 'v1.36.4');
     const { resourceVersion } = await client.list(SERVICES, ns);
 
-    // Watches opened and aborted mid-stream while other requests run: the way informers stop on shutdown or loss
-    // of leadership.
+    // Watches opened and aborted while other requests run, the way informers stop on shutdown or loss of leadership:
+    // most mid-stream, right after the event they wait for; some before the response has even started.
     for (let round = 0; round < 5; round++) {
-      const watches = Array.from({ length: 10 }, async () => {
+      const watches = Array.from({ length: 10 }, async (_, i) => {
         const stop = new AbortController();
+        const early = i < 2;
         const seen: string[] = [];
         const stream = client.watch(SERVICES, ns, { resourceVersion, allowWatchBookmarks: true }, stop.signal);
-        setTimeout(() => stop.abort(new Error('stopped by the test')), 200);
-        for await (const ev of stream) seen.push(ev.type);
-        return seen;
+        const timer = setTimeout(() => stop.abort(new Error('stopped by the test')), early ? 1 : 10_000);
+        try {
+          for await (const ev of stream) {
+            seen.push(ev.type);
+            if (seen.filter((t) => t === 'ADDED').length === round + 1) stop.abort(new Error('stopped by the test'));
+          }
+        } catch (err) {
+          // Aborted before the response started: the request rejects with the abort's reason, as any request would.
+          if (!stop.signal.aborted) throw err;
+        } finally {
+          clearTimeout(timer);
+        }
+        return early ? undefined : seen;
       });
       await client.create(SERVICES, ns, {
         apiVersion: 'v1',
@@ -50,8 +61,8 @@ describe('the API client against a real API server', () => {
         spec: { selector: { app: 'x' }, ports: [{ port: 80 }] },
       });
       const seen = await Promise.all(watches);
-      // Every watch started before the create, from the list's resourceVersion: each saw all creates so far.
-      for (const types of seen) assert.equal(types.filter((t) => t === 'ADDED').length, round + 1);
+      // Every watch started from the list's resourceVersion, before this round's create: each saw all creates so far.
+      for (const types of seen) if (types !== undefined) assert.equal(types.filter((t) => t === 'ADDED').length, round + 1);
     }
     const list = await client.list(SERVICES, ns);
     assert.equal(list.items.length, 5);
