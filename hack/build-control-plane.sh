@@ -6,13 +6,22 @@
 # v0.0.0), so we build from a throw-away wrapper module that pins every staging module to the matching v0.X.Y.
 #
 # Usage: hack/build-control-plane.sh            builds if missing, prints the directory holding the binaries
-# Env:   KUBEBUILDER_ASSETS   a directory already holding the three binaries: used as is, nothing is built
+# Env:   KEO_KUBE_VERSION     Kubernetes version to build (default v1.37.2, the parity target; v1.36.x still builds,
+#                             see docs/adr/0004). etcd follows the version that Kubernetes minor is released with.
+#        KEO_ETCD_VERSION     overrides that etcd version
+#        KUBEBUILDER_ASSETS   a directory already holding the three binaries: used as is, nothing is built
 #        KEO_BIN_CACHE        cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/kube-endpoints-operator)
 # Progress goes to stderr; stdout carries only the directory, so `$(hack/build-control-plane.sh)` works.
 set -euo pipefail
 
-KUBE_VERSION=v1.36.4
-ETCD_VERSION=v3.6.16
+KUBE_VERSION=${KEO_KUBE_VERSION:-v1.37.2}
+# The etcd release each supported Kubernetes minor is tested with (its go.mod requires etcd 3.6 for 1.36, 3.7 for 1.37).
+case "$KUBE_VERSION" in
+  v1.36.*) default_etcd=v3.6.16 ;;
+  v1.37.*) default_etcd=v3.7.4 ;;
+  *) echo "build-control-plane: unsupported KEO_KUBE_VERSION=$KUBE_VERSION (supported: v1.36.x, v1.37.x)" >&2; exit 1 ;;
+esac
+ETCD_VERSION=${KEO_ETCD_VERSION:-$default_etcd}
 BINARIES=(etcd kube-apiserver kube-controller-manager)
 
 have_all() { local d=$1 b; for b in "${BINARIES[@]}"; do [ -x "$d/$b" ] || return 1; done; }
@@ -28,6 +37,14 @@ if have_all "$out"; then echo "$out"; exit 0; fi
 command -v go >/dev/null || { echo "build-control-plane: Go is required to build the control plane (go not on PATH)" >&2; exit 1; }
 
 mkdir -p "$cache_root/logs" "$out"
+# One build per version at a time: a second caller (two test runs on a cold cache) waits for the first, then finds the
+# binaries in place.
+exec 9>"$out.lock"
+if ! flock -n 9; then
+  echo "build-control-plane: another build of $KUBE_VERSION is running; waiting for it" >&2
+  flock 9
+  if have_all "$out"; then echo "$out"; exit 0; fi
+fi
 log="$cache_root/logs/build-$KUBE_VERSION-$(date +%Y%m%dT%H%M%S).log"
 work=$(mktemp -d "$cache_root/wrapper.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -52,9 +69,12 @@ godebug_line=$(sed -n 's/^godebug \(.*\)$/\1/p' "$gomod" | head -1)
 [ -n "$go_line" ] && run go mod edit -go="$go_line"
 [ -n "$godebug_line" ] && run go mod edit -godebug="$godebug_line"
 # Staging modules are generated from that release's own replace block, never hand-listed: the set drifts by release.
+# The k8s.io/sample-* examples are skipped: no command depends on them, and the proxy lacks some of their tags
+# (sample-cli-plugin and sample-controller v0.37.2 answer 403).
 staging_version="v0.${KUBE_VERSION#v1.}"
 edits=(-require="k8s.io/kubernetes@$KUBE_VERSION")
 while read -r mod; do
+  case "$mod" in k8s.io/sample-*) continue ;; esac
   edits+=(-require="$mod@$staging_version" -replace="$mod=$mod@$staging_version")
 done < <(sed -n 's#^[[:space:]]*\(k8s.io/[a-z0-9-]*\) => ./staging/src/.*#\1#p' "$gomod")
 [ ${#edits[@]} -gt 10 ] || fail "reading the staging module list of $KUBE_VERSION"
