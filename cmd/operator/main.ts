@@ -11,6 +11,7 @@ import packageJson from '../../package.json' with { type: 'json' };
 import { type OperatorConfig, parseConfig } from './config.ts';
 import { CONTROLLER_REGISTRATIONS, CONTROLLER_REQUIRES } from './controller-registrations.ts';
 import { installCrds, missingResources } from './crds.ts';
+import { checkServerVersion } from './server-version.ts';
 
 import {
   type PlaygroundConfig,
@@ -147,6 +148,21 @@ async function run(config: OperatorConfig, connection: ClusterConnection, logger
         }
       : undefined,
   });
+  const version = await checkServerVersion(manager.client('kube-endpoints-operator'), signal);
+  switch (version.kind) {
+    case 'tested':
+      logger.info({ serverVersion: version.gitVersion }, 'Connected to API server');
+      break;
+    case 'untested':
+      logger.warn(
+        { serverVersion: version.gitVersion, testedVersions: version.tested },
+        'API server version is outside the range this operator is tested against',
+      );
+      break;
+    case 'unknown':
+      logger.warn({ reason: version.reason }, 'Could not read the API server version');
+      break;
+  }
   for (const name of config.controllers) {
     const register = CONTROLLER_REGISTRATIONS[name];
     if (register === undefined) {

@@ -156,9 +156,9 @@ function labelsEqualMissingAsEmpty(
 }
 
 /**
- * Upstream placeholderSliceCompare as of v1.36: metadata is compared only on namespace and labels, where a missing
- * label equals one set to "" (Go map lookups), so name, annotations, timestamps and owner references are ignored (the
- * owner check is dead code upstream until v1.37, PR #141593). Address type, ports and endpoints are compared with
+ * Upstream placeholderSliceCompare (reconciler.go, identical in v1.36.4 and v1.37.2): metadata is compared only on
+ * namespace and labels, where a missing label equals one set to "" (Go map lookups), so name, annotations, timestamps
+ * and owner references are ignored (its OwnerReference equality is never reached; docs/adr/0002). Address type, ports and endpoints are compared with
  * semantic equality (absent equals empty). apiVersion/kind are ignored: Go informer objects carry no TypeMeta.
  */
 export function placeholderSliceEqual(a: Readonly<EndpointSlice>, b: Readonly<EndpointSlice>): boolean {

@@ -21,10 +21,10 @@ import { kubectl, REPO, serviceAccountToken, SERVICE_ACCOUNT, tokenKubeconfig } 
 // kube-controller-manager, kubelet and Pod Security admission) in a container, for machines with a Docker engine.
 // Runs only when asked (E2E_BACKEND=k3s); elsewhere, and when no container runtime answers, the suite is reported as
 // skipped with the reason. It exercises the first way to run the operator: beside kube-controller-manager with only
-// the CRD controllers. Image: K3S_IMAGE (default rancher/k3s:v1.36.4-k3s1, the Kubernetes the rest of the tests use).
+// the CRD controllers. Image: K3S_IMAGE (default rancher/k3s:v1.37.2-k3s1, the Kubernetes the rest of the tests use).
 
 const requested = process.env.E2E_BACKEND === 'k3s';
-const K3S_IMAGE = process.env.K3S_IMAGE ?? 'rancher/k3s:v1.36.4-k3s1';
+const K3S_IMAGE = process.env.K3S_IMAGE ?? 'rancher/k3s:v1.37.2-k3s1';
 const API_PORT = 6443;
 
 /** Why the suite cannot run here, or undefined when it can. Imports testcontainers only when asked. */

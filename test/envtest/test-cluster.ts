@@ -110,3 +110,12 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
   after(() => cluster.stop());
   return env;
 }
+
+/**
+ * The Kubernetes version the local control plane was built at: `KEO_KUBE_VERSION` as given to
+ * hack/build-control-plane.sh (which `npm test` runs first), else that script's default.
+ */
+export const EXPECTED_KUBE_VERSION = process.env.KEO_KUBE_VERSION ?? 'v1.37.2';
+
+/** The minor version of {@link EXPECTED_KUBE_VERSION}, as a number (37 for v1.37.2). */
+export const EXPECTED_KUBE_MINOR = Number(EXPECTED_KUBE_VERSION.split('.')[1]);

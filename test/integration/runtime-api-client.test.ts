@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { newApiClient } from '../../controllers/runtime/api-client.ts';
 import { realClock } from '../../controllers/runtime/clock.ts';
 import { SERVICES } from '../../controllers/runtime/resource.ts';
-import { startTestCluster } from '../envtest/test-cluster.ts';
+import { EXPECTED_KUBE_VERSION, startTestCluster } from '../envtest/test-cluster.ts';
 
 // The API client's connections to a real kube-apiserver, which offers HTTP/2 to any client that asks for it. The
 // client must not ask: aborted watches on a shared HTTP/2 session drove undici into a native runaway (see
@@ -29,7 +29,7 @@ describe('the API client against a real API server', () => {
     const ns = await env.createNamespace('conn');
     const client = newApiClient(env.kubeConfig, { clock: realClock, qps: 1000, burst: 1000, userAgent: 'conn-test' });
     const from = protocols.length;
-    assert.equal(versionSchema.parse(await client.getPath('/version')).gitVersion, 'v1.36.4');
+    assert.equal(versionSchema.parse(await client.getPath('/version')).gitVersion, EXPECTED_KUBE_VERSION);
     const { resourceVersion } = await client.list(SERVICES, ns);
 
     // Watches opened and aborted while other requests run, the way informers stop on shutdown or loss of leadership:
