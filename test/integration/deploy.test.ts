@@ -12,7 +12,7 @@ import { type ApiClient, newApiClient } from '../../controllers/runtime/api-clie
 import { ApiError } from '../../controllers/runtime/api-errors.ts';
 import { realClock } from '../../controllers/runtime/clock.ts';
 import { ENDPOINT_SLICES, ENDPOINTS, LEASES, PODS, type ResourceType, SERVICES } from '../../controllers/runtime/resource.ts';
-import { startTestCluster } from '../envtest/test-cluster.ts';
+import { EXPECTED_KUBE_VERSION, startTestCluster } from '../envtest/test-cluster.ts';
 import { waitFor } from '../envtest/wait-for.ts';
 import {
   inClusterKubeConfig,
@@ -583,6 +583,11 @@ describe('the operator as deployed: two replicas, the ServiceAccount, the shippe
       );
       const standby = replicas.find((r) => r !== leader);
       assert.ok(standby !== undefined);
+      for (const r of replicas) {
+        // Read as the ServiceAccount: /version is public, so the shipped RBAC needs nothing for it.
+        const connected = r.logs.find((l) => l.msg === 'Connected to API server');
+        assert.equal(connected?.serverVersion, EXPECTED_KUBE_VERSION, `the version line of replica ${r.process.pid}${problems(r)}`);
+      }
       const lease = z
         .looseObject({ spec: z.looseObject({ holderIdentity: z.string() }) })
         .parse(await admin.get(LEASES, OPERATOR_NAMESPACE, 'kube-endpoints-operator'));
