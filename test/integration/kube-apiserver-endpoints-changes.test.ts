@@ -108,8 +108,9 @@ describe('the Service proxy subresource', { skip: support.ok ? false : support.r
       assert.equal(got.stdout, 'ok\n');
       await server.waitForOutput(/REQUEST GET \/through-the-slice/, 5000);
     } else {
+      // v1.36 looks the backend up in the Endpoints object of that name, which does not exist: its NotFound.
       assert.notEqual(got.code, 0, 'kube-apiserver v1.36 proxies from Endpoints only');
-      assert.match(got.stderr, /ServiceUnavailable|no endpoints available/);
+      assert.match(got.stderr, /NotFound/);
     }
   });
 });
