@@ -1,0 +1,187 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { NAMESPACES } from '../../controllers/runtime/resource.ts';
+import { compactEtcd, etcdRevision } from '../envtest/etcd-compaction.ts';
+import { startTestCluster, type TestCluster } from '../envtest/test-cluster.ts';
+import { applyStep } from './apply-step.ts';
+import type { ChurnSequence } from './churn.ts';
+import { type ControllerProcess, waitForIdle } from './controller-process.ts';
+import { KcmProcess } from './kcm-process.ts';
+import { OperatorProcess } from './operator-process.ts';
+import type { ParityEnv } from './parity-env.ts';
+import { describeStep, settle } from './run-scenario.ts';
+
+// A parity pair for faults: the same two control planes as parity-env.ts, but both sides' controllers run as child
+// processes (kube-controller-manager, and `node cmd/operator/main.ts`) so that a fault can hit either for real, and
+// every fault is done to both sides alike: an API server restart, an etcd compaction that answers the controllers'
+// resumed watches with 410 Gone, a SIGKILL of the controllers followed by a restart.
+//
+// The API servers serve Pods, Services, Endpoints, EndpointSlices and Nodes without their watch cache, so that every
+// watch is an etcd watch: a watch resumed after a restart is served from etcd's history (no relist), and one resumed
+// from a compacted revision gets etcd's 410, which is the case to test. With the watch cache, a restart alone already
+// answers 410 (the cache starts empty) and a compaction changes nothing a client can see.
+
+const API_SERVER_FLAGS = {
+  'service-cluster-ip-range': '10.0.0.0/24,fd00:10:96::/112',
+  'watch-cache-sizes': 'pods#0,services#0,endpoints#0,endpointslices.discovery.k8s.io#0,nodes#0',
+};
+
+/** How long the pair may take to agree after a fault (backoffs of failed syncs included) and after an ordinary round. */
+const FAULT_SETTLE_MS = 120_000;
+const ROUND_SETTLE_MS = 60_000;
+
+export type Fault = 'apiserver-restart' | 'etcd-compaction' | 'sigkill';
+
+export interface FaultPair {
+  readonly env: ParityEnv;
+  readonly kcm: KcmProcess;
+  readonly ours: OperatorProcess;
+}
+
+/** One side's recovery from one fault. */
+export interface SideRecovery {
+  /** From the end of the fault until its queues were empty and stayed so (ms). */
+  readonly idleMs: number;
+  /** Watches answered 410 during this fault (from its log). */
+  readonly gone: number;
+}
+
+/** What one fault did and how the pair came back. */
+export interface FaultReport {
+  readonly fault: Fault;
+  readonly round: number;
+  readonly upstream: SideRecovery;
+  readonly ours: SideRecovery;
+  /** From the end of the fault until both sides' outputs were equal (the settle's quiet period excluded, ms). */
+  readonly agreedMs: number;
+}
+
+/** Starts both clusters (Nodes node-a/zone-a and node-b/zone-b on each) and both controllers. Stopped by `after` hooks. */
+export async function startFaultPair(): Promise<FaultPair> {
+  const [upstream, ours]: TestCluster[] = await Promise.all([
+    startTestCluster({ name: 'faults-upstream', apiServerFlags: API_SERVER_FLAGS }),
+    startTestCluster({ name: 'faults-ours', apiServerFlags: API_SERVER_FLAGS }),
+  ]);
+  if (upstream === undefined || ours === undefined) throw new Error('unreachable');
+  for (const c of [upstream, ours]) {
+    await c.createNode('node-a', 'zone-a');
+    await c.createNode('node-b', 'zone-b');
+  }
+  // --v=4: kube-controller-manager's reflectors log a watch that ended with 410 only at that level.
+  const kcm = new KcmProcess(upstream, { v: '4' });
+  const operator = new OperatorProcess(ours);
+  await Promise.all([kcm.start(), operator.start()]);
+  return { env: { upstream, ours, ourRequests: [], ourLog: [] }, kcm, ours: operator };
+}
+
+/** Watches answered 410 Gone so far, by the side's log. */
+async function goneCount(proc: ControllerProcess): Promise<number> {
+  const log = await proc.logText();
+  if (proc.side === 'operator') return (log.match(/"msg":"Watch expired, relisting"/g) ?? []).length;
+  // reflector.go: watchHandler's expired case, logged at V(4) as "Watch closed" with the 410's message.
+  return (log.match(/"Watch closed".*(too old resource version|resourceVersion for the provided watch is too old|Expired|Gone)/g) ?? [])
+    .length;
+}
+
+/**
+ * Runs `seq` on the pair in namespace `namespace`, injecting `faults[round]` at the given rounds: the fault hits both
+ * sides while the round's changes are being processed, and the next round is applied while it lasts. After each
+ * round (a fault's two rounds count as one) both sides must settle to equal outputs (run-scenario's settle). Returns
+ * one report per fault.
+ */
+export async function runChurnWithFaults(
+  pair: FaultPair,
+  seq: ChurnSequence,
+  namespace: string,
+  faults: ReadonlyMap<number, Fault>,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<FaultReport[]> {
+  const { env } = pair;
+  const sides = [
+    { cluster: env.upstream, proc: pair.kcm as ControllerProcess },
+    { cluster: env.ours, proc: pair.ours as ControllerProcess },
+  ] as const;
+  for (const { cluster } of sides) {
+    await cluster.client.create(NAMESPACES, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  }
+  const applyRound = (i: number) =>
+    Promise.all(
+      sides.map(async ({ cluster }) => {
+        for (const step of seq.rounds[i] ?? []) await applyStep(cluster.client, namespace, step);
+      }),
+    );
+  const describeRound = (i: number) => `round ${i} [${(seq.rounds[i] ?? []).map(describeStep).join(', ')}]`;
+  const reports: FaultReport[] = [];
+  for (let i = 0; i < seq.rounds.length; i++) {
+    const fault = faults.get(i);
+    if (fault === undefined || i + 1 >= seq.rounds.length) {
+      await applyRound(i);
+      await settle(env, namespace, ['endpoints', 'endpointslices'], `churn seed ${seq.seed}, ${describeRound(i)}`, {
+        timeoutMs: ROUND_SETTLE_MS,
+      });
+      continue;
+    }
+    const goneBefore = await Promise.all(sides.map(({ proc }) => goneCount(proc)));
+    switch (fault) {
+      case 'apiserver-restart':
+        await applyRound(i);
+        // The controllers are busy with round i when their API server goes away; round i+1 comes once it is back.
+        await Promise.all(sides.map(({ cluster }) => cluster.cluster.restartApiServer({ timeoutMs: 2_000 })));
+        await applyRound(i + 1);
+        break;
+      case 'etcd-compaction': {
+        // Frozen, the controllers hold watches at a revision that rounds i and i+1 move past and the compaction then
+        // erases; the API server restart ends those watches, so when they thaw they must resume from it: 410 Gone.
+        for (const { proc } of sides) proc.freeze();
+        await applyRound(i);
+        await applyRound(i + 1);
+        await Promise.all(
+          sides.map(async ({ cluster }) => compactEtcd(cluster.cluster.etcdUrl, await etcdRevision(cluster.cluster.etcdUrl))),
+        );
+        await Promise.all(sides.map(({ cluster }) => cluster.cluster.restartApiServer({ timeoutMs: 2_000 })));
+        for (const { proc } of sides) proc.thaw();
+        break;
+      }
+      case 'sigkill':
+        await applyRound(i);
+        // A moment into round i's work, so that some of its writes are done and some are not.
+        await sleep(200);
+        await Promise.all(sides.map(({ proc }) => proc.kill()));
+        await applyRound(i + 1);
+        await Promise.all(sides.map(({ proc }) => proc.start()));
+        break;
+    }
+    const faultEnded = performance.now();
+    const [upIdle, ourIdle] = await Promise.all(
+      sides.map(({ proc }) => waitForIdle(proc, { timeoutMs: FAULT_SETTLE_MS }).then(() => performance.now() - faultEnded)),
+    );
+    const quietMs = 2_000;
+    await settle(
+      env,
+      namespace,
+      ['endpoints', 'endpointslices'],
+      `churn seed ${seq.seed}, ${fault} during ${describeRound(i)} and ${describeRound(i + 1)}`,
+      {
+        timeoutMs: FAULT_SETTLE_MS,
+        quietMs,
+      },
+    );
+    const agreedMs = performance.now() - faultEnded - quietMs;
+    const goneAfter = await Promise.all(sides.map(({ proc }) => goneCount(proc)));
+    const report: FaultReport = {
+      fault,
+      round: i,
+      upstream: { idleMs: upIdle ?? 0, gone: (goneAfter[0] ?? 0) - (goneBefore[0] ?? 0) },
+      ours: { idleMs: ourIdle ?? 0, gone: (goneAfter[1] ?? 0) - (goneBefore[1] ?? 0) },
+      agreedMs,
+    };
+    reports.push(report);
+    log(
+      `[faults] seed ${seq.seed} ${fault} at round ${i}: kube-controller-manager idle after ${s(report.upstream.idleMs)} (${report.upstream.gone} watches 410), ` +
+        `operator idle after ${s(report.ours.idleMs)} (${report.ours.gone} watches 410); outputs equal after ${s(agreedMs)}`,
+    );
+    i++; // round i+1 was applied during the fault
+  }
+  return reports;
+}
+
+const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
