@@ -13,15 +13,22 @@ const service = (name: string, uid: string, selector?: Record<string, string>): 
 const endpoints = (name: string, managed: boolean): Endpoints => ({
   apiVersion: 'v1',
   kind: 'Endpoints',
-  metadata: { name, labels: managed ? { 'endpoints.kubernetes.io/managed-by': 'endpoint-controller' } : {} },
+  metadata: { name, uid: `u-ep-${name}`, labels: managed ? { 'endpoints.kubernetes.io/managed-by': 'endpoint-controller' } : {} },
 });
-const slice = (name: string, svc: string, uid: string, ips: string[], managedBy = 'endpointslice-controller.k8s.io'): EndpointSlice => ({
+const slice = (
+  name: string,
+  svc: string,
+  uid: string,
+  ips: string[],
+  managedBy = 'endpointslice-controller.k8s.io',
+  ownerKind = managedBy === 'endpointslice-controller.k8s.io' ? 'Service' : 'Endpoints',
+): EndpointSlice => ({
   apiVersion: 'discovery.k8s.io/v1',
   kind: 'EndpointSlice',
   metadata: {
     name,
     labels: { 'kubernetes.io/service-name': svc, 'endpointslice.kubernetes.io/managed-by': managedBy },
-    ownerReferences: [{ apiVersion: 'v1', kind: 'Service', name: svc, uid, controller: true, blockOwnerDeletion: true }],
+    ownerReferences: [{ apiVersion: 'v1', kind: ownerKind, name: svc, uid, controller: true, blockOwnerDeletion: true }],
   },
   addressType: 'IPv4',
   ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
@@ -34,7 +41,7 @@ const clean: ServiceObjects = {
   slices: [
     slice('web-1', 'web', 'u-web', ['10.0.0.1', '10.0.0.2']),
     slice('web-2', 'web', 'u-web', ['10.0.0.3']),
-    slice('ext-1', 'ext', 'u-ext', ['10.1.0.1'], 'endpointslicemirroring-controller.k8s.io'),
+    slice('ext-1', 'ext', 'u-ep-ext', ['10.1.0.1'], 'endpointslicemirroring-controller.k8s.io'),
   ],
 };
 
@@ -53,6 +60,11 @@ describe('findOrphans', () => {
       name: 'a slice owned by an earlier Service of the same name',
       objs: { ...clean, slices: [...clean.slices, slice('web-3', 'web', 'u-old', ['10.0.0.4'])] },
       want: /slice web-3: owner Service\/web uid u-old is not Service web uid u-web/,
+    },
+    {
+      name: 'a mirrored slice owned by the Service rather than the Endpoints it mirrors',
+      objs: { ...clean, slices: [slice('ext-1', 'ext', 'u-ext', ['10.1.0.1'], 'endpointslicemirroring-controller.k8s.io', 'Service')] },
+      want: /slice ext-1: owner Service\/ext uid u-ext is not Endpoints ext uid u-ep-ext/,
     },
     {
       name: 'the same endpoint in two slices (a duplicate left by the other implementation)',

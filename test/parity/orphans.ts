@@ -29,7 +29,7 @@ export interface ServiceObjects {
 export function findOrphans(objs: ServiceObjects): string[] {
   const problems: string[] = [];
   const services = new Map(objs.services.map((s) => [s.metadata.name ?? '', s]));
-  const endpointsNames = new Set(objs.endpoints.map((e) => e.metadata.name ?? ''));
+  const endpointsByName = new Map(objs.endpoints.map((e) => [e.metadata.name ?? '', e]));
   const seen = new Map<string, string>();
   for (const slice of objs.slices) {
     const name = slice.metadata.name ?? '';
@@ -45,17 +45,20 @@ export function findOrphans(objs: ServiceObjects): string[] {
       problems.push(`slice ${name}: its Service ${JSON.stringify(serviceName)} does not exist`);
       continue;
     }
+    // The EndpointSlice controller's slices are owned by the Service, mirrored ones by the Endpoints they mirror
+    // (reconciler.go: ownerRef in each package).
+    const mirrored = managedBy === MANAGED_BY_MIRRORING_CONTROLLER;
+    const ep = endpointsByName.get(serviceName ?? '');
+    const want = mirrored ? { kind: 'Endpoints', uid: ep?.metadata.uid } : { kind: 'Service', uid: svc.metadata.uid };
     const owners = (slice.metadata.ownerReferences ?? []).filter((o) => o.controller === true);
     const owner = owners[0];
     if (owners.length !== 1 || owner === undefined) {
       problems.push(`slice ${name}: ${owners.length} controller owners, want 1`);
-    } else if (owner.kind !== 'Service' || owner.apiVersion !== 'v1' || owner.name !== serviceName || owner.uid !== svc.metadata.uid) {
-      problems.push(
-        `slice ${name}: owner ${owner.kind}/${owner.name} uid ${owner.uid} is not Service ${serviceName} uid ${svc.metadata.uid}`,
-      );
+    } else if (owner.kind !== want.kind || owner.apiVersion !== 'v1' || owner.name !== serviceName || owner.uid !== want.uid) {
+      problems.push(`slice ${name}: owner ${owner.kind}/${owner.name} uid ${owner.uid} is not ${want.kind} ${serviceName} uid ${want.uid}`);
     }
     const hasSelector = svc.spec?.selector !== undefined && svc.spec.selector !== null;
-    if (managedBy === MANAGED_BY_MIRRORING_CONTROLLER && (hasSelector || !endpointsNames.has(serviceName ?? ''))) {
+    if (mirrored && (hasSelector || ep === undefined)) {
       problems.push(`slice ${name}: mirrored, but Service ${serviceName} has a selector or no Endpoints`);
     }
     if (managedBy === MANAGED_BY_ENDPOINTSLICE_CONTROLLER && !hasSelector) {
