@@ -84,15 +84,16 @@ async function goneCount(proc: ControllerProcess): Promise<number> {
 
 /**
  * Runs `seq` on the pair in namespace `namespace`, injecting `faults[round]` at the given rounds: the fault hits both
- * sides while the round's changes are being processed, and the next round is applied while it lasts. After each
- * round (a fault's two rounds count as one) both sides must settle to equal outputs (run-scenario's settle). Returns
- * one report per fault.
+ * sides while the round's changes are being processed, and the next `roundsDuring` rounds are applied while it lasts.
+ * After each round (a fault's rounds count as one) both sides must settle to equal outputs (run-scenario's settle).
+ * Returns one report per fault.
  */
 export async function runChurnWithFaults(
   pair: FaultPair,
   seq: ChurnSequence,
   namespace: string,
   faults: ReadonlyMap<number, Fault>,
+  roundsDuring = 2,
   log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
 ): Promise<FaultReport[]> {
   const { env } = pair;
@@ -103,6 +104,9 @@ export async function runChurnWithFaults(
   for (const { cluster } of sides) {
     await cluster.client.create(NAMESPACES, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
   }
+  const applyRounds = async (from: number, to: number) => {
+    for (let r = from; r <= to; r++) await applyRound(r);
+  };
   const applyRound = (i: number) =>
     Promise.all(
       sides.map(async ({ cluster }) => {
@@ -113,7 +117,8 @@ export async function runChurnWithFaults(
   const reports: FaultReport[] = [];
   for (let i = 0; i < seq.rounds.length; i++) {
     const fault = faults.get(i);
-    if (fault === undefined || i + 1 >= seq.rounds.length) {
+    const last = i + roundsDuring;
+    if (fault === undefined || last >= seq.rounds.length) {
       await applyRound(i);
       await settle(env, namespace, ['endpoints', 'endpointslices'], `churn seed ${seq.seed}, ${describeRound(i)}`, {
         timeoutMs: ROUND_SETTLE_MS,
@@ -124,20 +129,20 @@ export async function runChurnWithFaults(
     switch (fault) {
       case 'apiserver-restart':
         await applyRound(i);
-        // The controllers are busy with round i when their API server goes away; round i+1 comes once it is back.
+        // The controllers are busy with round i when their API server goes away; the next rounds come once it is back.
         await Promise.all(sides.map(({ cluster }) => cluster.cluster.restartApiServer({ timeoutMs: 2_000 })));
-        await applyRound(i + 1);
+        await applyRounds(i + 1, last);
         break;
       case 'etcd-compaction': {
-        // Frozen, the controllers hold watches at a revision that rounds i and i+1 move past and the compaction then
-        // erases; the API server restart ends those watches, so when they thaw they must resume from it: 410 Gone.
+        // Frozen, the controllers lose their watches to an API server restart before anything changes (so no event
+        // is left in a socket buffer for them to read on waking), then the rounds move past their resourceVersions
+        // and the compaction erases those: when they thaw, resuming the watches must fail with 410 Gone.
         for (const { proc } of sides) proc.freeze();
-        await applyRound(i);
-        await applyRound(i + 1);
+        await Promise.all(sides.map(({ cluster }) => cluster.cluster.restartApiServer({ timeoutMs: 2_000 })));
+        await applyRounds(i, last);
         await Promise.all(
           sides.map(async ({ cluster }) => compactEtcd(cluster.cluster.etcdUrl, await etcdRevision(cluster.cluster.etcdUrl))),
         );
-        await Promise.all(sides.map(({ cluster }) => cluster.cluster.restartApiServer({ timeoutMs: 2_000 })));
         for (const { proc } of sides) proc.thaw();
         break;
       }
@@ -146,40 +151,37 @@ export async function runChurnWithFaults(
         // A moment into round i's work, so that some of its writes are done and some are not.
         await sleep(200);
         await Promise.all(sides.map(({ proc }) => proc.kill()));
-        await applyRound(i + 1);
+        await applyRounds(i + 1, last);
         await Promise.all(sides.map(({ proc }) => proc.start()));
         break;
     }
+    // Each side's own recovery (its queues empty and quiet) and the pair's agreement are timed from the same moment.
     const faultEnded = performance.now();
-    const [upIdle, ourIdle] = await Promise.all(
-      sides.map(({ proc }) => waitForIdle(proc, { timeoutMs: FAULT_SETTLE_MS }).then(() => performance.now() - faultEnded)),
-    );
     const quietMs = 2_000;
-    await settle(
-      env,
-      namespace,
-      ['endpoints', 'endpointslices'],
-      `churn seed ${seq.seed}, ${fault} during ${describeRound(i)} and ${describeRound(i + 1)}`,
-      {
-        timeoutMs: FAULT_SETTLE_MS,
-        quietMs,
-      },
-    );
-    const agreedMs = performance.now() - faultEnded - quietMs;
+    const context = `churn seed ${seq.seed}, ${fault} during rounds ${i}..${last}: ${[...Array(roundsDuring + 1).keys()].map((k) => describeRound(i + k)).join(', ')}`;
+    const [upIdle, ourIdle, agreedMs] = await Promise.all([
+      ...sides.map(async ({ proc }) => {
+        const startedAt = performance.now() - faultEnded;
+        return startedAt + (await waitForIdle(proc, { timeoutMs: FAULT_SETTLE_MS }));
+      }),
+      settle(env, namespace, ['endpoints', 'endpointslices'], context, { timeoutMs: FAULT_SETTLE_MS, quietMs }).then(
+        () => performance.now() - faultEnded - quietMs,
+      ),
+    ]);
     const goneAfter = await Promise.all(sides.map(({ proc }) => goneCount(proc)));
     const report: FaultReport = {
       fault,
       round: i,
       upstream: { idleMs: upIdle ?? 0, gone: (goneAfter[0] ?? 0) - (goneBefore[0] ?? 0) },
       ours: { idleMs: ourIdle ?? 0, gone: (goneAfter[1] ?? 0) - (goneBefore[1] ?? 0) },
-      agreedMs,
+      agreedMs: agreedMs ?? 0,
     };
     reports.push(report);
     log(
       `[faults] seed ${seq.seed} ${fault} at round ${i}: kube-controller-manager idle after ${s(report.upstream.idleMs)} (${report.upstream.gone} watches 410), ` +
-        `operator idle after ${s(report.ours.idleMs)} (${report.ours.gone} watches 410); outputs equal after ${s(agreedMs)}`,
+        `operator idle after ${s(report.ours.idleMs)} (${report.ours.gone} watches 410); outputs equal after ${s(report.agreedMs)}`,
     );
-    i++; // round i+1 was applied during the fault
+    i = last; // the rounds up to `last` were applied during the fault
   }
   return reports;
 }
