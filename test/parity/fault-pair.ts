@@ -49,6 +49,8 @@ export interface SideRecovery {
 export interface FaultReport {
   readonly fault: Fault;
   readonly round: number;
+  /** How long the fault lasted: from its start until the API servers were back, the controllers thawed or restarted and synced (ms). */
+  readonly faultMs: number;
   readonly upstream: SideRecovery;
   readonly ours: SideRecovery;
   /** From the end of the fault until both sides' outputs were equal (the settle's quiet period excluded, ms). */
@@ -126,6 +128,7 @@ export async function runChurnWithFaults(
       continue;
     }
     const goneBefore = await Promise.all(sides.map(({ proc }) => goneCount(proc)));
+    const faultStarted = performance.now();
     switch (fault) {
       case 'apiserver-restart':
         await applyRound(i);
@@ -157,6 +160,7 @@ export async function runChurnWithFaults(
     }
     // Each side's own recovery (its queues empty and quiet) and the pair's agreement are timed from the same moment.
     const faultEnded = performance.now();
+    const faultMs = faultEnded - faultStarted;
     const quietMs = 2_000;
     const context = `churn seed ${seq.seed}, ${fault} during rounds ${i}..${last}: ${[...Array(roundsDuring + 1).keys()].map((k) => describeRound(i + k)).join(', ')}`;
     const [upIdle, ourIdle, agreedMs] = await Promise.all([
@@ -172,13 +176,14 @@ export async function runChurnWithFaults(
     const report: FaultReport = {
       fault,
       round: i,
+      faultMs,
       upstream: { idleMs: upIdle ?? 0, gone: (goneAfter[0] ?? 0) - (goneBefore[0] ?? 0) },
       ours: { idleMs: ourIdle ?? 0, gone: (goneAfter[1] ?? 0) - (goneBefore[1] ?? 0) },
       agreedMs: agreedMs ?? 0,
     };
     reports.push(report);
     log(
-      `[faults] seed ${seq.seed} ${fault} at round ${i}: kube-controller-manager idle after ${s(report.upstream.idleMs)} (${report.upstream.gone} watches 410), ` +
+      `[faults] seed ${seq.seed} ${fault} at round ${i} (lasted ${s(faultMs)}), then: kube-controller-manager idle after ${s(report.upstream.idleMs)} (${report.upstream.gone} watches 410), ` +
         `operator idle after ${s(report.ours.idleMs)} (${report.ours.gone} watches 410); outputs equal after ${s(report.agreedMs)}`,
     );
     i = last; // the rounds up to `last` were applied during the fault
