@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { z } from 'zod';
 import { objectKey } from '../../api/core/meta.ts';
 import { podSchema, serviceSchema } from '../../api/core/v1.ts';
 import { newApiClient } from '../../controllers/runtime/api-client.ts';
@@ -10,6 +9,7 @@ import { realClock } from '../../controllers/runtime/clock.ts';
 import { PODS, type ResourceType, SERVICES } from '../../controllers/runtime/resource.ts';
 import { captureLogger } from '../../controllers/runtime/runtime-test-helpers.ts';
 import type { WatcherNotice } from '../../controllers/runtime/watch/watcher.ts';
+import { compactEtcd as compactEtcdAt, etcdRevision as etcdRevisionOf } from '../envtest/etcd-compaction.ts';
 import { startTestCluster } from '../envtest/test-cluster.ts';
 import { waitFor } from '../envtest/wait-for.ts';
 import { FaultClient } from './runtime-fault-client.ts';
@@ -106,23 +106,8 @@ async function watchBroke(r: { readonly notices: readonly WatcherNotice[] }, fro
 
 const sortDeliveries = (ds: readonly Delivery[]) => [...ds].sort((a, b) => `${a.type}/${a.key}`.localeCompare(`${b.type}/${b.key}`));
 
-// ---- etcd's v3 JSON gateway (plain HTTP on loopback) ---------------------------------------------------------------
-
-const rangeAnswer = z.object({ header: z.object({ revision: z.string() }) });
-
-async function etcdRevision(): Promise<string> {
-  const res = await fetch(`${env.cluster.etcdUrl}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: 'AA==' }) });
-  assert.equal(res.status, 200, `etcd range: ${res.status}`);
-  return rangeAnswer.parse(await res.json()).header.revision;
-}
-
-async function compactEtcd(revision: string): Promise<void> {
-  const res = await fetch(`${env.cluster.etcdUrl}/v3/kv/compaction`, {
-    method: 'POST',
-    body: JSON.stringify({ revision, physical: true }),
-  });
-  assert.equal(res.status, 200, `etcd compaction: ${res.status} ${await res.text()}`);
-}
+const etcdRevision = () => etcdRevisionOf(env.cluster.etcdUrl);
+const compactEtcd = (revision: string) => compactEtcdAt(env.cluster.etcdUrl, revision);
 
 describe('Informer against a real API server', () => {
   it('survives an API server restart and delivers the adds, updates and deletes made while it was away', async () => {
