@@ -88,16 +88,29 @@ export function parseIP(raw: string): { family: IPFamily; canonical: string } | 
   return { family: 'IPv6', canonical: formatIPv6(v6) };
 }
 
+/**
+ * Four dot-separated decimal parts of one to three digits (leading zeros allowed), each at most 255. A character scan
+ * rather than split and a regular expression per part: every sync parses the address of every Pod of the Service.
+ */
 function parseIPv4Sloppy(s: string): number[] | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4) return undefined;
   const out: number[] = [];
-  for (const p of parts) {
-    if (!/^[0-9]{1,3}$/.test(p)) return undefined;
-    const n = Number.parseInt(p, 10);
+  let n = 0;
+  let digits = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 46 /* . */) {
+      if (digits === 0 || out.length === 3) return undefined;
+      out.push(n);
+      n = 0;
+      digits = 0;
+      continue;
+    }
+    if (c < 48 || c > 57 || ++digits > 3) return undefined;
+    n = n * 10 + (c - 48);
     if (n > 255) return undefined;
-    out.push(n);
   }
+  if (digits === 0 || out.length !== 3) return undefined;
+  out.push(n);
   return out;
 }
 
