@@ -203,13 +203,17 @@ async function connect(
   logger.info('No kubeconfig given; starting an embedded local control plane');
   // Loaded only here: a Pod (or any run with a kubeconfig) never pays for the local-cluster, playground and pod
   // simulator modules at start-up (docs/performance.md, start-up).
-  const [{ locateControlPlaneBinaries }, { LocalCluster }, { installCrds }, { playgroundBanner, playgroundClusterOptions, startPlayground }] =
-    await Promise.all([
-      import('../../hack/local-cluster/binaries.ts'),
-      import('../../hack/local-cluster/local-cluster.ts'),
-      import('./crds.ts'),
-      import('./playground.ts'),
-    ]);
+  const [
+    { locateControlPlaneBinaries },
+    { LocalCluster },
+    { installCrds },
+    { playgroundBanner, playgroundClusterOptions, startPlayground },
+  ] = await Promise.all([
+    import('../../hack/local-cluster/binaries.ts'),
+    import('../../hack/local-cluster/local-cluster.ts'),
+    import('./crds.ts'),
+    import('./playground.ts'),
+  ]);
   const binaries = await locateControlPlaneBinaries({
     kubebuilderAssets: env.KUBEBUILDER_ASSETS,
     env,

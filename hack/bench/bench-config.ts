@@ -168,7 +168,8 @@ function toConfig(values: Readonly<Record<string, string | boolean | undefined>>
   const burst = flag('burst', int(1, 100_000), values.burst, 30);
   const createConcurrency = flag('create-concurrency', int(1, 512), values['create-concurrency'], 48);
   const repeat = flag('repeat', int(1, 20), values.repeat, 1);
-  const operatorNodeArgs = typeof values['operator-node-args'] === 'string' ? values['operator-node-args'].split(/\s+/).filter((a) => a !== '') : [];
+  const operatorNodeArgs =
+    typeof values['operator-node-args'] === 'string' ? values['operator-node-args'].split(/\s+/).filter((a) => a !== '') : [];
   const badArg = operatorNodeArgs.find((a) => !a.startsWith('--'));
   if (badArg !== undefined) throw new FlagError(`--operator-node-args: "${badArg}" is not a --flag (write --name=value)`);
 

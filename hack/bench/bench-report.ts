@@ -151,7 +151,9 @@ function fig(sr: ShapeResult, r: ImplementationResult, get: (r: ImplementationRe
 export function renderTable(run: BenchRun): string {
   const lines: string[] = [];
   if ((run.repeat ?? 1) > 1) lines.push(`Median of ${run.repeat} runs per workload and implementation, (min–max) where they differ.`, '');
-  lines.push('| Workload | Impl | First write | Initial sync: Endpoints / slices | Sync writes (ep + slices) | Sync bytes sent / watched |');
+  lines.push(
+    '| Workload | Impl | First write | Initial sync: Endpoints / slices | Sync writes (ep + slices) | Sync bytes sent / watched |',
+  );
   lines.push('|---|---|---:|---:|---:|---:|');
   for (const sr of run.shapes) {
     for (const r of sr.results) {

@@ -142,10 +142,15 @@ describe('ConvergenceTracker', () => {
     t.expect('a', new Map([['1.1.1.1', { ready: true, serving: true, terminating: false, nodeName: 'n1', zone: 'z1' }]]), 0);
     const full = (over: Record<string, unknown>, ports = [port]): EndpointSlice =>
       Object.freeze({
-        metadata: { name: 'a-1', labels: { 'kubernetes.io/service-name': 'a', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } },
+        metadata: {
+          name: 'a-1',
+          labels: { 'kubernetes.io/service-name': 'a', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
+        },
         addressType: 'IPv4',
         ports,
-        endpoints: [{ addresses: ['1.1.1.1'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'n1', zone: 'z1', ...over }],
+        endpoints: [
+          { addresses: ['1.1.1.1'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'n1', zone: 'z1', ...over },
+        ],
       });
     t.applySlice('ADDED', full({ zone: 'z2' }), 1);
     assert.equal(t.slicesConvergedAt, undefined, 'wrong zone');

@@ -30,8 +30,7 @@ export interface ExpectedPort {
 }
 
 /** The content of a slice endpoint that must match, as one comparable string. */
-const sliceFingerprint = (e: ExpectedEndpoint) =>
-  `${e.ready}|${e.serving}|${e.terminating}|${e.nodeName ?? ''}|${e.zone ?? ''}`;
+const sliceFingerprint = (e: ExpectedEndpoint) => `${e.ready}|${e.serving}|${e.terminating}|${e.nodeName ?? ''}|${e.zone ?? ''}`;
 /** The same for an Endpoints address (readiness is the list it is in; Endpoints carry no zone or serving). */
 const addressFingerprint = (ready: boolean, nodeName: string | undefined) => `${ready}|${nodeName ?? ''}`;
 

@@ -70,7 +70,12 @@ import {
 } from './workload.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const OPERATOR_MAIN = join(REPO, 'cmd/operator/main.ts');
+/**
+ * The operator's entry point. BENCH_OPERATOR_MAIN points it at another checkout (e.g. `git worktree add /tmp/before
+ * main`) to measure a before/after pair with the same harness; that checkout must have its dependencies installed.
+ */
+const OPERATOR_MAIN = resolve(process.env.BENCH_OPERATOR_MAIN ?? join(REPO, 'cmd/operator/main.ts'));
+const OPERATOR_REPO = resolve(OPERATOR_MAIN, '../../..');
 const INFORMER_BENCH = join(REPO, 'hack/bench/informer-bench.ts');
 const CONTROLLERS = ['endpoints-controller', 'endpointslice-controller', 'endpointslice-mirroring-controller'];
 const RESOURCES = ['endpoints', 'endpointslices'];
@@ -229,7 +234,7 @@ async function startController(
       ...Object.entries(tuning).map(([k, v]) => `--${k}=${v}`),
     ],
     logPath: join(h.cluster.workDir, `kube-endpoints-operator-${Math.round(startedAt)}.log`),
-    cwd: REPO,
+    cwd: OPERATOR_REPO,
     env,
   });
   return {
@@ -279,7 +284,7 @@ async function queueAdds(impl: Implementation, run: ControllerRun): Promise<numb
 /** Mirrors the image build: one start (`--help` imports every module the operator loads) warms the compile cache. */
 async function warmCompileCache(): Promise<void> {
   await promisify(execFile)(process.execPath, [OPERATOR_MAIN, '--help'], {
-    cwd: REPO,
+    cwd: OPERATOR_REPO,
     env: { NODE_COMPILE_CACHE: COMPILE_CACHE_DIR },
     timeout: 120_000,
   });
@@ -654,9 +659,9 @@ async function main(): Promise<number> {
   const kubernetes = /k8s-(v[\d.]+)/.exec(binaries.dir)?.[1] ?? 'unknown';
   const startedAt = new Date();
   const seed = Number(process.env.BENCH_SEED ?? startedAt.getTime() % 2 ** 32) >>> 0;
-  const runtime: OperatorRuntime = { shipped: await loadShippedRuntime(REPO), nodeArgs: config.operatorNodeArgs };
+  const runtime: OperatorRuntime = { shipped: await loadShippedRuntime(OPERATOR_REPO), nodeArgs: config.operatorNodeArgs };
   bar.log(
-    `endpoints bench: preset ${config.preset}, QPS ${config.qps}/${config.burst} for all, seed ${seed} (BENCH_SEED), ${config.repeat} run(s); shipped operator env ${JSON.stringify(runtime.shipped.env)}`,
+    `endpoints bench: operator ${OPERATOR_MAIN}, preset ${config.preset}, QPS ${config.qps}/${config.burst} for all, seed ${seed} (BENCH_SEED), ${config.repeat} run(s); shipped operator env ${JSON.stringify(runtime.shipped.env)}`,
   );
   if (config.implementations.some((i) => i !== 'kube-controller-manager')) await warmCompileCache();
   const shapes: ShapeResult[] = [];

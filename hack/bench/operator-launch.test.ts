@@ -26,7 +26,9 @@ spec:
 describe('parseShippedRuntime', () => {
   it('takes the literal env of the manager container, skipping valueFrom entries', () => {
     const r = parseShippedRuntime(
-      deployment('[{name: POD_NAMESPACE, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}, {name: NODE_OPTIONS, value: --max-old-space-size=256}]'),
+      deployment(
+        '[{name: POD_NAMESPACE, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}, {name: NODE_OPTIONS, value: --max-old-space-size=256}]',
+      ),
     );
     assert.deepEqual(r.env, { NODE_OPTIONS: '--max-old-space-size=256' });
     assert.equal(r.memoryLimitBytes, 512 * 1024 * 1024);

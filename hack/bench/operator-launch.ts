@@ -11,9 +11,7 @@ export const SHIPPED_DEPLOYMENT = 'config/manager/deployment.yaml';
 
 const containerSchema = z.object({
   name: z.string(),
-  env: z
-    .array(z.object({ name: z.string(), value: z.string().optional(), valueFrom: z.unknown().optional() }))
-    .optional(),
+  env: z.array(z.object({ name: z.string(), value: z.string().optional(), valueFrom: z.unknown().optional() })).optional(),
   resources: z.object({ limits: z.record(z.string(), z.union([z.string(), z.number()])).optional() }).optional(),
 });
 const deploymentSchema = z.object({

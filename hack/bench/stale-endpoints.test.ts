@@ -14,7 +14,10 @@ const slice = (name: string, ready: string[], notReady: string[] = [], managedBy
     ],
   });
 const endpoints = (ready: string[], notReady: string[] = []): Endpoints =>
-  Object.freeze({ metadata: { name: 's' }, subsets: [{ addresses: ready.map((ip) => ({ ip })), notReadyAddresses: notReady.map((ip) => ({ ip })) }] });
+  Object.freeze({
+    metadata: { name: 's' },
+    subsets: [{ addresses: ready.map((ip) => ({ ip })), notReadyAddresses: notReady.map((ip) => ({ ip })) }],
+  });
 
 describe('StaleEndpointMeter', () => {
   it('integrates endpoints published ready after their Pod went away, until the write that drops them', () => {

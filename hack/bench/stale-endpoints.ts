@@ -41,7 +41,7 @@ class PublishedReady {
     const now = was + delta;
     if (now <= 0) this.#count.delete(ip);
     else this.#count.set(ip, now);
-    if (isStale(ip) && (was === 0) !== (now <= 0)) this.stale += delta;
+    if (isStale(ip) && (was === 0) !== now <= 0) this.stale += delta;
   }
 }
 

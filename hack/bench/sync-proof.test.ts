@@ -30,8 +30,7 @@ describe('fullSyncDone', () => {
     { name: 'keys still waiting', adds: 100, depth: 2, running: 0, want: false },
     { name: 'a key still in a worker', adds: 100, depth: 0, running: 0.4, want: false },
   ];
-  for (const c of cases)
-    it(c.name, () => assert.equal(fullSyncDone(queueProgress(text(c.adds, c.depth, c.running), kcm), 100), c.want));
+  for (const c of cases) it(c.name, () => assert.equal(fullSyncDone(queueProgress(text(c.adds, c.depth, c.running), kcm), 100), c.want));
 
   it('is false for a process that has no queue series yet', () => {
     assert.equal(fullSyncDone(queueProgress('', SYNC_QUEUES['kube-endpoints-operator']), 1), false);

@@ -71,8 +71,7 @@ export class Workload {
   expected(service: string): Map<string, ExpectedEndpoint> {
     const out = new Map<string, ExpectedEndpoint>();
     for (const p of this.pods.values())
-      if (p.service === service)
-        out.set(p.ip, { ready: p.ready, serving: p.ready, terminating: false, nodeName: p.node, zone: p.zone });
+      if (p.service === service) out.set(p.ip, { ready: p.ready, serving: p.ready, terminating: false, nodeName: p.node, zone: p.zone });
     return out;
   }
 }

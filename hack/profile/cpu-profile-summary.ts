@@ -79,4 +79,6 @@ const rows = (m: Map<string, number>) =>
     .slice(0, top)
     .map(([k, us]) => `${pct(us)}  ${(us / 1e6).toFixed(2).padStart(7)} s  ${k}`)
     .join('\n');
-process.stdout.write(`sampled ${(total / 1e6).toFixed(2)} s\n\nself time by function:\n${rows(byFrame)}\n\nself time by package/file:\n${rows(byBucket)}\n`);
+process.stdout.write(
+  `sampled ${(total / 1e6).toFixed(2)} s\n\nself time by function:\n${rows(byFrame)}\n\nself time by package/file:\n${rows(byBucket)}\n`,
+);

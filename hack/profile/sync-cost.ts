@@ -8,7 +8,15 @@ import { parseArgs } from 'node:util';
 import { desiredSubsets, selectPods } from '../../controllers/endpoints/desired.ts';
 import { planEndpoints } from '../../controllers/endpoints/plan.ts';
 import { reconcileSlices } from '../../controllers/endpointslice/reconcile.ts';
-import { DEFAULT_PORTS, endpointFor, makeNode, makePod, makeService, makeSlice, MANAGED_BY } from '../../controllers/endpointslice/test-fixtures.ts';
+import {
+  DEFAULT_PORTS,
+  endpointFor,
+  makeNode,
+  makePod,
+  makeService,
+  makeSlice,
+  MANAGED_BY,
+} from '../../controllers/endpointslice/test-fixtures.ts';
 
 /** CPU time of this process (user + system), ms: less disturbed than wall time by other load on a shared machine. */
 const cpuMs = () => {
@@ -36,7 +44,15 @@ for (let i = 0; i < n; i += 100)
       { ports: DEFAULT_PORTS.map((p) => ({ ...p })), service },
     ),
   );
-const input = { service, pods, nodes, existingSlices: slices, maxEndpointsPerSlice: 100, managedBy: MANAGED_BY, preferSameTrafficDistribution: true };
+const input = {
+  service,
+  pods,
+  nodes,
+  existingSlices: slices,
+  maxEndpointsPerSlice: 100,
+  managedBy: MANAGED_BY,
+  preferSameTrafficDistribution: true,
+};
 let writes = 0;
 const first = reconcileSlices({ ...input, triggerTime: undefined });
 for (const t of first.addressTypes) writes += t.toCreate.length + t.toUpdate.length + t.toDelete.length;
@@ -47,13 +63,27 @@ process.stdout.write(`${n} Pods: ${ms.toFixed(1)} ms CPU per EndpointSlice sync 
 
 // The Endpoints controller: the existing object is what the first plan would write, so later syncs find it up to date
 // (or, above the 1,000-address cap, compare and truncate again).
-const plan0 = planEndpoints({ namespace: 'test', name: 'foo', service, existing: undefined, desiredSubsets: desiredSubsets(service, pods).subsets, triggerTime: undefined });
+const plan0 = planEndpoints({
+  namespace: 'test',
+  name: 'foo',
+  service,
+  existing: undefined,
+  desiredSubsets: desiredSubsets(service, pods).subsets,
+  triggerTime: undefined,
+});
 const existing = plan0.kind === 'create' ? { ...plan0.object, metadata: { ...plan0.object.metadata, resourceVersion: '5' } } : undefined;
 let kind = '';
 const epStarted = cpuMs();
 for (let i = 0; i < syncs; i++) {
   const selected = selectPods(service, pods);
-  kind = planEndpoints({ namespace: 'test', name: 'foo', service, existing, desiredSubsets: desiredSubsets(service, selected).subsets, triggerTime: undefined }).kind;
+  kind = planEndpoints({
+    namespace: 'test',
+    name: 'foo',
+    service,
+    existing,
+    desiredSubsets: desiredSubsets(service, selected).subsets,
+    triggerTime: undefined,
+  }).kind;
 }
 const epMs = (cpuMs() - epStarted) / syncs;
 process.stdout.write(`${n} Pods: ${epMs.toFixed(1)} ms CPU per Endpoints sync (plan: ${kind})\n`);
