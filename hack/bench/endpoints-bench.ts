@@ -692,9 +692,13 @@ async function main(): Promise<number> {
     shapes.push({ shape, populateMs, results, ...(config.repeat > 1 ? { runs: config.repeat, spread } : {}) });
   }
   await closeScraper();
-  bar.phase('informer bench: retained heap per cached Pod (10,000 Pods)', 0);
-  const informer = await informerRetainedBytes(10_000);
-  bar.done();
+  // Only for runs whose numbers go into the docs: it takes a minute and does not depend on the workload.
+  let informer: Awaited<ReturnType<typeof informerRetainedBytes>>;
+  if (config.updateDocs) {
+    bar.phase('informer bench: retained heap per cached Pod (10,000 Pods)', 0);
+    informer = await informerRetainedBytes(10_000);
+    bar.done();
+  }
   const run: BenchRun = {
     startedAt: startedAt.toISOString(),
     preset: config.preset,
