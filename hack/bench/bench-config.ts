@@ -94,7 +94,7 @@ Flags:
                         env of config/manager's manager container, the uncapped one without it)
   --repeat N            runs of each workload per implementation, alternating which goes first (default 1);
                         tables show the median and min-max
-  --operator-node-args S  extra Node flags for the operator, space-separated (e.g. "--cpu-prof --cpu-prof-dir=prof")
+  --operator-node-args S  extra Node flags for the operator, space-separated (write --operator-node-args="--cpu-prof --cpu-prof-dir=prof")
   --create-concurrency N  parallel creation requests of the benchmark itself (default 48)
   --results-dir DIR     where the run's JSON goes (default bench-results)
   --update-docs         also write docs/bench/latest.{json,svg} (default: only with the default preset)
