@@ -33,8 +33,21 @@ export function isPodReady(pod: Readonly<Pod>): boolean {
 export function podReadyTransitionTime(pod: Readonly<Pod>): number | undefined {
   const c = pod.status.conditions?.find((x) => x.type === 'Ready');
   if (c?.lastTransitionTime == null) return undefined;
-  const t = Date.parse(c.lastTransitionTime);
-  return Number.isNaN(t) ? undefined : t;
+  return parseTransitionTime(c.lastTransitionTime);
+}
+
+// Every sync of a Service reads the Ready transition time of each of its Pods (trigger-time tracking); Pods of one
+// rollout share a few distinct second-precision timestamps, so parsed values are remembered (bounded).
+const TRANSITION_TIME_MEMO_LIMIT = 4096;
+const transitionTimes = new Map<string, number | undefined>();
+
+function parseTransitionTime(s: string): number | undefined {
+  if (transitionTimes.has(s)) return transitionTimes.get(s);
+  const t = Date.parse(s);
+  const value = Number.isNaN(t) ? undefined : t;
+  if (transitionTimes.size >= TRANSITION_TIME_MEMO_LIMIT) transitionTimes.clear();
+  transitionTimes.set(s, value);
+  return value;
 }
 
 /** Upstream ShouldSetHostname: hostname set, subdomain equals the Service name, same namespace. */
