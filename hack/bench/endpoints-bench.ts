@@ -46,7 +46,7 @@ import {
   type Spread,
   type StaleEndpointSeconds,
 } from './bench-report.ts';
-import { ConvergenceTracker } from './convergence-tracker.ts';
+import { ConvergenceTracker, MAX_ENDPOINTS_ADDRESSES } from './convergence-tracker.ts';
 import { loadShippedRuntime, type ShippedRuntime } from './operator-launch.ts';
 import { StaleEndpointMeter } from './stale-endpoints.ts';
 import { closeScraper, fullSyncDone, queueProgress, scrapeMetrics, SYNC_QUEUES } from './sync-proof.ts';
@@ -454,7 +454,7 @@ async function measureChurn(
     if (pod === undefined) continue;
     pod.ready = !pod.ready;
     const sentAt = performance.now();
-    h.flips.sent(pod.ip, pod.ready, sentAt);
+    h.flips.sent(pod.ip, pod.ready, sentAt, w.shape.podsPerService <= MAX_ENDPOINTS_ADDRESSES);
     if (pod.ready) h.stale.podReady(pod.ip, sentAt);
     else h.stale.podNotReady(pod.ip, sentAt);
     h.tracker.expectReady(pod.service, pod.ip, pod.ready, sentAt);
