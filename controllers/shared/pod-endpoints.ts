@@ -213,6 +213,11 @@ export function selectorMatches(
   labels: Readonly<Record<string, string>> | undefined,
 ): boolean {
   if (selector === undefined) return false;
-  for (const [k, v] of Object.entries(selector)) if ((labels ?? {})[k] !== v) return false;
+  // Own keys in Object.entries order without building the entries array: this runs for every Pod of the namespace on
+  // every sync, and those arrays were 13 % of all allocation in a 5,000-Pod rollout (docs/performance.md).
+  for (const k in selector) {
+    if (!Object.hasOwn(selector, k)) continue;
+    if ((labels ?? {})[k] !== selector[k]) return false;
+  }
   return true;
 }

@@ -72,7 +72,8 @@ export function regroupSubsets(
   const groups = new Map<string, { readiness: Map<string, boolean>; ports: Readonly<EndpointPort>[] }>();
   for (const entry of ports.values()) {
     // One port forms one group: no signature (a sorted dump of every address) is needed to find its peers.
-    const signature = ports.size === 1 ? '' : JSON.stringify([...entry.readiness.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)));
+    const signature =
+      ports.size === 1 ? '' : JSON.stringify([...entry.readiness.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)));
     let group = groups.get(signature);
     if (group === undefined) {
       group = { readiness: entry.readiness, ports: [] };
