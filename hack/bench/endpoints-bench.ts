@@ -49,7 +49,7 @@ import {
 import { ConvergenceTracker, MAX_ENDPOINTS_ADDRESSES } from './convergence-tracker.ts';
 import { loadShippedRuntime, type ShippedRuntime } from './operator-launch.ts';
 import { StaleEndpointMeter } from './stale-endpoints.ts';
-import { closeScraper, fullSyncDone, queueProgress, scrapeMetrics, SYNC_QUEUES } from './sync-proof.ts';
+import { closeScraper, fullSyncDone, type QueueProgress, queueProgress, scrapeMetrics, SYNC_QUEUES } from './sync-proof.ts';
 import { FlipLatencyRecorder } from './flip-latency.ts';
 import { ObjectWatch } from './object-watch.ts';
 import { type ProcessSample, sampleProcess } from './proc-stats.ts';
@@ -247,23 +247,21 @@ async function startController(
 }
 
 /**
- * Waits until the controller's workqueue metrics prove a full sync: every Service taken by each writing queue at
- * least `services` times more than `baseline` (the adds before a resync; 0 after a start), queues empty and idle.
- * Resolves with the time of the proof, or undefined after the timeout.
+ * Waits until the controller's workqueue metrics prove a full sync (see sync-proof.ts): every Service taken by each
+ * writing queue since `baseline` (the progress before a resync; none after a start), every taken key finished, queues
+ * empty. Resolves with the time of the proof, or undefined after the timeout.
  */
 async function waitForFullSync(
   impl: Implementation,
   run: ControllerRun,
   services: number,
-  baseline: readonly number[],
+  baseline: readonly QueueProgress[],
   timeoutMs: number,
 ): Promise<number | undefined> {
   const deadline = performance.now() + timeoutMs;
   while (performance.now() < deadline) {
     try {
-      const progress = queueProgress(await scrapeMetrics(run.metricsUrl), SYNC_QUEUES[impl]);
-      const relative = progress.map((q, i) => ({ ...q, adds: q.adds - (baseline[i] ?? 0) }));
-      if (fullSyncDone(relative, services)) return performance.now();
+      if (fullSyncDone(queueProgress(await scrapeMetrics(run.metricsUrl), SYNC_QUEUES[impl]), services, baseline)) return performance.now();
     } catch {
       // Not serving yet.
     }
@@ -272,12 +270,12 @@ async function waitForFullSync(
   return undefined;
 }
 
-/** The writing queues' adds so far (the baseline of a resync proof). */
-async function queueAdds(impl: Implementation, run: ControllerRun): Promise<number[]> {
+/** The writing queues' progress so far (the baseline of a resync proof). */
+async function queueBaseline(impl: Implementation, run: ControllerRun): Promise<QueueProgress[]> {
   try {
-    return queueProgress(await scrapeMetrics(run.metricsUrl), SYNC_QUEUES[impl]).map((q) => q.adds);
+    return queueProgress(await scrapeMetrics(run.metricsUrl), SYNC_QUEUES[impl]);
   } catch {
-    return SYNC_QUEUES[impl].map(() => 0);
+    return [];
   }
 }
 
@@ -580,7 +578,7 @@ async function measureShape(
         syncProvenMs: restartProof === undefined ? undefined : restartProof - restartedAt,
       };
       bar.phase(`${impl}: resync, touching ${shape.services} Services`, shape.services);
-      const baseline = await queueAdds(impl, run);
+      const baseline = await queueBaseline(impl, run);
       const resyncStarted = performance.now();
       await inParallel(w.services, config.createConcurrency, async (svc) => {
         await touchService(h.client, svc, 1);

@@ -5,8 +5,10 @@ import type { Implementation } from './bench-config.ts';
 // sleep. Both implementations expose client-go's workqueue metrics (kube-controller-manager from its secure port,
 // with /metrics added to --authorization-always-allow-paths; the operator from its metrics server): a full sync is
 // every Service added to each writing controller's queue at least once since the start (workqueue_adds_total counts
-// distinct adds), nothing waiting (workqueue_depth 0) and no key in a worker
-// (workqueue_longest_running_processor_seconds 0). Parsing is pure; only scrapeMetrics does I/O.
+// distinct adds), every added key processed (workqueue_work_duration_seconds_count, observed when a worker is done
+// with a key, at least the adds) and nothing waiting (workqueue_depth 0). The unfinished-work gauges are not used:
+// both implementations refresh them only every 500 ms, so a key just taken by a worker can read as idle.
+// Parsing is pure; only scrapeMetrics does I/O.
 
 /** The work queues of the controllers that write, per implementation (client-go queue names upstream). */
 export const SYNC_QUEUES: Readonly<Record<Implementation, readonly string[]>> = {
@@ -41,8 +43,9 @@ export function parsePrometheusText(text: string): Sample[] {
 export interface QueueProgress {
   readonly queue: string;
   readonly adds: number;
+  /** Keys a worker has finished with. */
+  readonly done: number;
   readonly depth: number;
-  readonly longestRunningSeconds: number;
 }
 
 /** The progress of `queues` in a metrics text; a queue without series reads as nothing added. Pure. */
@@ -52,14 +55,23 @@ export function queueProgress(text: string, queues: readonly string[]): QueuePro
   return queues.map((queue) => ({
     queue,
     adds: value('workqueue_adds_total', queue),
+    done: value('workqueue_work_duration_seconds_count', queue),
     depth: value('workqueue_depth', queue),
-    longestRunningSeconds: value('workqueue_longest_running_processor_seconds', queue),
   }));
 }
 
-/** True when every queue has taken at least `services` keys and is empty and idle. Pure. */
-export function fullSyncDone(progress: readonly QueueProgress[], services: number): boolean {
-  return progress.length > 0 && progress.every((q) => q.adds >= services && q.depth === 0 && q.longestRunningSeconds === 0);
+/**
+ * True when every queue has taken at least `services` keys since `baseline` (the progress before a resync; none
+ * after a start), finished every key it took, and has nothing waiting. Pure.
+ */
+export function fullSyncDone(progress: readonly QueueProgress[], services: number, baseline: readonly QueueProgress[] = []): boolean {
+  return (
+    progress.length > 0 &&
+    progress.every((q, i) => {
+      const b = baseline[i];
+      return q.adds - (b?.adds ?? 0) >= services && q.done >= q.adds && q.depth === 0;
+    })
+  );
 }
 
 const insecure = new Agent({ connect: { rejectUnauthorized: false } });
