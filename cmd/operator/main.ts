@@ -5,23 +5,13 @@ import { type Logger, pino } from 'pino';
 import { Manager, type ManagerOutcome } from '../../controllers/runtime/manager.ts';
 import { newApiClient } from '../../controllers/runtime/api-client.ts';
 import { realClock } from '../../controllers/runtime/clock.ts';
-import { locateControlPlaneBinaries } from '../../hack/local-cluster/binaries.ts';
-import { LocalCluster } from '../../hack/local-cluster/local-cluster.ts';
+import type { LocalCluster } from '../../hack/local-cluster/local-cluster.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import { type OperatorConfig, parseConfig } from './config.ts';
 import { CONTROLLER_REGISTRATIONS, CONTROLLER_REQUIRES } from './controller-registrations.ts';
-import { installCrds, missingResources } from './crds.ts';
+import { missingResources } from './crds.ts';
+import { type PlaygroundConfig, type PlaygroundRun, playgroundHelpText, splitPlaygroundFlags } from './playground.ts';
 import { checkServerVersion } from './server-version.ts';
-
-import {
-  type PlaygroundConfig,
-  type PlaygroundRun,
-  playgroundBanner,
-  playgroundClusterOptions,
-  playgroundHelpText,
-  splitPlaygroundFlags,
-  startPlayground,
-} from './playground.ts';
 
 // The generated CRDs that the embedded control plane gets, as a user would `kubectl apply -k config/crd`.
 const CRD_DIR = fileURLToPath(new URL('../../config/crd/bases', import.meta.url));
@@ -227,6 +217,19 @@ async function connect(
   }
 
   logger.info('No kubeconfig given; starting an embedded local control plane');
+  // Loaded only here: a Pod (or any run with a kubeconfig) never pays for the local-cluster, playground and pod
+  // simulator modules at start-up (docs/performance.md, start-up).
+  const [
+    { locateControlPlaneBinaries },
+    { LocalCluster },
+    { installCrds },
+    { playgroundBanner, playgroundClusterOptions, startPlayground },
+  ] = await Promise.all([
+    import('../../hack/local-cluster/binaries.ts'),
+    import('../../hack/local-cluster/local-cluster.ts'),
+    import('./crds.ts'),
+    import('./playground.ts'),
+  ]);
   const binaries = await locateControlPlaneBinaries({
     kubebuilderAssets: env.KUBEBUILDER_ASSETS,
     env,

@@ -1,7 +1,6 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { setupPodSimulator } from '../../controllers/pod-simulator/pod-simulator.ts';
 import { Manager } from '../../controllers/runtime/manager.ts';
 import type { LocalClusterOptions } from '../../hack/local-cluster/local-cluster.ts';
 import { parseGoDuration } from './go-duration.ts';
@@ -282,6 +281,8 @@ export async function startPlayground(
   signal: AbortSignal,
 ): Promise<PlaygroundRun | undefined> {
   if (!config.simulator) return undefined;
+  // Loaded on demand: main.ts imports this file for its flags even when no playground runs.
+  const { setupPodSimulator } = await import('../../controllers/pod-simulator/pod-simulator.ts');
   const log = logger.child({ playground: 'pod-simulator' });
   const manager = new Manager({
     logger: log,

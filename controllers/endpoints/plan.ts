@@ -127,11 +127,33 @@ export function subsetsSemanticallyEqual(
   a: readonly Readonly<EndpointSubset>[] | undefined,
   b: readonly Readonly<EndpointSubset>[] | undefined,
 ): boolean {
+  // Semantic equality treats nil and empty lists alike, so lists of different lengths can never be equal: checked
+  // first, because the full comparison builds Go values of every address (a Service above the 1,000-address cap
+  // otherwise paid that on every sync, docs/performance.md).
+  if (!sameShape(a, b)) return false;
   return semanticDeepEqual(
     endpointSubsetsGo(a),
     endpointSubsetsGo(b),
     (type, field) => type === 'v1.ObjectReference' && field === 'ResourceVersion',
   );
+}
+
+/** Same number of subsets, and per subset the same number of addresses, not-ready addresses and ports. */
+function sameShape(a: readonly Readonly<EndpointSubset>[] | undefined, b: readonly Readonly<EndpointSubset>[] | undefined): boolean {
+  const x = a ?? [];
+  const y = b ?? [];
+  if (x.length !== y.length) return false;
+  for (let i = 0; i < x.length; i++) {
+    const p = x[i];
+    const q = y[i];
+    if (
+      (p?.addresses?.length ?? 0) !== (q?.addresses?.length ?? 0) ||
+      (p?.notReadyAddresses?.length ?? 0) !== (q?.notReadyAddresses?.length ?? 0) ||
+      (p?.ports?.length ?? 0) !== (q?.ports?.length ?? 0)
+    )
+      return false;
+  }
+  return true;
 }
 
 /**

@@ -84,15 +84,17 @@ export class EndpointsReconciler implements Reconciler {
     const pods = selectPods(service, deps.pods.byIndex(NAMESPACE_INDEX, namespace));
     // Always called, even when nothing will be written, so the tracker's state advances as upstream's does.
     const triggerTime = deps.triggerTimes.computeEndpointLastChangeTriggerTime(namespace, service, pods);
-    const desired = desiredSubsets(service, pods);
-    if (desired.skippedPods.length > 0) ctx.logger.trace({ skippedPods: desired.skippedPods }, 'Skipped Pods without an address');
 
+    // Upstream computes the subsets before this check; they are pure, so computing them only when the sync goes on
+    // changes nothing but the cost of a stale sync, which during a rollout is most syncs (docs/performance.md).
     const existing = deps.endpoints.get(request.key);
     if (existing !== undefined && deps.staleEndpoints.isStale(namespace, name, existing.metadata.resourceVersion)) {
       throw new StaleCacheError(
         `endpoints informer cache is out of date, resource version ${existing.metadata.resourceVersion} already processed for endpoints ${request.key}`,
       );
     }
+    const desired = desiredSubsets(service, pods);
+    if (desired.skippedPods.length > 0) ctx.logger.trace({ skippedPods: desired.skippedPods }, 'Skipped Pods without an address');
 
     const plan = planEndpoints({
       namespace,

@@ -12,8 +12,10 @@ import type { SliceEndpoint } from '../../api/discovery/v1.ts';
  * Only equality matters, so this is a canonical string rather than upstream's hash. Does not modify the endpoint.
  */
 export function endpointIdentity(endpoint: Readonly<SliceEndpoint>): string {
+  const addresses = endpoint.addresses;
   return JSON.stringify([
-    [...endpoint.addresses].sort(),
+    // One address (every Pod endpoint) needs no copy to sort.
+    addresses.length < 2 ? addresses : [...addresses].sort(),
     endpoint.hostname ?? '',
     endpoint.targetRef?.namespace ?? '',
     endpoint.targetRef?.name ?? '',

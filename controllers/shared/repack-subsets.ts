@@ -71,7 +71,9 @@ export function regroupSubsets(
   // Upstream keys the groups by a hash of the sorted address set; any canonical serialisation groups the same way.
   const groups = new Map<string, { readiness: Map<string, boolean>; ports: Readonly<EndpointPort>[] }>();
   for (const entry of ports.values()) {
-    const signature = JSON.stringify([...entry.readiness.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)));
+    // One port forms one group: no signature (a sorted dump of every address) is needed to find its peers.
+    const signature =
+      ports.size === 1 ? '' : JSON.stringify([...entry.readiness.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)));
     let group = groups.get(signature);
     if (group === undefined) {
       group = { readiness: entry.readiness, ports: [] };
@@ -115,6 +117,19 @@ export function compareEndpointAddresses(a: Readonly<EndpointAddress>, b: Readon
  * differs only when a surrogate pair meets a character above U+E000.
  */
 export function compareUtf8(a: string, b: string): number {
+  // Fast path: below U+D800 UTF-16 units, code points and UTF-8 bytes all order alike (IPs, UIDs, names).
+  const m = Math.min(a.length, b.length);
+  for (let i = 0; i < m; i++) {
+    const ca = a.charCodeAt(i);
+    const cb = b.charCodeAt(i);
+    if (ca === cb) continue;
+    if (ca >= 0xd800 || cb >= 0xd800) return compareCodePoints(a, b);
+    return ca < cb ? -1 : 1;
+  }
+  return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
+}
+
+function compareCodePoints(a: string, b: string): number {
   const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const ca = a.codePointAt(i) ?? 0;

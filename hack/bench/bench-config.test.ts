@@ -9,7 +9,7 @@ const run = (argv: string[]) => {
 };
 
 describe('parseBenchArgs', () => {
-  it('defaults to issue 4 and 5 sizes, kube-controller-manager tuning, both implementations, docs updated', () => {
+  it('defaults to issue 4 and 5 sizes, kube-controller-manager tuning, every implementation once, docs updated', () => {
     const c = run([]);
     assert.equal(c.preset, 'default');
     assert.deepEqual(
@@ -21,8 +21,16 @@ describe('parseBenchArgs', () => {
       ],
     );
     assert.deepEqual([c.qps, c.burst], [20, 30]);
-    assert.deepEqual(c.implementations, ['kube-controller-manager', 'kube-endpoints-operator']);
+    assert.deepEqual(c.implementations, ['kube-controller-manager', 'kube-endpoints-operator', 'kube-endpoints-operator-uncapped']);
+    assert.equal(c.repeat, 1);
+    assert.deepEqual(c.operatorNodeArgs, []);
     assert.equal(c.updateDocs, true);
+  });
+
+  it('repeats workloads and passes extra Node flags to the operator', () => {
+    const c = run(['--repeat', '3', '--operator-node-args', ' --cpu-prof  --cpu-prof-dir=prof ']);
+    assert.equal(c.repeat, 3);
+    assert.deepEqual(c.operatorNodeArgs, ['--cpu-prof', '--cpu-prof-dir=prof']);
   });
 
   it('runs one custom workload from --services and --pods, without touching the docs', () => {
@@ -63,6 +71,8 @@ describe('parseBenchArgs', () => {
     { name: 'fewer pods than services', given: ['--services', '100', '--pods', '10'], want: /must be at least --services/ },
     { name: 'unknown implementation', given: ['--implementations', 'kcm'], want: /--implementations: unknown "kcm"/ },
     { name: 'unknown flag', given: ['--bogus'], want: /bogus/ },
+    { name: 'zero repeats', given: ['--repeat', '0'], want: /--repeat:/ },
+    { name: 'a Node arg that is not a flag', given: ['--operator-node-args', 'prof'], want: /--operator-node-args: "prof"/ },
   ];
   for (const c of errors)
     it(`refuses ${c.name} with one line naming the flag`, () => {

@@ -27,8 +27,12 @@ export interface BenchConfig {
   /** Client-side QPS and burst of both controllers (kube-controller-manager's --kube-api-qps/--kube-api-burst). */
   readonly qps: number;
   readonly burst: number;
-  /** Which implementations run; both unless debugging. */
+  /** Which implementations run; all three unless debugging. */
   readonly implementations: readonly Implementation[];
+  /** Runs of each workload per implementation (the order alternates); reports give the median and min-max. */
+  readonly repeat: number;
+  /** Extra Node flags for the operator processes (e.g. `--cpu-prof --cpu-prof-dir=DIR`), after the shipped ones. */
+  readonly operatorNodeArgs: readonly string[];
   /** Parallel requests of the benchmark's own object creation. */
   readonly createConcurrency: number;
   /** Where the run's JSON goes. */
@@ -37,7 +41,11 @@ export interface BenchConfig {
   readonly updateDocs: boolean;
 }
 
-export const IMPLEMENTATIONS = ['kube-controller-manager', 'kube-endpoints-operator'] as const;
+/**
+ * `kube-endpoints-operator` runs as config/manager ships it (its container env, NODE_OPTIONS with the heap cap, read
+ * from the manifest); `kube-endpoints-operator-uncapped` runs the same code without that env (V8's default heap).
+ */
+export const IMPLEMENTATIONS = ['kube-controller-manager', 'kube-endpoints-operator', 'kube-endpoints-operator-uncapped'] as const;
 export type Implementation = (typeof IMPLEMENTATIONS)[number];
 
 const shape = (services: number, podsPerService: number, phases: Partial<Shape> = {}): Shape => ({
@@ -82,7 +90,11 @@ Flags:
   --churn N             readiness flips per workload in the churn phase (default: the preset's)
   --churn-rate N        readiness flips per second (default 10)
   --qps N --burst N     client-side QPS/burst of both controllers (default 20/30, kube-controller-manager's)
-  --implementations L   comma list of ${IMPLEMENTATIONS.join(', ')} (default both)
+  --implementations L   comma list of ${IMPLEMENTATIONS.join(', ')} (default all; the operator runs with the
+                        env of config/manager's manager container, the uncapped one without it)
+  --repeat N            runs of each workload per implementation, alternating which goes first (default 1);
+                        tables show the median and min-max
+  --operator-node-args S  extra Node flags for the operator, space-separated (write --operator-node-args="--cpu-prof --cpu-prof-dir=prof")
   --create-concurrency N  parallel creation requests of the benchmark itself (default 48)
   --results-dir DIR     where the run's JSON goes (default bench-results)
   --update-docs         also write docs/bench/latest.{json,svg} (default: only with the default preset)
@@ -112,6 +124,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
         qps: { type: 'string' },
         burst: { type: 'string' },
         implementations: { type: 'string' },
+        repeat: { type: 'string' },
+        'operator-node-args': { type: 'string' },
         'create-concurrency': { type: 'string' },
         'results-dir': { type: 'string' },
         'update-docs': { type: 'boolean' },
@@ -153,6 +167,11 @@ function toConfig(values: Readonly<Record<string, string | boolean | undefined>>
   const qps = flag('qps', z.coerce.number().positive().max(100_000), values.qps, 20);
   const burst = flag('burst', int(1, 100_000), values.burst, 30);
   const createConcurrency = flag('create-concurrency', int(1, 512), values['create-concurrency'], 48);
+  const repeat = flag('repeat', int(1, 20), values.repeat, 1);
+  const operatorNodeArgs =
+    typeof values['operator-node-args'] === 'string' ? values['operator-node-args'].split(/\s+/).filter((a) => a !== '') : [];
+  const badArg = operatorNodeArgs.find((a) => !a.startsWith('--'));
+  if (badArg !== undefined) throw new FlagError(`--operator-node-args: "${badArg}" is not a --flag (write --name=value)`);
 
   let shapes: readonly Shape[] = preset;
   if (services !== undefined || pods !== undefined) {
@@ -182,6 +201,8 @@ function toConfig(values: Readonly<Record<string, string | boolean | undefined>>
     qps,
     burst,
     implementations,
+    repeat,
+    operatorNodeArgs,
     createConcurrency,
     resultsDir: typeof values['results-dir'] === 'string' ? values['results-dir'] : 'bench-results',
     updateDocs: values['update-docs'] === true || (!custom && presetName === 'default' && churn === undefined),

@@ -57,8 +57,8 @@ describe('renderTable', () => {
   it('has one row per workload and implementation in each table', () => {
     assert.match(table, /\| 10 Services × 10 Pods \| KCM \| 0\.50 s \| 1\.00 s \/ 1\.10 s \| 20 \(10 \+ 10\) \| 2 KiB \/ 4 KiB \|/);
     assert.match(table, /\| 10 Services × 10 Pods \| ours \| 0\.50 s \| 3\.00 s \/ 3\.10 s \|/);
-    assert.match(table, /\| 10 flips @ 10\/s \| 40 ms \/ 120 ms \| 40 ms \/ 120 ms \|/);
-    assert.match(table, /\| 10 Services × 10 Pods \| ours \| 0 \| 0 \| 2\.5 s \| 80\.0 MiB \|/);
+    assert.match(table, /\| 10 flips @ 10\/s \| 40 ms \/ 120 ms \| 40 ms \/ 120 ms \| n\/a \/ n\/a \|/);
+    assert.match(table, /\| 10 Services × 10 Pods \| ours \| 0 \(not proven\) \| 0 \(not proven\) \| 2\.5 s \| 80\.0 MiB \|/);
   });
   it('shows the rolling restart with the time it took to converge after the last change', () => {
     const rolling: BenchRun = {
@@ -77,13 +77,52 @@ describe('renderTable', () => {
           results: [
             {
               ...result('kube-controller-manager', 1000),
-              rollingRestart: { pods: 5000, batch: 250, rolloutMs: 40_000, convergeMs: 47_300, writes: writes(300, 900), cpuSeconds: 20 },
+              rollingRestart: {
+                pods: 5000,
+                batch: 250,
+                rolloutMs: 40_000,
+                convergeMs: 47_300,
+                writes: writes(300, 900),
+                cpuSeconds: 20,
+                staleEndpointSeconds: { slices: 12.34, endpoints: 150.2 },
+              },
             },
           ],
         },
       ],
     };
-    assert.match(renderTable(rolling), /\| 1 Service × 5,000 Pods \| KCM \| 47\.3 s \| 40\.0 s \| 7\.30 s \| 1200 \(300 \+ 900\) \|/);
+    assert.match(
+      renderTable(rolling),
+      /\| 1 Service × 5,000 Pods \| KCM \| 47\.3 s \| 40\.0 s \| 7\.30 s \| 12\.3 \/ 150 \| 1200 \(300 \+ 900\) \|/,
+    );
+  });
+
+  it('shows the median of repeated runs with the min-max range where runs differ', () => {
+    const repeated: BenchRun = {
+      ...RUN,
+      repeat: 3,
+      shapes: RUN.shapes.map((sr) => ({
+        ...sr,
+        runs: 3,
+        spread: {
+          'kube-controller-manager': { min: result('kube-controller-manager', 800), max: result('kube-controller-manager', 1500) },
+        },
+      })),
+    };
+    const t = renderTable(repeated);
+    assert.match(t, /^Median of 3 runs/);
+    assert.match(t, /\| 10 Services × 10 Pods \| KCM \| 0\.50 s \| 1\.00 s \(0\.80 s–1\.50 s\) \/ 1\.10 s \(0\.90 s–1\.60 s\) \|/);
+  });
+
+  it('shows the restart window as proven by the full-sync proof', () => {
+    const proven: BenchRun = {
+      ...RUN,
+      shapes: RUN.shapes.map((sr) => ({
+        ...sr,
+        results: [{ ...result('kube-controller-manager', 1000), restart: { windowMs: 9000, writes: writes(0, 0), syncProvenMs: 4200 } }],
+      })),
+    };
+    assert.match(renderTable(proven), /\| KCM \| 0 \(4\.20 s\) \|/);
   });
 
   it('lists phases that did not finish', () => assert.match(table, /Problems:\n- 10 Services × 10 Pods, ours: churn: slow/));

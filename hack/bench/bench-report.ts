@@ -18,6 +18,12 @@ export interface PhaseWrites {
   readonly watchBytes: number;
 }
 
+/** Stale endpoint-seconds of a phase (see stale-endpoints.ts): in EndpointSlices and in Endpoints. */
+export interface StaleEndpointSeconds {
+  readonly slices: number;
+  readonly endpoints: number;
+}
+
 /** Results of one implementation on one shape. Times in ms; undefined where a phase did not finish. */
 export interface ImplementationResult {
   readonly implementation: Implementation;
@@ -40,9 +46,21 @@ export interface ImplementationResult {
     readonly timedOut: number;
     readonly writes: PhaseWrites;
     readonly cpuSeconds: number;
+    readonly staleEndpointSeconds?: StaleEndpointSeconds;
   };
-  readonly restart?: { readonly windowMs: number; readonly writes: PhaseWrites };
-  readonly resync?: { readonly services: number; readonly windowMs: number; readonly writes: PhaseWrites };
+  /**
+   * Writes from the restart until the restarted controller proved a full sync (its workqueue metrics: every Service
+   * taken, queues empty) and the watches were then quiet for 3 s. `syncProvenMs`: restart -> proof; undefined when
+   * the proof never came (then the window ended at a timeout).
+   */
+  readonly restart?: { readonly windowMs: number; readonly writes: PhaseWrites; readonly syncProvenMs?: number | undefined };
+  /** The same after touching every Service: proof is every Service taken again since the touch. */
+  readonly resync?: {
+    readonly services: number;
+    readonly windowMs: number;
+    readonly writes: PhaseWrites;
+    readonly syncProvenMs?: number | undefined;
+  };
   readonly rollingRestart?: {
     readonly pods: number;
     readonly batch: number;
@@ -52,6 +70,7 @@ export interface ImplementationResult {
     readonly convergeMs: number | undefined;
     readonly writes: PhaseWrites;
     readonly cpuSeconds: number;
+    readonly staleEndpointSeconds?: StaleEndpointSeconds;
   };
   /** CPU of the whole run (both processes when restarted) and the highest peak RSS (VmHWM). */
   readonly process: { readonly cpuSeconds: number; readonly peakRssBytes: number };
@@ -59,11 +78,21 @@ export interface ImplementationResult {
   readonly errors: readonly string[];
 }
 
+/** The spread of repeated runs: results whose every number is the minimum (maximum) across the runs. */
+export interface Spread {
+  readonly min: ImplementationResult;
+  readonly max: ImplementationResult;
+}
+
 export interface ShapeResult {
   readonly shape: Shape;
   /** How long the benchmark took to create the objects (per implementation's cluster, the larger). */
   readonly populateMs: number;
+  /** One per implementation: the run itself, or with --repeat the median of every figure. */
   readonly results: readonly ImplementationResult[];
+  /** With --repeat: the number of runs and, per implementation, the min and max of every figure. */
+  readonly runs?: number;
+  readonly spread?: Partial<Record<Implementation, Spread>>;
 }
 
 /** One benchmark run. */
@@ -77,22 +106,51 @@ export interface BenchRun {
     readonly churnRatePerSecond: number;
     readonly note: string;
   };
+  /** Runs per workload and implementation (figures are medians when above 1). */
+  readonly repeat?: number;
   readonly shapes: readonly ShapeResult[];
   readonly informer?: { readonly pods: number; readonly retainedBytesPerPod: number } | undefined;
 }
 
-const SHORT: Record<Implementation, string> = { 'kube-controller-manager': 'KCM', 'kube-endpoints-operator': 'ours' };
+const SHORT: Record<Implementation, string> = {
+  'kube-controller-manager': 'KCM',
+  'kube-endpoints-operator': 'ours',
+  'kube-endpoints-operator-uncapped': 'ours, uncapped',
+};
 
-const s = (ms: number | undefined) =>
-  ms === undefined ? 'n/a' : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(2)} s`;
-const msFmt = (ms: number | undefined) => (ms === undefined ? 'n/a' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
-const bytes = (b: number) =>
-  b >= 1024 * 1024 ? `${(b / 1024 / 1024).toFixed(1)} MiB` : b >= 1024 ? `${(b / 1024).toFixed(0)} KiB` : `${b} B`;
-const writes = (w: PhaseWrites) => `${w.endpoints + w.endpointSlices} (${w.endpoints} + ${w.endpointSlices})`;
+type Fmt = (v: number | undefined) => string;
+const s: Fmt = (ms) => (ms === undefined ? 'n/a' : ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${(ms / 1000).toFixed(2)} s`);
+const msFmt: Fmt = (ms) => (ms === undefined ? 'n/a' : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`);
+const bytes: Fmt = (b) =>
+  b === undefined
+    ? 'n/a'
+    : b >= 1024 * 1024
+      ? `${(b / 1024 / 1024).toFixed(1)} MiB`
+      : b >= 1024
+        ? `${(b / 1024).toFixed(0)} KiB`
+        : `${Math.round(b)} B`;
+const count: Fmt = (n) => (n === undefined ? 'n/a' : String(Math.round(n)));
+const cpu: Fmt = (v) => (v === undefined ? 'n/a' : `${v.toFixed(1)} s`);
+const endpointSeconds: Fmt = (v) => (v === undefined ? 'n/a' : v >= 100 ? v.toFixed(0) : v.toFixed(1));
+const total = (w: PhaseWrites | undefined) => (w === undefined ? undefined : w.endpoints + w.endpointSlices);
+
+/**
+ * One figure of one implementation: the value (the median with --repeat) and, when repeated runs differ, their
+ * range as `(min–max)`.
+ */
+function fig(sr: ShapeResult, r: ImplementationResult, get: (r: ImplementationResult) => number | undefined, fmt: Fmt): string {
+  const value = fmt(get(r));
+  const spread = sr.spread?.[r.implementation];
+  if (spread === undefined) return value;
+  const lo = fmt(get(spread.min));
+  const hi = fmt(get(spread.max));
+  return lo === hi ? value : `${value} (${lo}–${hi})`;
+}
 
 /** The results as Markdown tables, one row per shape and implementation. */
 export function renderTable(run: BenchRun): string {
   const lines: string[] = [];
+  if ((run.repeat ?? 1) > 1) lines.push(`Median of ${run.repeat} runs per workload and implementation, (min–max) where they differ.`, '');
   lines.push(
     '| Workload | Impl | First write | Initial sync: Endpoints / slices | Sync writes (ep + slices) | Sync bytes sent / watched |',
   );
@@ -101,19 +159,22 @@ export function renderTable(run: BenchRun): string {
     for (const r of sr.results) {
       const w = r.initialSync.writes;
       lines.push(
-        `| ${sr.shape.name} | ${SHORT[r.implementation]} | ${s(r.initialSync.firstWriteMs)} | ${s(r.initialSync.endpointsMs)} / ${s(r.initialSync.endpointSlicesMs)} | ${writes(w)} | ${bytes(w.requestBytes)} / ${bytes(w.watchBytes)} |`,
+        `| ${sr.shape.name} | ${SHORT[r.implementation]} | ${fig(sr, r, (x) => x.initialSync.firstWriteMs, s)} | ${fig(sr, r, (x) => x.initialSync.endpointsMs, s)} / ${fig(sr, r, (x) => x.initialSync.endpointSlicesMs, s)} | ${fig(sr, r, (x) => total(x.initialSync.writes), count)} (${count(w.endpoints)} + ${count(w.endpointSlices)}) | ${fig(sr, r, (x) => x.initialSync.writes.requestBytes, bytes)} / ${fig(sr, r, (x) => x.initialSync.writes.watchBytes, bytes)} |`,
       );
     }
   }
-  lines.push('');
-  lines.push('| Workload | Impl | Churn | Slices p50 / p99 | Endpoints p50 / p99 | Churn writes | Churn bytes sent / watched |');
-  lines.push('|---|---|---:|---:|---:|---:|---:|');
-  for (const sr of run.shapes) {
-    for (const r of sr.results) {
+  const churned = run.shapes.flatMap((sr) => sr.results.filter((r) => r.churn).map((r) => ({ sr, r })));
+  if (churned.length > 0) {
+    lines.push('');
+    lines.push(
+      '| Workload | Impl | Churn | Slices p50 / p99 | Endpoints p50 / p99 | Stale endpoint-s (slices / Endpoints) | Churn writes | Churn bytes sent / watched |',
+    );
+    lines.push('|---|---|---:|---:|---:|---:|---:|---:|');
+    for (const { sr, r } of churned) {
       const c = r.churn;
       if (c === undefined) continue;
       lines.push(
-        `| ${sr.shape.name} | ${SHORT[r.implementation]} | ${c.flips} flips @ ${c.ratePerSecond}/s${c.timedOut > 0 ? ` (${c.timedOut} timed out)` : ''} | ${msFmt(c.endpointSlices.p50Ms)} / ${msFmt(c.endpointSlices.p99Ms)} | ${msFmt(c.endpoints.p50Ms)} / ${msFmt(c.endpoints.p99Ms)} | ${writes(c.writes)} | ${bytes(c.writes.requestBytes)} / ${bytes(c.writes.watchBytes)} |`,
+        `| ${sr.shape.name} | ${SHORT[r.implementation]} | ${c.flips} flips @ ${c.ratePerSecond}/s${c.timedOut > 0 ? ` (${c.timedOut} timed out)` : ''} | ${fig(sr, r, (x) => x.churn?.endpointSlices.p50Ms, msFmt)} / ${fig(sr, r, (x) => x.churn?.endpointSlices.p99Ms, msFmt)} | ${fig(sr, r, (x) => x.churn?.endpoints.p50Ms, msFmt)} / ${fig(sr, r, (x) => x.churn?.endpoints.p99Ms, msFmt)} | ${fig(sr, r, (x) => x.churn?.staleEndpointSeconds?.slices, endpointSeconds)} / ${fig(sr, r, (x) => x.churn?.staleEndpointSeconds?.endpoints, endpointSeconds)} | ${fig(sr, r, (x) => total(x.churn?.writes), count)} (${count(c.writes.endpoints)} + ${count(c.writes.endpointSlices)}) | ${fig(sr, r, (x) => x.churn?.writes.requestBytes, bytes)} / ${fig(sr, r, (x) => x.churn?.writes.watchBytes, bytes)} |`,
       );
     }
   }
@@ -121,26 +182,31 @@ export function renderTable(run: BenchRun): string {
   if (rolling.length > 0) {
     lines.push('');
     lines.push(
-      '| Workload | Impl | Rolling restart: converged | Rollout took | Converged after last change | Writes (ep + slices) | Bytes sent / watched |',
+      '| Workload | Impl | Rolling restart: converged | Rollout took | Converged after last change | Stale endpoint-s (slices / Endpoints) | Writes (ep + slices) | Bytes sent / watched | CPU in rollout |',
     );
-    lines.push('|---|---|---:|---:|---:|---:|---:|');
+    lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
     for (const { sr, r } of rolling) {
       const rr = r.rollingRestart;
       if (rr === undefined) continue;
+      const after = (x: ImplementationResult) => {
+        const q = x.rollingRestart;
+        return q?.convergeMs === undefined ? undefined : Math.max(0, q.convergeMs - q.rolloutMs);
+      };
       lines.push(
-        `| ${sr.shape.name} | ${SHORT[r.implementation]} | ${s(rr.convergeMs)} | ${s(rr.rolloutMs)} | ${s(rr.convergeMs === undefined ? undefined : Math.max(0, rr.convergeMs - rr.rolloutMs))} | ${writes(rr.writes)} | ${bytes(rr.writes.requestBytes)} / ${bytes(rr.writes.watchBytes)} |`,
+        `| ${sr.shape.name} | ${SHORT[r.implementation]} | ${fig(sr, r, (x) => x.rollingRestart?.convergeMs, s)} | ${fig(sr, r, (x) => x.rollingRestart?.rolloutMs, s)} | ${fig(sr, r, after, s)} | ${fig(sr, r, (x) => x.rollingRestart?.staleEndpointSeconds?.slices, endpointSeconds)} / ${fig(sr, r, (x) => x.rollingRestart?.staleEndpointSeconds?.endpoints, endpointSeconds)} | ${fig(sr, r, (x) => total(x.rollingRestart?.writes), count)} (${count(rr.writes.endpoints)} + ${count(rr.writes.endpointSlices)}) | ${fig(sr, r, (x) => x.rollingRestart?.writes.requestBytes, bytes)} / ${fig(sr, r, (x) => x.rollingRestart?.writes.watchBytes, bytes)} | ${fig(sr, r, (x) => x.rollingRestart?.cpuSeconds, cpu)} |`,
       );
     }
   }
   lines.push('');
-  lines.push('| Workload | Impl | Restart writes | Resync writes | CPU | Peak RSS |');
+  lines.push('| Workload | Impl | Restart writes (full sync proven after) | Resync writes (proven after) | CPU | Peak RSS |');
   lines.push('|---|---|---:|---:|---:|---:|');
   for (const sr of run.shapes) {
     for (const r of sr.results) {
-      const rs = r.restart ? String(r.restart.writes.endpoints + r.restart.writes.endpointSlices) : '–';
-      const ry = r.resync ? String(r.resync.writes.endpoints + r.resync.writes.endpointSlices) : '–';
+      const proven = (ms: number | undefined) => (ms === undefined ? 'not proven' : s(ms));
+      const rs = r.restart ? `${fig(sr, r, (x) => total(x.restart?.writes), count)} (${proven(r.restart.syncProvenMs)})` : '–';
+      const ry = r.resync ? `${fig(sr, r, (x) => total(x.resync?.writes), count)} (${proven(r.resync.syncProvenMs)})` : '–';
       lines.push(
-        `| ${sr.shape.name} | ${SHORT[r.implementation]} | ${rs} | ${ry} | ${r.process.cpuSeconds.toFixed(1)} s | ${bytes(r.process.peakRssBytes)} |`,
+        `| ${sr.shape.name} | ${SHORT[r.implementation]} | ${rs} | ${ry} | ${fig(sr, r, (x) => x.process.cpuSeconds, cpu)} | ${fig(sr, r, (x) => x.process.peakRssBytes, bytes)} |`,
       );
     }
   }
@@ -183,6 +249,12 @@ const PANELS: readonly Panel[] = [
     format: (v) => v.toFixed(1),
   },
   {
+    title: 'Rolling restart, stale endpoint-s',
+    unit: '',
+    value: (r) => r.rollingRestart?.staleEndpointSeconds?.slices,
+    format: (v) => v.toFixed(1),
+  },
+  {
     title: 'API writes (all phases)',
     unit: '',
     value: (r) =>
@@ -206,7 +278,11 @@ const PANELS: readonly Panel[] = [
   { title: 'Peak RSS', unit: 'MiB', value: (r) => r.process.peakRssBytes / 1024 / 1024, format: (v) => v.toFixed(0) },
 ];
 
-const COLORS: Record<Implementation, string> = { 'kube-controller-manager': '#326ce5', 'kube-endpoints-operator': '#e8743b' };
+const COLORS: Record<Implementation, string> = {
+  'kube-controller-manager': '#326ce5',
+  'kube-endpoints-operator': '#e8743b',
+  'kube-endpoints-operator-uncapped': '#f2b48f',
+};
 
 const esc = (t: string) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
@@ -288,7 +364,7 @@ export function renderSvg(run: BenchRun): string {
     });
   });
   out.push(
-    `<text x="10" y="${height - 8}" font-size="9" fill="#666">${esc(`single run on ${run.machine.cpus} CPUs (${run.machine.cpuModel}), Node ${run.machine.node}, Kubernetes ${run.machine.kubernetes}; ${run.startedAt}`)}</text>`,
+    `<text x="10" y="${height - 8}" font-size="9" fill="#666">${esc(`${(run.repeat ?? 1) > 1 ? `median of ${run.repeat} runs` : 'single run'} on ${run.machine.cpus} CPUs (${run.machine.cpuModel}), Node ${run.machine.node}, Kubernetes ${run.machine.kubernetes}; ${run.startedAt}`)}</text>`,
   );
   out.push('</svg>');
   return `${out.join('\n')}\n`;

@@ -13,7 +13,7 @@ const slice = (
   Object.freeze({
     metadata: { name, labels: { 'kubernetes.io/service-name': service, 'endpointslice.kubernetes.io/managed-by': managedBy } },
     addressType: 'IPv4',
-    endpoints: endpoints.map(([ip, ready]) => ({ addresses: [ip], conditions: { ready } })),
+    endpoints: endpoints.map(([ip, ready]) => ({ addresses: [ip], conditions: { ready, serving: ready, terminating: false } })),
   });
 
 const endpoints = (service: string, ready: string[], notReady: string[] = []): Endpoints =>
@@ -22,7 +22,8 @@ const endpoints = (service: string, ready: string[], notReady: string[] = []): E
     subsets: [{ addresses: ready.map((ip) => ({ ip })), notReadyAddresses: notReady.map((ip) => ({ ip })) }],
   });
 
-const expected = (entries: [string, boolean][]) => new Map(entries);
+const expected = (entries: [string, boolean][]) =>
+  new Map(entries.map(([ip, ready]) => [ip, { ready, serving: ready, terminating: false }]));
 
 describe('ConvergenceTracker', () => {
   it('converges when both resources match, at the time of the event that completed them', () => {
@@ -117,7 +118,7 @@ describe('ConvergenceTracker', () => {
     const t = new ConvergenceTracker();
     const n = MAX_ENDPOINTS_ADDRESSES + 5;
     const ips = Array.from({ length: n }, (_, i) => `10.1.${Math.floor(i / 256)}.${i % 256}`);
-    t.expect('big', new Map(ips.map((ip) => [ip, true])), 0);
+    t.expect('big', expected(ips.map((ip) => [ip, true])), 0);
     t.applyEndpoints('ADDED', endpoints('big', ips.slice(0, MAX_ENDPOINTS_ADDRESSES - 1)), 1);
     assert.equal(t.endpointsConvergedAt, undefined, 'one short of the cap');
     t.applyEndpoints('MODIFIED', endpoints('big', ips.slice(5)), 2);
@@ -133,5 +134,39 @@ describe('ConvergenceTracker', () => {
     t.applySlice('ADDED', slice('a-1', 'a', [['1.1.1.1', true]]), 4);
     t.applyEndpoints('ADDED', endpoints('a', ['1.1.1.1']), 7);
     assert.equal(await done, 7);
+  });
+
+  it('checks full endpoint content: conditions, nodeName, zone and ports, not only IP and readiness', () => {
+    const port = { name: 'http', port: 8080, protocol: 'TCP' };
+    const t = new ConvergenceTracker({ ports: [port] });
+    t.expect('a', new Map([['1.1.1.1', { ready: true, serving: true, terminating: false, nodeName: 'n1', zone: 'z1' }]]), 0);
+    const full = (over: Record<string, unknown>, ports = [port]): EndpointSlice =>
+      Object.freeze({
+        metadata: {
+          name: 'a-1',
+          labels: { 'kubernetes.io/service-name': 'a', 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' },
+        },
+        addressType: 'IPv4',
+        ports,
+        endpoints: [
+          { addresses: ['1.1.1.1'], conditions: { ready: true, serving: true, terminating: false }, nodeName: 'n1', zone: 'z1', ...over },
+        ],
+      });
+    t.applySlice('ADDED', full({ zone: 'z2' }), 1);
+    assert.equal(t.slicesConvergedAt, undefined, 'wrong zone');
+    t.applySlice('MODIFIED', full({ conditions: { ready: true, serving: true, terminating: true } }), 2);
+    assert.equal(t.slicesConvergedAt, undefined, 'terminating');
+    t.applySlice('MODIFIED', full({}, [{ ...port, port: 80 }]), 3);
+    assert.equal(t.slicesConvergedAt, undefined, 'wrong port');
+    t.applySlice('MODIFIED', full({}), 4);
+    assert.equal(t.slicesConvergedAt, 4);
+    const ep = (nodeName: string, ports = [port]): Endpoints =>
+      Object.freeze({ metadata: { name: 'a' }, subsets: [{ addresses: [{ ip: '1.1.1.1', nodeName }], ports }] });
+    t.applyEndpoints('ADDED', ep('n2'), 5);
+    assert.equal(t.endpointsConvergedAt, undefined, 'wrong nodeName');
+    t.applyEndpoints('MODIFIED', ep('n1', []), 6);
+    assert.equal(t.endpointsConvergedAt, undefined, 'no ports');
+    t.applyEndpoints('MODIFIED', ep('n1'), 7);
+    assert.equal(t.convergedAt, 7);
   });
 });

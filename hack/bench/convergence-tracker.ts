@@ -2,26 +2,64 @@ import type { Endpoints } from '../../api/core/v1.ts';
 import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, MANAGED_BY_ENDPOINTSLICE_CONTROLLER } from '../../api/labels.ts';
 
-// What the benchmark expects the controllers to write, compared with what a watch shows they wrote. Fed by watch
+// What the benchmark expects the controllers to write, compared with what a watch shows they wrote: every endpoint's
+// address, ready/serving/terminating, nodeName and zone, and the ports of every slice and subset. Fed by watch
 // events (never by polling lists, which would load the API server being measured), it knows at every event whether
 // each Service's Endpoints and EndpointSlices are correct, and when the last incorrect one became correct.
 
 /** The Endpoints controller's address cap (upstream truncates above it). */
 export const MAX_ENDPOINTS_ADDRESSES = 1000;
 
-/** A Service's expected endpoints: IP -> ready. */
-export type ExpectedEndpoints = ReadonlyMap<string, boolean>;
+/** What one endpoint must show: its conditions and topology. */
+export interface ExpectedEndpoint {
+  readonly ready: boolean;
+  readonly serving: boolean;
+  readonly terminating: boolean;
+  readonly nodeName?: string | undefined;
+  readonly zone?: string | undefined;
+}
+
+/** A Service's expected endpoints: IP -> content. */
+export type ExpectedEndpoints = ReadonlyMap<string, ExpectedEndpoint>;
+
+/** A port every slice and every Endpoints subset must carry (the Service's target port as resolved on the Pods). */
+export interface ExpectedPort {
+  readonly name: string;
+  readonly port: number;
+  readonly protocol: string;
+}
+
+/** The content of a slice endpoint that must match, as one comparable string. */
+const sliceFingerprint = (e: ExpectedEndpoint) => `${e.ready}|${e.serving}|${e.terminating}|${e.nodeName ?? ''}|${e.zone ?? ''}`;
+/** The same for an Endpoints address (readiness is the list it is in; Endpoints carry no zone or serving). */
+const addressFingerprint = (ready: boolean, nodeName: string | undefined) => `${ready}|${nodeName ?? ''}`;
+
+const portsKey = (ports: readonly { name?: string | undefined; port?: number | undefined; protocol?: string | undefined }[] | undefined) =>
+  (ports ?? [])
+    .map((p) => `${p.name ?? ''}/${p.port ?? 0}/${p.protocol ?? 'TCP'}`)
+    .sort()
+    .join(',');
 
 interface ObservedSlice {
   readonly service: string;
-  readonly endpoints: ReadonlyMap<string, boolean>;
-  /** An address listed twice in one slice. */
-  readonly duplicate: boolean;
+  /** IP -> fingerprint. */
+  readonly endpoints: ReadonlyMap<string, string>;
+  /** An address listed twice in one slice, or ports other than expected. */
+  readonly invalid: boolean;
 }
 
 interface ObservedEndpoints {
-  readonly ready: ReadonlySet<string>;
-  readonly notReady: ReadonlySet<string>;
+  /** IP -> fingerprint, ready and not-ready addresses together. */
+  readonly addresses: ReadonlyMap<string, string>;
+  readonly ready: number;
+  /** An address listed twice, or a subset with ports other than expected. */
+  readonly invalid: boolean;
+}
+
+/** Options of {@link ConvergenceTracker}. */
+export interface ConvergenceTrackerOptions {
+  /** The ports every slice and subset must carry; omitted, ports are not checked. */
+  readonly ports?: readonly ExpectedPort[];
 }
 
 /** Watch event types the tracker applies. */
@@ -33,6 +71,7 @@ export type ObjectEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
  * are no threads): call it from the watch loops only.
  */
 export class ConvergenceTracker {
+  readonly #portsKey: string | undefined;
   readonly #expected = new Map<string, ExpectedEndpoints>();
   readonly #slices = new Map<string, ObservedSlice>();
   readonly #slicesByService = new Map<string, Set<string>>();
@@ -42,6 +81,10 @@ export class ConvergenceTracker {
   #slicesConvergedAt: number | undefined;
   #endpointsConvergedAt: number | undefined;
   #waiters: { resolve: (at: number) => void }[] = [];
+
+  constructor(options: ConvergenceTrackerOptions = {}) {
+    this.#portsKey = options.ports === undefined ? undefined : portsKey(options.ports);
+  }
 
   /** When the EndpointSlices of every expected Service last became correct; undefined while any is wrong. */
   get slicesConvergedAt(): number | undefined {
@@ -71,10 +114,11 @@ export class ConvergenceTracker {
     this.#recheck(service, at);
   }
 
-  /** Sets one endpoint's expected readiness (after a flip). */
+  /** Sets one endpoint's expected readiness (after a flip): ready and serving follow it, nothing else changes. */
   expectReady(service: string, ip: string, ready: boolean, at: number): void {
     const current = new Map(this.#expected.get(service) ?? []);
-    current.set(ip, ready);
+    const was = current.get(ip);
+    current.set(ip, { terminating: false, ...was, ready, serving: ready });
     this.#expected.set(service, current);
     this.#recheck(service, at);
   }
@@ -89,15 +133,25 @@ export class ConvergenceTracker {
       this.#slices.delete(name);
       this.#slicesByService.get(service)?.delete(name);
     } else {
-      const endpoints = new Map<string, boolean>();
-      let duplicate = false;
+      const endpoints = new Map<string, string>();
+      let invalid = this.#portsKey !== undefined && portsKey(slice.ports ?? []) !== this.#portsKey;
       for (const e of slice.endpoints ?? []) {
         const ip = e.addresses[0];
         if (ip === undefined) continue;
-        if (endpoints.has(ip)) duplicate = true;
-        endpoints.set(ip, e.conditions?.ready === true);
+        if (endpoints.has(ip)) invalid = true;
+        const c = e.conditions;
+        endpoints.set(
+          ip,
+          sliceFingerprint({
+            ready: c?.ready === true,
+            serving: c?.serving === true,
+            terminating: c?.terminating === true,
+            nodeName: e.nodeName,
+            zone: e.zone,
+          }),
+        );
       }
-      this.#slices.set(name, { service, endpoints, duplicate });
+      this.#slices.set(name, { service, endpoints, invalid });
       let names = this.#slicesByService.get(service);
       if (names === undefined) {
         names = new Set();
@@ -115,13 +169,23 @@ export class ConvergenceTracker {
     if (type === 'DELETED') {
       this.#endpoints.delete(service);
     } else {
-      const ready = new Set<string>();
-      const notReady = new Set<string>();
+      const addresses = new Map<string, string>();
+      let ready = 0;
+      let invalid = false;
       for (const s of ep.subsets ?? []) {
-        for (const a of s.addresses ?? []) ready.add(a.ip);
-        for (const a of s.notReadyAddresses ?? []) notReady.add(a.ip);
+        if (this.#portsKey !== undefined && portsKey(s.ports ?? []) !== this.#portsKey) invalid = true;
+        for (const [list, isReady] of [
+          [s.addresses, true],
+          [s.notReadyAddresses, false],
+        ] as const) {
+          for (const a of list ?? []) {
+            if (addresses.has(a.ip)) invalid = true;
+            addresses.set(a.ip, addressFingerprint(isReady, a.nodeName ?? undefined));
+            if (isReady) ready++;
+          }
+        }
       }
-      this.#endpoints.set(service, { ready, notReady });
+      this.#endpoints.set(service, { addresses, ready, invalid });
     }
     this.#recheck(service, at);
   }
@@ -161,10 +225,11 @@ export class ConvergenceTracker {
     const seen = new Set<string>();
     for (const name of names) {
       const slice = this.#slices.get(name);
-      if (slice === undefined || slice.duplicate) return false;
-      for (const [ip, ready] of slice.endpoints) {
+      if (slice === undefined || slice.invalid) return false;
+      for (const [ip, fingerprint] of slice.endpoints) {
+        const want = expected.get(ip);
         // An endpoint in two slices is as wrong as a missing one (kube-proxy would double its weight).
-        if (expected.get(ip) !== ready || seen.has(ip)) return false;
+        if (want === undefined || sliceFingerprint(want) !== fingerprint || seen.has(ip)) return false;
         seen.add(ip);
       }
     }
@@ -174,13 +239,18 @@ export class ConvergenceTracker {
 
   #endpointsCorrect(service: string, expected: ExpectedEndpoints): boolean {
     const ep = this.#endpoints.get(service);
-    if (ep === undefined) return false;
-    for (const ip of ep.ready) if (expected.get(ip) !== true) return false;
-    for (const ip of ep.notReady) if (expected.get(ip) !== false) return false;
+    if (ep === undefined || ep.invalid) return false;
+    let readyWanted = 0;
+    for (const want of expected.values()) if (want.ready) readyWanted++;
+    for (const [ip, fingerprint] of ep.addresses) {
+      const want = expected.get(ip);
+      // Endpoints list a terminating Pod only when it is still ready and the Service publishes not-ready addresses;
+      // none of the benchmark's expectations has a terminating endpoint, so a plain comparison suffices.
+      if (want === undefined || addressFingerprint(want.ready, want.nodeName) !== fingerprint) return false;
+    }
     // Above the cap upstream keeps a subset, ready addresses first; at or below it, all of them.
-    const readyWanted = [...expected.values()].filter((r) => r).length;
     const total = Math.min(expected.size, MAX_ENDPOINTS_ADDRESSES);
     const ready = Math.min(readyWanted, MAX_ENDPOINTS_ADDRESSES);
-    return ep.ready.size === ready && ep.ready.size + ep.notReady.size === total;
+    return ep.ready === ready && ep.addresses.size === total;
   }
 }

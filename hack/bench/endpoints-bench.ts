@@ -3,9 +3,13 @@
 // run as child processes so that their CPU time and peak RSS are read the same way, from /proc. Measured per workload:
 // initial sync convergence, churn latency (a readiness flip sent -> the write reflecting it seen on a watch), API
 // writes and bytes (from the API server's own counters: the benchmark never writes Endpoints or EndpointSlices),
-// zero writes on restart and on a resync of every Service, a rolling restart, controller CPU and peak RSS.
+// zero writes on restart and on a resync of every Service (counted until the restarted controller proves a full sync
+// through its own workqueue metrics), a rolling restart with its stale endpoint-seconds, controller CPU and peak RSS.
+// The operator runs twice per workload: with the container env of config/manager (its NODE_OPTIONS heap cap, read
+// from the manifest) and without it ("uncapped"). With --repeat N every workload runs N times, alternating which
+// implementation goes first, and the tables show medians with min-max.
 //
-//   node hack/bench/endpoints-bench.ts [--preset quick|default|large] [--services N --pods N] [--help]
+//   node hack/bench/endpoints-bench.ts [--preset quick|default|large] [--services N --pods N] [--repeat N] [--help]
 //
 // Prints a table on stdout, progress on stderr, writes bench-results/<timestamp>.json and (for the default preset)
 // docs/bench/latest.json and docs/bench/latest.svg.
@@ -31,8 +35,21 @@ import { LocalCluster } from '../local-cluster/local-cluster.ts';
 import { allocatePort, releasePort } from '../local-cluster/ports.ts';
 import { ApiServerMetrics, diffWriteCounters, totalBodyBytes, totalWrites, type WriteCounters } from './apiserver-metrics.ts';
 import { BENCH_USAGE, type BenchConfig, type Implementation, parseBenchArgs, type Shape } from './bench-config.ts';
-import { type BenchRun, type ImplementationResult, type PhaseWrites, renderSvg, renderTable, type ShapeResult } from './bench-report.ts';
-import { ConvergenceTracker } from './convergence-tracker.ts';
+import { aggregateRuns } from './aggregate.ts';
+import {
+  type BenchRun,
+  type ImplementationResult,
+  type PhaseWrites,
+  renderSvg,
+  renderTable,
+  type ShapeResult,
+  type Spread,
+  type StaleEndpointSeconds,
+} from './bench-report.ts';
+import { ConvergenceTracker, MAX_ENDPOINTS_ADDRESSES } from './convergence-tracker.ts';
+import { loadShippedRuntime, type ShippedRuntime } from './operator-launch.ts';
+import { StaleEndpointMeter } from './stale-endpoints.ts';
+import { closeScraper, fullSyncDone, type QueueProgress, queueProgress, scrapeMetrics, SYNC_QUEUES } from './sync-proof.ts';
 import { FlipLatencyRecorder } from './flip-latency.ts';
 import { ObjectWatch } from './object-watch.ts';
 import { type ProcessSample, sampleProcess } from './proc-stats.ts';
@@ -40,6 +57,7 @@ import { ProgressBar } from './progress-bar.ts';
 import { summarize } from './stats.ts';
 import {
   BENCH_NAMESPACE,
+  BENCH_POD_PORT,
   type BenchPod,
   createBase,
   createPod,
@@ -52,7 +70,12 @@ import {
 } from './workload.ts';
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
-const OPERATOR_MAIN = join(REPO, 'cmd/operator/main.ts');
+/**
+ * The operator's entry point. BENCH_OPERATOR_MAIN points it at another checkout (e.g. `git worktree add /tmp/before
+ * main`) to measure a before/after pair with the same harness; that checkout must have its dependencies installed.
+ */
+const OPERATOR_MAIN = resolve(process.env.BENCH_OPERATOR_MAIN ?? join(REPO, 'cmd/operator/main.ts'));
+const OPERATOR_REPO = resolve(OPERATOR_MAIN, '../../..');
 const INFORMER_BENCH = join(REPO, 'hack/bench/informer-bench.ts');
 const CONTROLLERS = ['endpoints-controller', 'endpointslice-controller', 'endpointslice-mirroring-controller'];
 const RESOURCES = ['endpoints', 'endpointslices'];
@@ -76,10 +99,26 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
   }
 }
 
+/** How long a restarted controller may take to prove a full sync before the window closes anyway. */
+const SYNC_PROOF_TIMEOUT_MS = 120_000;
+/**
+ * The Node compile cache the operator image is built with (Dockerfile: NODE_COMPILE_CACHE, warmed by one start at build
+ * time); the benchmark warms its own copy the same way before the first operator start.
+ */
+const COMPILE_CACHE_DIR = join(tmpdir(), 'kube-endpoints-operator-bench-compile-cache');
+
+/** What the operator processes run with: the shipped container env, and extra Node flags (profiling). */
+interface OperatorRuntime {
+  readonly shipped: ShippedRuntime;
+  readonly nodeArgs: readonly string[];
+}
+
 /** A controller process under test. */
 interface ControllerRun {
   readonly process: ComponentProcess;
   readonly startedAt: number;
+  /** Its metrics endpoint (workqueue metrics prove a full sync). */
+  readonly metricsUrl: string;
   readonly release: () => Promise<void>;
   /** Last successful /proc reading (kept so a crashed process still reports something). */
   last: ProcessSample | undefined;
@@ -92,6 +131,7 @@ interface Harness {
   readonly client: ApiClient;
   readonly metrics: ApiServerMetrics;
   readonly tracker: ConvergenceTracker;
+  readonly stale: StaleEndpointMeter;
   readonly flips: FlipLatencyRecorder;
   readonly watches: ObjectWatch[];
   /** The first Endpoints or EndpointSlice event at or after `since` (the controller's first visible write). */
@@ -141,6 +181,7 @@ async function startController(
   h: Harness,
   binaries: ControlPlaneBinaries,
   config: BenchConfig,
+  runtime: OperatorRuntime,
 ): Promise<ControllerRun> {
   const startedAt = performance.now();
   let proc: ComponentProcess | undefined;
@@ -161,27 +202,94 @@ async function startController(
       controllers: CONTROLLERS,
       securePort: port,
       startTimeoutMs: 60_000,
-      flags: tuning,
+      // Without authentication flags only always-allowed paths are served; /metrics is added for the sync proof.
+      flags: { ...tuning, 'authorization-always-allow-paths': '/healthz,/readyz,/livez,/metrics' },
       onSpawn: (p) => (proc = p),
     });
-    return { process: proc, startedAt, last: undefined, release: async () => (unregister(), releasePort(PORT_LOCKS, port)) };
+    return {
+      process: proc,
+      startedAt,
+      metricsUrl: `https://127.0.0.1:${port}/metrics`,
+      last: undefined,
+      release: async () => (unregister(), releasePort(PORT_LOCKS, port)),
+    };
   }
+  const port = await allocatePort(PORT_LOCKS);
+  // The shipped container env (NODE_OPTIONS with the heap cap) for the shipped run; none for the uncapped one.
+  const env: Record<string, string> = {
+    ...(impl === 'kube-endpoints-operator' ? runtime.shipped.env : {}),
+    NODE_COMPILE_CACHE: COMPILE_CACHE_DIR,
+  };
   proc = await ComponentProcess.spawn({
     component: 'kube-endpoints-operator',
     binary: process.execPath,
     args: [
+      ...runtime.nodeArgs,
       OPERATOR_MAIN,
       `--kubeconfig=${h.cluster.kubeconfigPath}`,
       '--leader-elect=false',
-      '--metrics-bind-address=0',
+      `--metrics-bind-address=127.0.0.1:${port}`,
       '--health-probe-bind-address=0',
       `--controllers=${CONTROLLERS.join(',')}`,
       ...Object.entries(tuning).map(([k, v]) => `--${k}=${v}`),
     ],
-    logPath: join(h.cluster.workDir, 'kube-endpoints-operator.log'),
-    cwd: REPO,
+    logPath: join(h.cluster.workDir, `kube-endpoints-operator-${Math.round(startedAt)}.log`),
+    cwd: OPERATOR_REPO,
+    env,
   });
-  return { process: proc, startedAt, last: undefined, release: async () => unregister() };
+  return {
+    process: proc,
+    startedAt,
+    metricsUrl: `http://127.0.0.1:${port}/metrics`,
+    last: undefined,
+    release: async () => (unregister(), releasePort(PORT_LOCKS, port)),
+  };
+}
+
+/**
+ * Waits until the controller's workqueue metrics prove a full sync (see sync-proof.ts): every Service taken by each
+ * writing queue since `baseline` (the progress before a resync; none after a start), every taken key finished, queues
+ * empty. Resolves with the time of the proof, or undefined after the timeout.
+ */
+async function waitForFullSync(
+  impl: Implementation,
+  run: ControllerRun,
+  services: number,
+  baseline: readonly QueueProgress[],
+  timeoutMs: number,
+): Promise<number | undefined> {
+  const deadline = performance.now() + timeoutMs;
+  while (performance.now() < deadline) {
+    try {
+      if (fullSyncDone(queueProgress(await scrapeMetrics(run.metricsUrl), SYNC_QUEUES[impl]), services, baseline)) return performance.now();
+    } catch {
+      // Not serving yet.
+    }
+    await sleep(200);
+  }
+  return undefined;
+}
+
+/** The writing queues' progress so far (the baseline of a resync proof). */
+async function queueBaseline(impl: Implementation, run: ControllerRun): Promise<QueueProgress[]> {
+  try {
+    return queueProgress(await scrapeMetrics(run.metricsUrl), SYNC_QUEUES[impl]);
+  } catch {
+    return [];
+  }
+}
+
+/** Mirrors the image build: one start (`--help` imports every module the operator loads) warms the compile cache. */
+async function warmCompileCache(): Promise<void> {
+  await promisify(execFile)(process.execPath, [OPERATOR_MAIN, '--help'], {
+    cwd: OPERATOR_REPO,
+    env: { NODE_COMPILE_CACHE: COMPILE_CACHE_DIR },
+    timeout: 120_000,
+  });
+}
+
+function staleDiff(a: StaleEndpointSeconds, b: StaleEndpointSeconds): StaleEndpointSeconds {
+  return { slices: b.slices - a.slices, endpoints: b.endpoints - a.endpoints };
 }
 
 async function sample(run: ControllerRun): Promise<ProcessSample | undefined> {
@@ -221,7 +329,8 @@ async function startHarness(impl: Implementation, binaries: ControlPlaneBinaries
     cluster,
     client,
     metrics,
-    tracker: new ConvergenceTracker(),
+    tracker: new ConvergenceTracker({ ports: [BENCH_POD_PORT] }),
+    stale: new StaleEndpointMeter(),
     flips: new FlipLatencyRecorder(),
     watches: [],
     firstEvent: { since: Infinity, at: undefined },
@@ -233,12 +342,14 @@ async function startWatches(h: Harness): Promise<void> {
     if (h.firstEvent.at === undefined && at >= h.firstEvent.since) h.firstEvent.at = at;
     const slice = endpointSliceSchema.parse(raw);
     h.tracker.applySlice(type, slice, at);
+    h.stale.applySlice(type, slice, at);
     if (type !== 'DELETED') h.flips.observeSlice(slice, at);
   });
   const endpoints = new ObjectWatch(h.client, ENDPOINTS, BENCH_NAMESPACE, (type, raw, at) => {
     if (h.firstEvent.at === undefined && at >= h.firstEvent.since) h.firstEvent.at = at;
     const ep = endpointsSchema.parse(raw);
     h.tracker.applyEndpoints(type, ep, at);
+    h.stale.applyEndpoints(type, ep, at);
     if (type !== 'DELETED') h.flips.observeEndpoints(ep, at);
   });
   h.watches.push(slices, endpoints);
@@ -256,16 +367,11 @@ async function populate(h: Harness, w: Workload, config: BenchConfig, bar: Progr
   const pods: BenchPod[] = [];
   for (let p = 0; p < w.shape.podsPerService; p++) for (const svc of w.services) pods.push(w.newPod(svc));
   bar.phase(`${h.impl}: creating ${pods.length} ready Pods`, pods.length);
-  let index = 0;
-  await inParallel(
-    pods.map((pod) => ({ pod, i: index++ })),
-    config.createConcurrency,
-    async ({ pod, i }) => {
-      await createPod(h.client, pod, i);
-      w.pods.set(pod.name, pod);
-      bar.tick();
-    },
-  );
+  await inParallel(pods, config.createConcurrency, async (pod) => {
+    await createPod(h.client, pod);
+    w.pods.set(pod.name, pod);
+    bar.tick();
+  });
   bar.done();
   return performance.now() - started;
 }
@@ -277,13 +383,14 @@ async function measureInitialSync(
   config: BenchConfig,
   bar: ProgressBar,
   errors: string[],
+  runtime: OperatorRuntime,
 ): Promise<{ run: ControllerRun; result: ImplementationResult['initialSync'] }> {
   const now = performance.now();
   for (const svc of w.services) h.tracker.expect(svc, w.expected(svc), now);
   const before = await snapshot(h);
   h.firstEvent.since = performance.now();
   h.firstEvent.at = undefined;
-  const run = await startController(h.impl, h, binaries, config);
+  const run = await startController(h.impl, h, binaries, config, runtime);
   bar.phase(`${h.impl}: initial sync`, w.services.length * 2);
   const timeoutMs = 120_000 + (4000 * w.services.length) / config.qps;
   const ticker = setInterval(() => {
@@ -327,6 +434,7 @@ async function measureChurn(
   const pods = [...w.pods.values()];
   const before = await snapshot(h);
   const cpuBefore = (await sample(run))?.cpuSeconds ?? 0;
+  const staleBefore = h.stale.read(performance.now());
   const intervalMs = 1000 / config.churnRate;
   bar.phase(`${h.impl}: churn, ${flips} readiness flips at ${config.churnRate}/s`, flips);
   const started = performance.now();
@@ -344,7 +452,9 @@ async function measureChurn(
     if (pod === undefined) continue;
     pod.ready = !pod.ready;
     const sentAt = performance.now();
-    h.flips.sent(pod.ip, pod.ready, sentAt);
+    h.flips.sent(pod.ip, pod.ready, sentAt, w.shape.podsPerService <= MAX_ENDPOINTS_ADDRESSES);
+    if (pod.ready) h.stale.podReady(pod.ip, sentAt);
+    else h.stale.podNotReady(pod.ip, sentAt);
     h.tracker.expectReady(pod.service, pod.ip, pod.ready, sentAt);
     inFlight.push(setPodReady(h.client, pod));
     bar.tick();
@@ -357,10 +467,12 @@ async function measureChurn(
   if (h.flips.timedOut > 0)
     errors.push(`${h.flips.timedOut} readiness flips not seen in both resources within ${FLIP_TIMEOUT_MS / 1000} s`);
   if ((await within(h.tracker.whenConverged(), 120_000)) === undefined) errors.push('churn: did not converge within 120 s');
+  const staleAfter = h.stale.read(performance.now());
   await waitQuiet(h, 60_000);
   const after = await snapshot(h);
   const cpuAfter = (await sample(run))?.cpuSeconds ?? cpuBefore;
   return {
+    staleEndpointSeconds: staleDiff(staleBefore, staleAfter),
     flips,
     ratePerSecond: config.churnRate,
     endpointSlices: summarize(h.flips.sliceLatencies),
@@ -386,6 +498,7 @@ async function measureRollingRestart(
   const cpuBefore = (await sample(run))?.cpuSeconds ?? 0;
   // The final state is the expectation from the start: it cannot be met before the last old Pod is gone.
   const started = performance.now();
+  const staleBefore = h.stale.read(started);
   for (const p of old) w.pods.delete(p.name);
   for (const p of replacements) w.pods.set(p.name, p);
   for (const svc of w.services) h.tracker.expect(svc, w.expected(svc), started);
@@ -393,12 +506,12 @@ async function measureRollingRestart(
   for (let i = 0; i < old.length; i += batch) {
     const news = replacements.slice(i, i + batch);
     const olds = old.slice(i, i + batch);
-    await inParallel(
-      news.map((pod, k) => ({ pod, index: i + k })),
-      config.createConcurrency,
-      ({ pod, index }) => createPod(h.client, pod, index),
-    );
-    await inParallel(olds, config.createConcurrency, (p) => terminatePod(h.client, p, 'graceful'));
+    await inParallel(news, config.createConcurrency, (pod) => createPod(h.client, pod));
+    // From the moment its delete is sent, an old Pod is terminating: published ready, it is a stale endpoint.
+    await inParallel(olds, config.createConcurrency, (p) => {
+      h.stale.podNotReady(p.ip, performance.now());
+      return terminatePod(h.client, p, 'graceful');
+    });
     await inParallel(olds, config.createConcurrency, (p) => terminatePod(h.client, p, 'final'));
     bar.tick(olds.length);
     void sample(run);
@@ -407,6 +520,7 @@ async function measureRollingRestart(
   bar.done();
   const converged = await within(h.tracker.whenConverged(), 300_000);
   if (converged === undefined) errors.push(`rolling restart did not converge within 300 s (${JSON.stringify(h.tracker.pending)})`);
+  const staleAfter = h.stale.read(performance.now());
   await waitQuiet(h, 60_000);
   const after = await snapshot(h);
   const cpuAfter = (await sample(run))?.cpuSeconds ?? cpuBefore;
@@ -415,6 +529,7 @@ async function measureRollingRestart(
     batch,
     rolloutMs,
     convergeMs: converged === undefined ? undefined : converged - started,
+    staleEndpointSeconds: staleDiff(staleBefore, staleAfter),
     writes: phaseWrites(before, after),
     cpuSeconds: cpuAfter - cpuBefore,
   };
@@ -427,6 +542,7 @@ async function measureShape(
   config: BenchConfig,
   bar: ProgressBar,
   seed: number,
+  runtime: OperatorRuntime,
 ): Promise<{ result: ImplementationResult; populateMs: number }> {
   const h = await startHarness(impl, binaries);
   const errors: string[] = [];
@@ -436,7 +552,7 @@ async function measureShape(
     const w = new Workload(shape);
     const populateMs = await populate(h, w, config, bar);
     await startWatches(h);
-    const initial = await measureInitialSync(h, w, binaries, config, bar, errors);
+    const initial = await measureInitialSync(h, w, binaries, config, bar, errors, runtime);
     let run = initial.run;
     runs.push(run);
     const churn = shape.churnFlips > 0 ? await measureChurn(h, w, run, config, bar, errors, seed) : undefined;
@@ -445,26 +561,40 @@ async function measureShape(
     let resync: ImplementationResult['resync'];
     if (shape.restartAndResync) {
       finals.push(await stopController(run));
-      // Long enough for either controller to sync its caches and process every Service once (both take a few seconds).
-      const windowMs = 10_000 + 5 * shape.services;
+      // Writes count from the restart until the new process proves (its workqueue metrics) that it has processed every
+      // Service, and the watches are quiet after that: a fixed sleep could end before a slow start had synced at all.
       const before = await snapshot(h);
-      bar.phase(`${impl}: restarted; watching ${Math.round(windowMs / 1000)} s for writes`, 0);
-      run = await startController(impl, h, binaries, config);
+      bar.phase(`${impl}: restarted; counting writes until a full sync is proven`, 0);
+      const restartedAt = performance.now();
+      run = await startController(impl, h, binaries, config, runtime);
       runs.push(run);
-      await sleep(windowMs);
+      const restartProof = await waitForFullSync(impl, run, shape.services, [], SYNC_PROOF_TIMEOUT_MS);
+      if (restartProof === undefined) errors.push(`restart: no full sync proven within ${SYNC_PROOF_TIMEOUT_MS / 1000} s`);
+      await waitQuiet(h, 60_000);
       const afterRestart = await snapshot(h);
-      restart = { windowMs, writes: phaseWrites(before, afterRestart) };
+      restart = {
+        windowMs: performance.now() - restartedAt,
+        writes: phaseWrites(before, afterRestart),
+        syncProvenMs: restartProof === undefined ? undefined : restartProof - restartedAt,
+      };
       bar.phase(`${impl}: resync, touching ${shape.services} Services`, shape.services);
+      const baseline = await queueBaseline(impl, run);
       const resyncStarted = performance.now();
       await inParallel(w.services, config.createConcurrency, async (svc) => {
         await touchService(h.client, svc, 1);
         bar.tick();
       });
-      await sleep(windowMs);
+      const resyncProof = await waitForFullSync(impl, run, shape.services, baseline, SYNC_PROOF_TIMEOUT_MS);
+      if (resyncProof === undefined) errors.push(`resync: no full sync proven within ${SYNC_PROOF_TIMEOUT_MS / 1000} s`);
       await waitQuiet(h, 60_000);
       const afterResync = await snapshot(h);
       bar.done();
-      resync = { services: shape.services, windowMs: performance.now() - resyncStarted, writes: phaseWrites(afterRestart, afterResync) };
+      resync = {
+        services: shape.services,
+        windowMs: performance.now() - resyncStarted,
+        writes: phaseWrites(afterRestart, afterResync),
+        syncProvenMs: resyncProof === undefined ? undefined : resyncProof - resyncStarted,
+      };
     }
     finals.push(await stopController(run));
     const cpuSeconds = finals.reduce((a, s) => a + (s?.cpuSeconds ?? 0), 0);
@@ -527,34 +657,56 @@ async function main(): Promise<number> {
   const kubernetes = /k8s-(v[\d.]+)/.exec(binaries.dir)?.[1] ?? 'unknown';
   const startedAt = new Date();
   const seed = Number(process.env.BENCH_SEED ?? startedAt.getTime() % 2 ** 32) >>> 0;
-  bar.log(`endpoints bench: preset ${config.preset}, QPS ${config.qps}/${config.burst} for both, seed ${seed} (BENCH_SEED)`);
+  const runtime: OperatorRuntime = { shipped: await loadShippedRuntime(OPERATOR_REPO), nodeArgs: config.operatorNodeArgs };
+  bar.log(
+    `endpoints bench: operator ${OPERATOR_MAIN}, preset ${config.preset}, QPS ${config.qps}/${config.burst} for all, seed ${seed} (BENCH_SEED), ${config.repeat} run(s); shipped operator env ${JSON.stringify(runtime.shipped.env)}`,
+  );
+  if (config.implementations.some((i) => i !== 'kube-controller-manager')) await warmCompileCache();
   const shapes: ShapeResult[] = [];
+  let round = 0;
   for (const [i, shape] of config.shapes.entries()) {
-    // Alternate which implementation goes first, so that neither always runs on a machine warmed (or loaded) by the other.
-    const order = i % 2 === 0 ? config.implementations : [...config.implementations].reverse();
-    const results: ImplementationResult[] = [];
+    const perImpl = new Map<Implementation, ImplementationResult[]>();
     let populateMs = 0;
-    for (const impl of order) {
-      bar.log(`== ${shape.name}: ${impl}`);
-      const r = await measureShape(impl, shape, binaries, config, bar, seed + i);
-      populateMs = Math.max(populateMs, r.populateMs);
-      results.push(r.result);
+    for (let rep = 0; rep < config.repeat; rep++) {
+      // Alternate which implementation goes first, so that neither always runs on a machine warmed (or loaded) by the
+      // other; with several runs the order alternates between runs as well.
+      const order = round++ % 2 === 0 ? config.implementations : [...config.implementations].reverse();
+      for (const impl of order) {
+        bar.log(`== ${shape.name}: ${impl}${config.repeat > 1 ? ` (run ${rep + 1}/${config.repeat})` : ''}`);
+        const r = await measureShape(impl, shape, binaries, config, bar, seed + i, runtime);
+        populateMs = Math.max(populateMs, r.populateMs);
+        perImpl.set(impl, [...(perImpl.get(impl) ?? []), r.result]);
+      }
     }
-    results.sort((a, b) => config.implementations.indexOf(a.implementation) - config.implementations.indexOf(b.implementation));
-    shapes.push({ shape, populateMs, results });
+    const results: ImplementationResult[] = [];
+    const spread: Partial<Record<Implementation, Spread>> = {};
+    for (const impl of config.implementations) {
+      const all = perImpl.get(impl) ?? [];
+      if (all.length === 0) continue;
+      const a = aggregateRuns(all);
+      results.push(a.median);
+      spread[impl] = { min: a.min, max: a.max };
+    }
+    shapes.push({ shape, populateMs, results, ...(config.repeat > 1 ? { runs: config.repeat, spread } : {}) });
   }
-  bar.phase('informer bench: retained heap per cached Pod (10,000 Pods)', 0);
-  const informer = await informerRetainedBytes(10_000);
-  bar.done();
+  await closeScraper();
+  // Only for runs whose numbers go into the docs: it takes a minute and does not depend on the workload.
+  let informer: Awaited<ReturnType<typeof informerRetainedBytes>>;
+  if (config.updateDocs) {
+    bar.phase('informer bench: retained heap per cached Pod (10,000 Pods)', 0);
+    informer = await informerRetainedBytes(10_000);
+    bar.done();
+  }
   const run: BenchRun = {
     startedAt: startedAt.toISOString(),
     preset: config.preset,
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model.trim() ?? 'unknown', node: process.version, kubernetes },
+    repeat: config.repeat,
     tuning: {
       qps: config.qps,
       burst: config.burst,
       churnRatePerSecond: config.churnRate,
-      note: 'Both controllers use kube-controller-manager defaults (5 workers, batch periods 0, 100 endpoints per slice) and the same per-controller client QPS/burst.',
+      note: `Both controllers use kube-controller-manager defaults (5 workers, batch periods 0, 100 endpoints per slice) and the same per-controller client QPS/burst. The operator runs with config/manager's container env ${JSON.stringify(runtime.shipped.env)}; "uncapped" without it.`,
     },
     shapes,
     informer,

@@ -59,4 +59,21 @@ describe('FlipLatencyRecorder', () => {
     assert.ok(!r.isPending('1.1.1.1'));
     assert.ok(r.isPending('1.1.1.2'));
   });
+
+  it('waits for the slice alone when the Service is above the Endpoints cap', () => {
+    const r = new FlipLatencyRecorder();
+    r.sent('10.0.0.9', false, 0, false);
+    r.observeEndpoints(Object.freeze({ metadata: { name: 's' }, subsets: [{ notReadyAddresses: [{ ip: '10.0.0.9' }] }] }), 5);
+    assert.deepEqual(r.endpointsLatencies, [], 'not a sample: the truncated subset shows it only by chance');
+    r.observeSlice(
+      Object.freeze({
+        metadata: { name: 's-1', labels: { 'endpointslice.kubernetes.io/managed-by': 'endpointslice-controller.k8s.io' } },
+        addressType: 'IPv4',
+        endpoints: [{ addresses: ['10.0.0.9'], conditions: { ready: false } }],
+      }),
+      7,
+    );
+    assert.equal(r.pending, 0);
+    assert.deepEqual(r.sliceLatencies, [7]);
+  });
 });

@@ -9,6 +9,7 @@ import { LABEL_MANAGED_BY, MANAGED_BY_ENDPOINTSLICE_CONTROLLER } from '../../api
 interface PendingFlip {
   readonly sentAt: number;
   readonly ready: boolean;
+  readonly inEndpoints: boolean;
   sliceAt?: number;
   endpointsAt?: number;
 }
@@ -37,9 +38,12 @@ export class FlipLatencyRecorder {
     return this.#pending.has(ip);
   }
 
-  /** Records a flip of the Pod with `ip` to `ready`, sent at `sentAt`. */
-  sent(ip: string, ready: boolean, sentAt: number): void {
-    this.#pending.set(ip, { sentAt, ready });
+  /**
+   * Records a flip of the Pod with `ip` to `ready`, sent at `sentAt`. `inEndpoints` false: the Service is above the
+   * Endpoints address cap, whose truncated subset may never show this Pod, so only the slice is waited for.
+   */
+  sent(ip: string, ready: boolean, sentAt: number, inEndpoints = true): void {
+    this.#pending.set(ip, { sentAt, ready, inEndpoints });
   }
 
   /** Applies an EndpointSlice from a watch event received at `at`. */
@@ -66,7 +70,7 @@ export class FlipLatencyRecorder {
       ] as const) {
         for (const a of list ?? []) {
           const flip = this.#pending.get(a.ip);
-          if (flip === undefined || flip.endpointsAt !== undefined || flip.ready !== ready) continue;
+          if (flip === undefined || !flip.inEndpoints || flip.endpointsAt !== undefined || flip.ready !== ready) continue;
           flip.endpointsAt = at;
           this.endpointsLatencies.push(at - flip.sentAt);
           this.#settle(a.ip, flip);
@@ -86,6 +90,6 @@ export class FlipLatencyRecorder {
   }
 
   #settle(ip: string, flip: PendingFlip): void {
-    if (flip.sliceAt !== undefined && flip.endpointsAt !== undefined) this.#pending.delete(ip);
+    if (flip.sliceAt !== undefined && (flip.endpointsAt !== undefined || !flip.inEndpoints)) this.#pending.delete(ip);
   }
 }

@@ -24,8 +24,8 @@ describe('Workload', () => {
     assert.deepEqual(
       w.expected('svc-00000'),
       new Map([
-        [a.ip, true],
-        [b.ip, false],
+        [a.ip, { ready: true, serving: true, terminating: false, nodeName: 'node-0', zone: 'zone-a' }],
+        [b.ip, { ready: false, serving: false, terminating: false, nodeName: 'node-1', zone: 'zone-b' }],
       ]),
     );
     assert.equal(w.expected('svc-00001').size, 0);

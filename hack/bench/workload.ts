@@ -2,6 +2,7 @@ import type { ApiClient } from '../../controllers/runtime/api-client.ts';
 import { isNotFound } from '../../controllers/runtime/api-errors.ts';
 import { NAMESPACES, NODES, PODS, SERVICES } from '../../controllers/runtime/resource.ts';
 import type { Shape } from './bench-config.ts';
+import type { ExpectedEndpoint } from './convergence-tracker.ts';
 
 // The benchmark's objects: Nodes, Services and ready Pods (created, then given an IP and a Ready condition through the
 // status subresource, as a kubelet would; no kubelet exists), and the Pod changes of the churn and rollout phases.
@@ -10,14 +11,21 @@ import type { Shape } from './bench-config.ts';
 export const BENCH_NAMESPACE = 'bench';
 const NODE_COUNT = 10;
 const ZONES = ['zone-a', 'zone-b', 'zone-c'] as const;
+const nodeZone = (i: number): string => ZONES[i % ZONES.length] ?? 'zone-a';
 
 /** One Pod as the benchmark knows it. */
 export interface BenchPod {
   readonly name: string;
   readonly service: string;
   readonly ip: string;
+  /** The Node it runs on, and that Node's zone (what its endpoint must show). */
+  readonly node: string;
+  readonly zone: string;
   ready: boolean;
 }
+
+/** The port every benchmark Service targets on its Pods (named `http`), as slices and Endpoints must show it. */
+export const BENCH_POD_PORT = { name: 'http', port: 8080, protocol: 'TCP' } as const;
 
 /** Service names in creation order; zero-padded so that name order is creation order. */
 export const serviceName = (i: number): string => `svc-${String(i).padStart(5, '0')}`;
@@ -55,13 +63,15 @@ export class Workload {
   /** A new Pod of `service` with a fresh name and IP (not yet created). */
   newPod(service: string): BenchPod {
     const n = this.#nextPod++;
-    return { name: `${service}-p${n}`, service, ip: podIp(n), ready: true };
+    const node = n % NODE_COUNT;
+    return { name: `${service}-p${n}`, service, ip: podIp(n), node: `node-${node}`, zone: nodeZone(node), ready: true };
   }
 
-  /** Expected endpoints of a Service now: IP -> ready. */
-  expected(service: string): Map<string, boolean> {
-    const out = new Map<string, boolean>();
-    for (const p of this.pods.values()) if (p.service === service) out.set(p.ip, p.ready);
+  /** Expected endpoints of a Service now: IP -> content (no current Pod is terminating). */
+  expected(service: string): Map<string, ExpectedEndpoint> {
+    const out = new Map<string, ExpectedEndpoint>();
+    for (const p of this.pods.values())
+      if (p.service === service) out.set(p.ip, { ready: p.ready, serving: p.ready, terminating: false, nodeName: p.node, zone: p.zone });
     return out;
   }
 }
@@ -84,7 +94,7 @@ export async function createBase(client: ApiClient): Promise<void> {
     await client.create(NODES, '', {
       apiVersion: 'v1',
       kind: 'Node',
-      metadata: { name: `node-${i}`, labels: { 'topology.kubernetes.io/zone': ZONES[i % ZONES.length] } },
+      metadata: { name: `node-${i}`, labels: { 'topology.kubernetes.io/zone': nodeZone(i) } },
     });
   }
 }
@@ -99,15 +109,21 @@ export async function createService(client: ApiClient, name: string): Promise<vo
   });
 }
 
-/** Creates a Pod on one of the Nodes and sets its status (IP, Running, Ready) as a kubelet would. */
-export async function createPod(client: ApiClient, pod: BenchPod, index: number): Promise<void> {
+/** Creates a Pod on its Node and sets its status (IP, Running, Ready) as a kubelet would. */
+export async function createPod(client: ApiClient, pod: BenchPod): Promise<void> {
   await client.create(PODS, BENCH_NAMESPACE, {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name: pod.name, labels: { app: pod.service } },
     spec: {
-      nodeName: `node-${index % NODE_COUNT}`,
-      containers: [{ name: 'app', image: 'registry.invalid/app:1', ports: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] }],
+      nodeName: pod.node,
+      containers: [
+        {
+          name: 'app',
+          image: 'registry.invalid/app:1',
+          ports: [{ name: BENCH_POD_PORT.name, containerPort: BENCH_POD_PORT.port, protocol: BENCH_POD_PORT.protocol }],
+        },
+      ],
     },
   });
   await client.patch(PODS, BENCH_NAMESPACE, pod.name, podStatusPatch(pod, nowRfc3339()), 'merge', { subresource: 'status' });

@@ -93,9 +93,11 @@ export class WatchEventError extends Error {
   override readonly name = 'WatchEventError';
 }
 
+// The envelope of every watch event. `object` is checked to be a JSON object but not copied: z.record would rebuild
+// it key by key on every event, and the object is parsed by the informer's own schema right after (decode).
 const watchEventSchema = z.object({
   type: z.enum(['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR']),
-  object: z.record(z.string(), z.unknown()),
+  object: z.custom<Record<string, unknown>>(isRecord, { message: 'expected an object' }),
 });
 
 const metaSchema = z.object({ metadata: z.object({ resourceVersion: z.string().optional() }).optional() });
@@ -331,7 +333,7 @@ export class Watcher<T = Readonly<Record<string, unknown>>> {
   }
 }
 
-function isRecord(v: unknown): v is Readonly<Record<string, unknown>> {
+function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
