@@ -1,0 +1,644 @@
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { renderKubeconfig } from '../local-cluster/kubeconfig.ts';
+import { renderCorefile } from './corefile.ts';
+import { type ProxyMode, renderKubeProxyConfig } from './kube-proxy-config.ts';
+import {
+  DataPlaneError,
+  deleteNamespaceSync,
+  inNamespace,
+  IP,
+  ip,
+  listNamespacesSync,
+  type NamespaceProcess,
+  namespacePidsSync,
+  startInNamespace,
+} from './netns.ts';
+
+// A pod network with real kube-proxies, in network namespaces, for a control plane on loopback:
+//
+//   fabric namespace <prefix>-net: bridge "fabric", the node network 198.19.255.0/24 (no address of its own)
+//   node namespace <prefix>-n<i>:  eth0 198.19.255.(10+i) on the fabric; bridge cbr0 198.18.i.1/24 (the Pod CIDR);
+//                                  routes to the other Nodes' Pod CIDRs via their eth0; ip_forward on; kube-proxy;
+//                                  a relay that makes the API server reachable at https://127.0.0.1:6443
+//   pod namespace <prefix>-p<k>:   eth0 198.18.i.k/24, default route via cbr0 (hairpin on its bridge port, so a Pod
+//                                  reaching its own Service can land on itself); a server on its container ports
+//   client namespaces:             a Pod namespace without a server (the usual client of a ClusterIP), or an
+//                                  "outside" client on the fabric (198.19.255.(200+k)) for NodePorts
+//
+// Nothing is added to the root namespace but one Unix socket: the API server listens on 127.0.0.1, which no other
+// namespace can reach, so each Node (and CoreDNS) runs `socat` from 127.0.0.1:6443 in its namespace to that socket,
+// and this process forwards the socket to the API server (Unix sockets are not per network namespace). 127.0.0.1 is
+// the serving certificate's address, so TLS verifies unchanged. Addresses come from 198.18.0.0/15 (RFC 2544
+// benchmarking space, never routed) and exist only inside these namespaces, so several data planes, and
+// test/nethost hosts, can run side by side.
+//
+// Cleanup follows test/nethost: a claim file per data plane in STATE_DIR names its owner pid; a later start sweeps
+// the namespaces of owners that died; an exit hook removes this process's; leftovers() lets tests assert it.
+
+const STATE_DIR = '/run/keo-dataplane';
+const NETNS_ETC = '/etc/netns';
+const NODE = existsSync(fileURLToPath(new URL('../../node_modules/.bin/node', import.meta.url)))
+  ? fileURLToPath(new URL('../../node_modules/.bin/node', import.meta.url))
+  : process.execPath;
+const POD_SERVER = fileURLToPath(new URL('./pod-server.ts', import.meta.url));
+const TRAFFIC_CLIENT = fileURLToPath(new URL('./traffic-client.ts', import.meta.url));
+
+/** All Pod addresses: Node i has 198.18.i.0/24. kube-proxy's clusterCIDR. */
+export const CLUSTER_CIDR = '198.18.0.0/16';
+/** The port the API server is reachable at inside every Node and CoreDNS namespace (on 127.0.0.1). */
+export const IN_NAMESPACE_API_PORT = 6443;
+export const MAX_NODES = 100;
+
+/** Node `index` (1-based): its address on the node network, its Pod CIDR and bridge address. Pure. */
+export function nodeAddressing(index: number): { nodeIp: string; podCidr: string; gateway: string } {
+  if (!Number.isInteger(index) || index < 1 || index > MAX_NODES) throw new DataPlaneError(`node index ${index} must be 1..${MAX_NODES}`);
+  return { nodeIp: `198.19.255.${10 + index}`, podCidr: `198.18.${index}.0/24`, gateway: `198.18.${index}.1` };
+}
+
+/** The binaries the data plane runs. */
+export interface DataPlaneBinaries {
+  readonly kubeProxy: string;
+  readonly coredns: string;
+}
+
+/** How to reach and authenticate to the API server (the LocalCluster admin identity). */
+export interface ApiServerAccess {
+  /** `https://127.0.0.1:<port>`. */
+  readonly server: string;
+  readonly caPem: string;
+  readonly clientCertPem: string;
+  readonly clientKeyPem: string;
+}
+
+/** Options of {@link DataPlane.start}. */
+export interface DataPlaneOptions {
+  readonly binaries: DataPlaneBinaries;
+  readonly apiServer: ApiServerAccess;
+  readonly mode: ProxyMode;
+  /** Node names, as registered in the API; Node i (1-based, in this order) gets nodeAddressing(i). */
+  readonly nodes: readonly string[];
+  /** Parent of the work directory (logs, configs). Default /dev/shm, else the OS temp dir. */
+  readonly baseDir?: string;
+  /** Receives one line per phase. Default: silent. */
+  readonly progress?: (line: string) => void;
+  /** How long to wait for each kube-proxy's first rules. Default 60 s. */
+  readonly readyTimeoutMs?: number;
+}
+
+/** A simulated Node's network. */
+export interface DataPlaneNode {
+  readonly name: string;
+  readonly index: number;
+  readonly namespace: string;
+  readonly nodeIp: string;
+  readonly podCidr: string;
+  readonly gateway: string;
+}
+
+/** A Pod's (or client's) network namespace. */
+export interface PodNetwork {
+  readonly name: string;
+  readonly namespace: string;
+  readonly ip: string;
+  readonly node: string;
+  /** The pod server (or CoreDNS); absent for clients. */
+  readonly process?: NamespaceProcess;
+}
+
+/** What a Pod serves: its identity and container ports. */
+export interface PodSpecInput {
+  /** Pod name and Kubernetes namespace (they only label the answers). */
+  readonly name: string;
+  readonly kubeNamespace: string;
+  readonly node: string;
+  readonly httpPorts?: readonly number[];
+  readonly tcpPorts?: readonly number[];
+}
+
+/** What is left of a data plane after stop(): all lists empty when the cleanup worked. */
+export interface DataPlaneLeftovers {
+  readonly namespaces: string[];
+  readonly processes: number[];
+  readonly resolvConfDirs: string[];
+  readonly socket: boolean;
+}
+
+/** Whether this machine can run a data plane in `mode`, and if not, one line saying why. */
+export function dataPlaneSupport(mode: ProxyMode): { ok: true } | { ok: false; reason: string } {
+  const why = (detail: string) => ({ ok: false as const, reason: `no data plane: ${detail}` });
+  if (process.platform !== 'linux') return why(`network namespaces need Linux (this is ${process.platform})`);
+  if (process.getuid?.() !== 0) return why(`running as uid ${process.getuid?.()}; network namespaces and ${mode} rules need root`);
+  const tools = mode === 'nftables' ? ['nft', 'socat'] : ['iptables', 'iptables-restore', 'iptables-save', 'socat'];
+  for (const tool of [IP, ...tools]) {
+    if (findTool(tool) === undefined) return why(`${tool} not found (install iproute2, nftables, iptables and socat)`);
+  }
+  const ns = `keo-dp-check-${randomBytes(3).toString('hex')}`;
+  try {
+    execFileSync(IP, ['netns', 'add', ns], { timeout: 10_000, stdio: ['ignore', 'ignore', 'pipe'] });
+    try {
+      const probe = mode === 'nftables' ? ['nft', 'list', 'tables'] : ['iptables', '-t', 'nat', '-S'];
+      execFileSync(IP, ['netns', 'exec', ns, ...probe], { timeout: 10_000, stdio: ['ignore', 'ignore', 'pipe'] });
+    } finally {
+      deleteNamespaceSync(ns);
+    }
+  } catch (err) {
+    const stderr = (err as { stderr?: Buffer }).stderr?.toString().trim().split('\n')[0];
+    return why(`a network namespace with ${mode} rules could not be created: ${stderr || (err as Error).message}`);
+  }
+  return { ok: true };
+}
+
+function findTool(tool: string): string | undefined {
+  if (tool.startsWith('/')) return existsSync(tool) ? tool : undefined;
+  for (const dir of ['/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/sbin', '/usr/local/bin']) {
+    try {
+      accessSync(join(dir, tool), constants.X_OK);
+      return join(dir, tool);
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
+interface Claim {
+  readonly pid: number;
+  readonly prefix: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function removeByPrefixSync(prefix: string): void {
+  for (const ns of listNamespacesSync().filter((n) => n.startsWith(`${prefix}-`))) {
+    deleteNamespaceSync(ns);
+    rmSync(join(NETNS_ETC, ns), { recursive: true, force: true });
+  }
+  if (existsSync(NETNS_ETC)) {
+    for (const dir of readdirSync(NETNS_ETC).filter((d) => d.startsWith(`${prefix}-`))) {
+      rmSync(join(NETNS_ETC, dir), { recursive: true, force: true });
+    }
+  }
+}
+
+/** Removes the data planes whose owning process is gone. Returns their prefixes. Called by {@link DataPlane.start}. */
+export function removeStaleDataPlanes(): string[] {
+  if (!existsSync(STATE_DIR)) return [];
+  const removed: string[] = [];
+  for (const file of readdirSync(STATE_DIR).filter((f) => f.endsWith('.json'))) {
+    let claim: Claim;
+    try {
+      claim = JSON.parse(readFileSync(join(STATE_DIR, file), 'utf8')) as Claim;
+    } catch {
+      continue;
+    }
+    if (alive(claim.pid)) continue;
+    removeByPrefixSync(claim.prefix);
+    rmSync(join(STATE_DIR, file), { force: true });
+    removed.push(claim.prefix);
+  }
+  return removed;
+}
+
+// Data planes of this process, for the exit hook (process exit is global).
+const live = new Set<DataPlane>();
+let exitHookInstalled = false;
+
+/** A running data plane; see the comment at the top of this file. */
+export class DataPlane {
+  readonly prefix: string;
+  readonly mode: ProxyMode;
+  readonly workDir: string;
+  readonly nodes: readonly DataPlaneNode[];
+  readonly #opts: DataPlaneOptions;
+  readonly #socketPath: string;
+  readonly #claimPath: string;
+  readonly #processes = new Set<NamespaceProcess>();
+  readonly #pods = new Map<string, PodNetwork>();
+  readonly #nextHost = new Map<string, number>();
+  #relay: Server | undefined;
+  #nextPod = 1;
+  #nextOutside = 1;
+  #stopping: Promise<void> | undefined;
+
+  private constructor(opts: DataPlaneOptions, prefix: string, workDir: string) {
+    this.#opts = opts;
+    this.prefix = prefix;
+    this.mode = opts.mode;
+    this.workDir = workDir;
+    this.#socketPath = join(workDir, 'api.sock');
+    this.#claimPath = join(STATE_DIR, `${prefix}.json`);
+    this.nodes = opts.nodes.map((name, i) => ({ name, index: i + 1, namespace: `${prefix}-n${i + 1}`, ...nodeAddressing(i + 1) }));
+  }
+
+  /**
+   * Builds the node network, one kube-proxy per Node (the Node objects must exist, with their InternalIP from
+   * {@link nodeAddressing}), and resolves once every kube-proxy has written its first rules. On failure everything
+   * created is removed and the error says which step failed (with the kube-proxy log tail when it was kube-proxy).
+   */
+  static async start(opts: DataPlaneOptions): Promise<DataPlane> {
+    const support = dataPlaneSupport(opts.mode);
+    if (!support.ok) throw new DataPlaneError(support.reason);
+    if (opts.nodes.length === 0 || opts.nodes.length > MAX_NODES)
+      throw new DataPlaneError(`1..${MAX_NODES} nodes, got ${opts.nodes.length}`);
+    removeStaleDataPlanes();
+    const id = randomBytes(4).toString('hex');
+    const prefix = `keo-dp-${id}`;
+    const base = opts.baseDir ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
+    const workDir = join(base, prefix);
+    mkdirSync(workDir, { recursive: true, mode: 0o700 });
+    mkdirSync(STATE_DIR, { recursive: true });
+    const plane = new DataPlane(opts, prefix, workDir);
+    writeFileSync(plane.#claimPath, JSON.stringify({ pid: process.pid, prefix } satisfies Claim));
+    live.add(plane);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.once('exit', () => {
+        for (const p of live) p.#removeNow();
+      });
+    }
+    try {
+      await plane.#build();
+      return plane;
+    } catch (err) {
+      await plane.stop();
+      throw err;
+    }
+  }
+
+  #progress(line: string): void {
+    this.#opts.progress?.(`[data-plane ${this.mode}] ${line}`);
+  }
+
+  async #build(): Promise<void> {
+    const started = performance.now();
+    await this.#startRelay();
+    const fabric = `${this.prefix}-net`;
+    await ip('netns', 'add', fabric);
+    await ip('-n', fabric, 'link', 'add', 'fabric', 'type', 'bridge');
+    await ip('-n', fabric, 'link', 'set', 'fabric', 'up');
+    await ip('-n', fabric, 'link', 'set', 'lo', 'up');
+    for (const node of this.nodes) {
+      const ns = node.namespace;
+      await ip('netns', 'add', ns);
+      await ip('-n', ns, 'link', 'set', 'lo', 'up');
+      await ip('-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `n${node.index}`, 'netns', fabric);
+      await ip('-n', fabric, 'link', 'set', `n${node.index}`, 'master', 'fabric', 'up');
+      await ip('-n', ns, 'addr', 'add', `${node.nodeIp}/24`, 'dev', 'eth0');
+      await ip('-n', ns, 'link', 'set', 'eth0', 'up');
+      await ip('-n', ns, 'link', 'add', 'cbr0', 'type', 'bridge');
+      await ip('-n', ns, 'addr', 'add', `${node.gateway}/24`, 'dev', 'cbr0');
+      await ip('-n', ns, 'link', 'set', 'cbr0', 'up');
+      await inNamespace(ns, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
+      for (const other of this.nodes) {
+        if (other !== node) await ip('-n', ns, 'route', 'add', other.podCidr, 'via', other.nodeIp);
+      }
+    }
+    this.#progress(`node network up: ${this.nodes.map((n) => `${n.name} ${n.nodeIp} pods ${n.podCidr}`).join(', ')}`);
+    await Promise.all(this.nodes.map((node) => this.#startKubeProxy(node)));
+    this.#progress(`kube-proxy (${this.mode}) serving on ${this.nodes.length} node(s) after ${Math.round(performance.now() - started)} ms`);
+  }
+
+  async #startRelay(): Promise<void> {
+    const target = new URL(this.#opts.apiServer.server);
+    const port = Number(target.port);
+    const server = createServer((downstream) => {
+      const upstream = connect(port, target.hostname);
+      const close = () => {
+        downstream.destroy();
+        upstream.destroy();
+      };
+      downstream.on('error', close).on('close', close);
+      upstream.on('error', close).on('close', close);
+      downstream.pipe(upstream).pipe(downstream);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.#socketPath, () => resolve());
+    });
+    server.unref();
+    this.#relay = server;
+  }
+
+  /** Starts socat in `ns` from 127.0.0.1:6443 to the relay socket, and writes a kubeconfig using it. */
+  async #apiAccess(ns: string, name: string): Promise<string> {
+    const relay = startInNamespace(
+      ns,
+      'socat',
+      [`TCP-LISTEN:${IN_NAMESPACE_API_PORT},bind=127.0.0.1,reuseaddr,fork`, `UNIX-CONNECT:${this.#socketPath}`],
+      join(this.workDir, `${name}-relay.log`),
+    );
+    this.#processes.add(relay);
+    const kubeconfigPath = join(this.workDir, `${name}.kubeconfig`);
+    const { caPem, clientCertPem, clientKeyPem } = this.#opts.apiServer;
+    await writeFile(
+      kubeconfigPath,
+      renderKubeconfig({ name, server: `https://127.0.0.1:${IN_NAMESPACE_API_PORT}`, caPem, clientCertPem, clientKeyPem }),
+      { mode: 0o600 },
+    );
+    return kubeconfigPath;
+  }
+
+  async #startKubeProxy(node: DataPlaneNode): Promise<void> {
+    const kubeconfigPath = await this.#apiAccess(node.namespace, node.name);
+    const configPath = join(this.workDir, `${node.name}-kube-proxy.yaml`);
+    await writeFile(configPath, renderKubeProxyConfig({ mode: this.mode, nodeName: node.name, kubeconfigPath, clusterCidr: CLUSTER_CIDR }));
+    const logPath = join(this.workDir, `${node.name}-kube-proxy.log`);
+    const proxy = startInNamespace(node.namespace, this.#opts.binaries.kubeProxy, [`--config=${configPath}`, '--v=2'], logPath);
+    this.#processes.add(proxy);
+    const deadline = Date.now() + (this.#opts.readyTimeoutMs ?? 60_000);
+    for (;;) {
+      if (await this.#hasServiceRules(node)) return;
+      if (!proxy.isRunning()) throw new DataPlaneError(`kube-proxy on ${node.name} exited; log ${logPath}:\n${await tail(logPath)}`);
+      if (Date.now() > deadline)
+        throw new DataPlaneError(`kube-proxy on ${node.name} wrote no rules in time; log ${logPath}:\n${await tail(logPath)}`);
+      await sleep(250);
+    }
+  }
+
+  async #hasServiceRules(node: DataPlaneNode): Promise<boolean> {
+    try {
+      const rules = await this.rules(node.name);
+      return this.mode === 'nftables' ? /chain services \{/.test(rules) : /^:KUBE-SERVICES /m.test(rules);
+    } catch {
+      return false;
+    }
+  }
+
+  /** The Service rules kube-proxy wrote on `nodeName`: `nft list ruleset` or `iptables-save`. */
+  rules(nodeName: string): Promise<string> {
+    const node = this.node(nodeName);
+    return this.mode === 'nftables'
+      ? inNamespace(node.namespace, 'nft', ['list', 'ruleset'])
+      : inNamespace(node.namespace, 'iptables-save', []);
+  }
+
+  node(name: string): DataPlaneNode {
+    const node = this.nodes.find((n) => n.name === name);
+    if (node === undefined)
+      throw new DataPlaneError(`no node ${name} in this data plane (nodes: ${this.nodes.map((n) => n.name).join(', ')})`);
+    return node;
+  }
+
+  /** The Pod networks (servers and clients) that exist now. */
+  get pods(): readonly PodNetwork[] {
+    return [...this.#pods.values()];
+  }
+
+  /**
+   * Creates the network namespace of a Pod on `spec.node` with the next free address of its Pod CIDR, and starts a
+   * server on its ports (resolves once they listen). Pods and clients share the Pod CIDR.
+   */
+  async addPod(spec: PodSpecInput): Promise<PodNetwork> {
+    const args = ['--pod', spec.name, '--namespace', spec.kubeNamespace, '--node', spec.node];
+    for (const p of spec.httpPorts ?? []) args.push('--http', String(p));
+    for (const p of spec.tcpPorts ?? []) args.push('--tcp', String(p));
+    return this.#addPodNetwork(spec.name, spec.node, { command: NODE, args: [POD_SERVER, ...args], ready: /^LISTENING$/m });
+  }
+
+  /** A client namespace on `node`'s Pod network (a Pod without a server), with the cluster DNS in its resolv.conf. */
+  addClient(name: string, node: string): Promise<PodNetwork> {
+    return this.#addPodNetwork(name, node, undefined);
+  }
+
+  /**
+   * Starts CoreDNS in a Pod namespace on `node`, answering for `clusterDomain` from the API. The caller registers the
+   * Pod (with this address) and the kube-dns Service. Resolves once CoreDNS has started; its kubernetes plugin then
+   * needs its first list to answer.
+   */
+  async addCoreDns(opts: { readonly name: string; readonly node: string; readonly clusterDomain?: string }): Promise<PodNetwork> {
+    const clusterDomain = opts.clusterDomain ?? 'cluster.local';
+    return this.#addPodNetwork(opts.name, opts.node, {
+      command: this.#opts.binaries.coredns,
+      args: [],
+      ready: /CoreDNS-/,
+      prepare: async (ns) => {
+        const kubeconfigPath = await this.#apiAccess(ns, opts.name);
+        const corefile = join(this.workDir, `${opts.name}.Corefile`);
+        await writeFile(corefile, renderCorefile({ clusterDomain, kubeconfigPath, healthPort: 8080 }));
+        return ['-conf', corefile];
+      },
+    });
+  }
+
+  /** The cluster DNS every Pod and client namespace resolves with (written to /etc/netns/<ns>/resolv.conf). */
+  #dns: { server: string; search: readonly string[] } | undefined;
+
+  /** Sets the resolv.conf of namespaces created from now on (call before adding Pods). */
+  setClusterDns(server: string, search: readonly string[]): void {
+    this.#dns = { server, search };
+  }
+
+  async #addPodNetwork(
+    name: string,
+    nodeName: string,
+    program: { command: string; args: string[]; ready: RegExp; prepare?: (ns: string) => Promise<string[]> } | undefined,
+  ): Promise<PodNetwork> {
+    if (this.#stopping !== undefined) throw new DataPlaneError('the data plane is stopped');
+    const node = this.node(nodeName);
+    const host = this.#nextHost.get(node.name) ?? 2;
+    if (host > 254) throw new DataPlaneError(`node ${node.name} has no free Pod address left`);
+    this.#nextHost.set(node.name, host + 1);
+    const k = this.#nextPod++;
+    const ns = `${this.prefix}-p${k}`;
+    const podIp = `198.18.${node.index}.${host}`;
+    const hostSide = `vp${k}`;
+    const pod: { -readonly [K in keyof PodNetwork]: PodNetwork[K] } = { name, namespace: ns, ip: podIp, node: node.name };
+    this.#pods.set(ns, pod);
+    await ip('netns', 'add', ns);
+    await ip('-n', node.namespace, 'link', 'add', hostSide, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns);
+    await ip('-n', node.namespace, 'link', 'set', hostSide, 'master', 'cbr0', 'up');
+    await ip('-n', node.namespace, 'link', 'set', 'dev', hostSide, 'type', 'bridge_slave', 'hairpin', 'on');
+    await ip('-n', ns, 'link', 'set', 'lo', 'up');
+    await ip('-n', ns, 'addr', 'add', `${podIp}/24`, 'dev', 'eth0');
+    await ip('-n', ns, 'link', 'set', 'eth0', 'up');
+    await ip('-n', ns, 'route', 'add', 'default', 'via', node.gateway);
+    if (this.#dns !== undefined) await this.#writeResolvConf(ns, this.#dns.server, this.#dns.search);
+    if (program !== undefined) {
+      const extra = program.prepare === undefined ? [] : await program.prepare(ns);
+      const logPath = join(this.workDir, `${name}-${k}.log`);
+      const proc = startInNamespace(ns, program.command, [...program.args, ...extra], logPath);
+      this.#processes.add(proc);
+      pod.process = proc;
+      const deadline = Date.now() + 30_000;
+      while (!program.ready.test(await readFile(logPath, 'utf8').catch(() => ''))) {
+        if (!proc.isRunning()) throw new DataPlaneError(`${program.command} in pod ${name} exited; log:\n${await tail(logPath)}`);
+        if (Date.now() > deadline)
+          throw new DataPlaneError(`${program.command} in pod ${name} did not start in 30 s; log:\n${await tail(logPath)}`);
+        await sleep(50);
+      }
+    }
+    return pod;
+  }
+
+  async #writeResolvConf(ns: string, server: string, search: readonly string[]): Promise<void> {
+    const dir = join(NETNS_ETC, ns);
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'resolv.conf'), `nameserver ${server}\nsearch ${search.join(' ')}\noptions ndots:5\n`);
+  }
+
+  /**
+   * A client outside the Pod network, on the node network (198.19.255.(200+k)): what reaches a NodePort from another
+   * machine. It has no route to Pods or ClusterIPs.
+   */
+  async addOutsideClient(name: string): Promise<PodNetwork> {
+    const k = this.#nextOutside++;
+    if (k > 50) throw new DataPlaneError('no free outside-client address left');
+    const ns = `${this.prefix}-o${k}`;
+    const fabric = `${this.prefix}-net`;
+    const address = `198.19.255.${200 + k}`;
+    const pod: PodNetwork = { name, namespace: ns, ip: address, node: '' };
+    this.#pods.set(ns, pod);
+    await ip('netns', 'add', ns);
+    await ip('-n', ns, 'link', 'set', 'lo', 'up');
+    await ip('-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `o${k}`, 'netns', fabric);
+    await ip('-n', fabric, 'link', 'set', `o${k}`, 'master', 'fabric', 'up');
+    await ip('-n', ns, 'addr', 'add', `${address}/24`, 'dev', 'eth0');
+    await ip('-n', ns, 'link', 'set', 'eth0', 'up');
+    return pod;
+  }
+
+  /** Stops a Pod's server and removes its namespace (a deleted Pod). Idempotent. */
+  async removePod(pod: PodNetwork): Promise<void> {
+    if (!this.#pods.has(pod.namespace)) return;
+    await pod.process?.stop();
+    if (pod.process !== undefined) this.#processes.delete(pod.process);
+    deleteNamespaceSync(pod.namespace);
+    await rm(join(NETNS_ETC, pod.namespace), { recursive: true, force: true });
+    this.#pods.delete(pod.namespace);
+  }
+
+  /** Runs a program inside a namespace of this data plane and resolves with its stdout. */
+  exec(namespace: string, command: string, args: readonly string[], timeoutMs = 30_000): Promise<string> {
+    return inNamespace(namespace, command, args, timeoutMs);
+  }
+
+  /**
+   * Sends HTTP GETs from `from` (a client or Pod namespace) to `url`, one fresh connection each, with
+   * hack/data-plane/traffic-client.ts, and returns its result lines (`OK <ms> <answer>` / `ERR <ms> <code>`).
+   */
+  async requests(
+    from: PodNetwork,
+    url: string,
+    opts: { count?: number; durationMs?: number; intervalMs?: number; timeoutMs?: number },
+  ): Promise<string[]> {
+    const args = [
+      TRAFFIC_CLIENT,
+      '--url',
+      url,
+      '--timeout-ms',
+      String(opts.timeoutMs ?? 1000),
+      '--interval-ms',
+      String(opts.intervalMs ?? 0),
+    ];
+    if (opts.count !== undefined) args.push('--count', String(opts.count));
+    if (opts.durationMs !== undefined) args.push('--duration-ms', String(opts.durationMs));
+    const budget = (opts.durationMs ?? (opts.count ?? 1) * (opts.timeoutMs ?? 1000 + (opts.intervalMs ?? 0))) + 30_000;
+    const out = await inNamespace(from.namespace, NODE, args, budget);
+    return out.split('\n').filter((l) => l.startsWith('OK ') || l.startsWith('ERR '));
+  }
+
+  /** Starts the traffic client in the background (for measuring while something changes). */
+  startTraffic(
+    from: PodNetwork,
+    url: string,
+    opts: { durationMs: number; intervalMs?: number; timeoutMs?: number },
+    logName: string,
+  ): NamespaceProcess {
+    const logPath = join(this.workDir, `${logName}.log`);
+    const proc = startInNamespace(
+      from.namespace,
+      NODE,
+      [
+        TRAFFIC_CLIENT,
+        '--url',
+        url,
+        '--duration-ms',
+        String(opts.durationMs),
+        '--interval-ms',
+        String(opts.intervalMs ?? 0),
+        '--timeout-ms',
+        String(opts.timeoutMs ?? 1000),
+      ],
+      logPath,
+    );
+    this.#processes.add(proc);
+    return proc;
+  }
+
+  /** What is left of this data plane (after stop(): nothing, when cleanup worked). */
+  leftovers(): DataPlaneLeftovers {
+    const namespaces = listNamespacesSync().filter((n) => n.startsWith(`${this.prefix}-`));
+    const processes = [...this.#processes].filter((p) => alive(p.pid)).map((p) => p.pid);
+    for (const ns of namespaces) processes.push(...namespacePidsSync(ns));
+    const resolvConfDirs = existsSync(NETNS_ETC) ? readdirSync(NETNS_ETC).filter((d) => d.startsWith(`${this.prefix}-`)) : [];
+    return { namespaces, processes, resolvConfDirs, socket: existsSync(this.#socketPath) };
+  }
+
+  /** Log files of kube-proxy, CoreDNS and the servers, for failure dumps. */
+  logs(): string[] {
+    return existsSync(this.workDir)
+      ? readdirSync(this.workDir)
+          .filter((f) => f.endsWith('.log'))
+          .map((f) => join(this.workDir, f))
+      : [];
+  }
+
+  /**
+   * Stops every process (kube-proxy needs a second or two after SIGTERM), deletes every namespace (with its rules,
+   * links and conntrack state), the resolv.conf directories, the socket, the work directory and the claim. Idempotent.
+   */
+  stop(): Promise<void> {
+    this.#stopping ??= (async () => {
+      await Promise.all([...this.#processes].map((p) => p.stop()));
+      this.#relay?.close();
+      this.#removeNow();
+      live.delete(this);
+      await rm(this.workDir, { recursive: true, force: true });
+    })();
+    return this.#stopping;
+  }
+
+  #removeNow(): void {
+    for (const p of this.#processes) {
+      try {
+        process.kill(-p.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    removeByPrefixSync(this.prefix);
+    try {
+      unlinkSync(this.#socketPath);
+    } catch {
+      // already gone
+    }
+    rmSync(this.#claimPath, { force: true });
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+async function tail(path: string, lines = 30): Promise<string> {
+  const text = await readFile(path, 'utf8').catch(() => '');
+  return text.split('\n').slice(-lines).join('\n');
+}
