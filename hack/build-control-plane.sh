@@ -18,6 +18,8 @@
 set -euo pipefail
 
 KUBE_VERSION=${KEO_KUBE_VERSION:-v1.37.2}
+# The client and staging modules (k8s.io/api, client-go, ...) of a Kubernetes release carry its version as v0.X.Y.
+staging_version="v0.${KUBE_VERSION#v1.}"
 # The etcd release each supported Kubernetes minor is tested with (its go.mod requires etcd 3.6 for 1.36, 3.7 for 1.37).
 case "$KUBE_VERSION" in
   v1.36.*) default_etcd=v3.6.16 ;;
@@ -90,7 +92,6 @@ godebug_line=$(sed -n 's/^godebug \(.*\)$/\1/p' "$gomod" | head -1)
 # Staging modules are generated from that release's own replace block, never hand-listed: the set drifts by release.
 # The k8s.io/sample-* examples are skipped: no command depends on them, and the proxy lacks some of their tags
 # (sample-cli-plugin and sample-controller v0.37.2 answer 403).
-staging_version="v0.${KUBE_VERSION#v1.}"
 edits=(-require="k8s.io/kubernetes@$KUBE_VERSION")
 while read -r mod; do
   case "$mod" in k8s.io/sample-*) continue ;; esac
@@ -163,7 +164,14 @@ func main() {
 	coremain.Run()
 }
 GO
-run go get "github.com/coredns/coredns@$COREDNS_VERSION" || fail "go get of coredns"
+# From Kubernetes 1.37 on (CoreDNS v1.15 requires client-go 0.37.1), the client modules at the version kube-proxy was
+# just built with, so most of client-go comes compiled from the Go build cache.
+client_pins=()
+kube_minor=${KUBE_VERSION#v1.}; kube_minor=${kube_minor%%.*}
+if [ "$kube_minor" -ge 37 ]; then
+  client_pins=("k8s.io/api@$staging_version" "k8s.io/apimachinery@$staging_version" "k8s.io/client-go@$staging_version")
+fi
+run go get "github.com/coredns/coredns@$COREDNS_VERSION" "${client_pins[@]}" || fail "go get of coredns"
 run go mod tidy || fail "go mod tidy (coredns)"
 run go build -trimpath -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" -o "$out/coredns.partial" . \
   || fail "compiling coredns"

@@ -43,6 +43,8 @@ import {
 // the namespaces of owners that died; an exit hook removes this process's; leftovers() lets tests assert it.
 
 const STATE_DIR = '/run/keo-dataplane';
+/** Where the playground's data plane lists its Node and Pod namespaces, for `npm run playground -- exec`. */
+export const PLAYGROUND_INDEX = `${STATE_DIR}/playground.json`;
 const NETNS_ETC = '/etc/netns';
 const NODE = existsSync(fileURLToPath(new URL('../../node_modules/.bin/node', import.meta.url)))
   ? fileURLToPath(new URL('../../node_modules/.bin/node', import.meta.url))
@@ -56,10 +58,35 @@ export const CLUSTER_CIDR = '198.18.0.0/16';
 export const IN_NAMESPACE_API_PORT = 6443;
 export const MAX_NODES = 100;
 
-/** Node `index` (1-based): its address on the node network, its Pod CIDR and bridge address. Pure. */
+/** Node `index` (1-based): its default address on the node network, its Pod CIDR and bridge address. Pure. */
 export function nodeAddressing(index: number): { nodeIp: string; podCidr: string; gateway: string } {
   if (!Number.isInteger(index) || index < 1 || index > MAX_NODES) throw new DataPlaneError(`node index ${index} must be 1..${MAX_NODES}`);
   return { nodeIp: `198.19.255.${10 + index}`, podCidr: `198.18.${index}.0/24`, gateway: `198.18.${index}.1` };
+}
+
+/**
+ * The bridge (gateway) address of an IPv4 Pod CIDR, its prefix length, and the `host`-th address in it. Pure; throws
+ * DataPlaneError for anything but an IPv4 CIDR with room for a gateway and a Pod.
+ */
+export function podCidrAddressing(cidr: string): { gateway: string; prefix: number; address: (host: number) => string } {
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
+  const octets = m === null ? [] : m.slice(1, 5).map(Number);
+  const prefix = Number(m?.[5]);
+  if (m === null || octets.some((o) => o > 255) || prefix > 30)
+    throw new DataPlaneError(`Pod CIDR ${cidr} must be an IPv4 CIDR of at most /30`);
+  const size = 2 ** (32 - prefix);
+  const base =
+    Math.floor(((octets[0] ?? 0) * 2 ** 24 + (octets[1] ?? 0) * 2 ** 16 + (octets[2] ?? 0) * 2 ** 8 + (octets[3] ?? 0)) / size) * size;
+  const render = (n: number) =>
+    [Math.floor(n / 2 ** 24) % 256, Math.floor(n / 2 ** 16) % 256, Math.floor(n / 2 ** 8) % 256, n % 256].join('.');
+  return {
+    gateway: render(base + 1),
+    prefix,
+    address: (host: number) => {
+      if (!Number.isInteger(host) || host < 2 || host > size - 2) throw new DataPlaneError(`host ${host} is outside Pod CIDR ${cidr}`);
+      return render(base + host);
+    },
+  };
 }
 
 /** The binaries the data plane runs. */
@@ -82,14 +109,28 @@ export interface DataPlaneOptions {
   readonly binaries: DataPlaneBinaries;
   readonly apiServer: ApiServerAccess;
   readonly mode: ProxyMode;
-  /** Node names, as registered in the API; Node i (1-based, in this order) gets nodeAddressing(i). */
-  readonly nodes: readonly string[];
+  /**
+   * The Nodes, named as registered in the API. Node i (1-based, in this order) defaults to nodeAddressing(i); a Node
+   * may bring its own InternalIP and IPv4 Pod CIDR instead (the playground's simulated Nodes do).
+   */
+  readonly nodes: readonly DataPlaneNodeSpec[];
+  /** Prefix length of the node network (the Nodes' addresses share it). Default 24. */
+  readonly nodeNetworkPrefix?: number;
+  /** kube-proxy's clusterCIDR: every Pod address. Default {@link CLUSTER_CIDR}. */
+  readonly clusterCidr?: string;
   /** Parent of the work directory (logs, configs). Default /dev/shm, else the OS temp dir. */
   readonly baseDir?: string;
   /** Receives one line per phase. Default: silent. */
   readonly progress?: (line: string) => void;
   /** How long to wait for each kube-proxy's first rules. Default 60 s. */
   readonly readyTimeoutMs?: number;
+}
+
+/** A Node of {@link DataPlaneOptions.nodes}. */
+export interface DataPlaneNodeSpec {
+  readonly name: string;
+  readonly nodeIp?: string;
+  readonly podCidr?: string;
 }
 
 /** A simulated Node's network. */
@@ -100,6 +141,7 @@ export interface DataPlaneNode {
   readonly nodeIp: string;
   readonly podCidr: string;
   readonly gateway: string;
+  readonly podPrefix: number;
 }
 
 /** A Pod's (or client's) network namespace. */
@@ -120,6 +162,8 @@ export interface PodSpecInput {
   readonly node: string;
   readonly httpPorts?: readonly number[];
   readonly tcpPorts?: readonly number[];
+  /** The Pod's address, inside the Node's Pod CIDR. Default: the Node's next free one. */
+  readonly ip?: string;
 }
 
 /** What is left of a data plane after stop(): all lists empty when the cleanup worked. */
@@ -241,7 +285,20 @@ export class DataPlane {
     this.workDir = workDir;
     this.#socketPath = join(workDir, 'api.sock');
     this.#claimPath = join(STATE_DIR, `${prefix}.json`);
-    this.nodes = opts.nodes.map((name, i) => ({ name, index: i + 1, namespace: `${prefix}-n${i + 1}`, ...nodeAddressing(i + 1) }));
+    this.nodes = opts.nodes.map((spec, i) => {
+      const defaults = nodeAddressing(i + 1);
+      const podCidr = spec.podCidr ?? defaults.podCidr;
+      const { gateway, prefix: podPrefix } = podCidrAddressing(podCidr);
+      return {
+        name: spec.name,
+        index: i + 1,
+        namespace: `${prefix}-n${i + 1}`,
+        nodeIp: spec.nodeIp ?? defaults.nodeIp,
+        podCidr,
+        gateway,
+        podPrefix,
+      };
+    });
   }
 
   /**
@@ -297,10 +354,10 @@ export class DataPlane {
       await ip('-n', ns, 'link', 'set', 'lo', 'up');
       await ip('-n', ns, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', `n${node.index}`, 'netns', fabric);
       await ip('-n', fabric, 'link', 'set', `n${node.index}`, 'master', 'fabric', 'up');
-      await ip('-n', ns, 'addr', 'add', `${node.nodeIp}/24`, 'dev', 'eth0');
+      await ip('-n', ns, 'addr', 'add', `${node.nodeIp}/${this.#opts.nodeNetworkPrefix ?? 24}`, 'dev', 'eth0');
       await ip('-n', ns, 'link', 'set', 'eth0', 'up');
       await ip('-n', ns, 'link', 'add', 'cbr0', 'type', 'bridge');
-      await ip('-n', ns, 'addr', 'add', `${node.gateway}/24`, 'dev', 'cbr0');
+      await ip('-n', ns, 'addr', 'add', `${node.gateway}/${node.podPrefix}`, 'dev', 'cbr0');
       await ip('-n', ns, 'link', 'set', 'cbr0', 'up');
       await inNamespace(ns, 'sysctl', ['-q', '-w', 'net.ipv4.ip_forward=1']);
       for (const other of this.nodes) {
@@ -355,7 +412,10 @@ export class DataPlane {
   async #startKubeProxy(node: DataPlaneNode): Promise<void> {
     const kubeconfigPath = await this.#apiAccess(node.namespace, node.name);
     const configPath = join(this.workDir, `${node.name}-kube-proxy.yaml`);
-    await writeFile(configPath, renderKubeProxyConfig({ mode: this.mode, nodeName: node.name, kubeconfigPath, clusterCidr: CLUSTER_CIDR }));
+    await writeFile(
+      configPath,
+      renderKubeProxyConfig({ mode: this.mode, nodeName: node.name, kubeconfigPath, clusterCidr: this.#opts.clusterCidr ?? CLUSTER_CIDR }),
+    );
     const logPath = join(this.workDir, `${node.name}-kube-proxy.log`);
     const proxy = startInNamespace(node.namespace, this.#opts.binaries.kubeProxy, [`--config=${configPath}`, '--v=2'], logPath);
     this.#processes.add(proxy);
@@ -406,12 +466,18 @@ export class DataPlane {
     const args = ['--pod', spec.name, '--namespace', spec.kubeNamespace, '--node', spec.node];
     for (const p of spec.httpPorts ?? []) args.push('--http', String(p));
     for (const p of spec.tcpPorts ?? []) args.push('--tcp', String(p));
-    return this.#addPodNetwork(spec.name, spec.node, { command: NODE, args: [POD_SERVER, ...args], ready: /^LISTENING$/m });
+    return this.#addPodNetwork(
+      spec.name,
+      spec.node,
+      spec.kubeNamespace,
+      { command: NODE, args: [POD_SERVER, ...args], ready: /^LISTENING$/m },
+      spec.ip,
+    );
   }
 
   /** A client namespace on `node`'s Pod network (a Pod without a server), with the cluster DNS in its resolv.conf. */
-  addClient(name: string, node: string): Promise<PodNetwork> {
-    return this.#addPodNetwork(name, node, undefined);
+  addClient(name: string, node: string, kubeNamespace = 'default'): Promise<PodNetwork> {
+    return this.#addPodNetwork(name, node, kubeNamespace, undefined);
   }
 
   /**
@@ -419,42 +485,60 @@ export class DataPlane {
    * Pod (with this address) and the kube-dns Service. Resolves once CoreDNS has started; its kubernetes plugin then
    * needs its first list to answer.
    */
-  async addCoreDns(opts: { readonly name: string; readonly node: string; readonly clusterDomain?: string }): Promise<PodNetwork> {
+  async addCoreDns(opts: {
+    readonly name: string;
+    readonly node: string;
+    readonly clusterDomain?: string;
+    readonly ip?: string;
+  }): Promise<PodNetwork> {
     const clusterDomain = opts.clusterDomain ?? 'cluster.local';
-    return this.#addPodNetwork(opts.name, opts.node, {
-      command: this.#opts.binaries.coredns,
-      args: [],
-      ready: /CoreDNS-/,
-      prepare: async (ns) => {
-        const kubeconfigPath = await this.#apiAccess(ns, opts.name);
-        const corefile = join(this.workDir, `${opts.name}.Corefile`);
-        await writeFile(corefile, renderCorefile({ clusterDomain, kubeconfigPath, healthPort: 8080 }));
-        return ['-conf', corefile];
+    return this.#addPodNetwork(
+      opts.name,
+      opts.node,
+      'kube-system',
+      {
+        command: this.#opts.binaries.coredns,
+        args: [],
+        ready: /CoreDNS-/,
+        prepare: async (ns) => {
+          const kubeconfigPath = await this.#apiAccess(ns, opts.name);
+          const corefile = join(this.workDir, `${opts.name}.Corefile`);
+          await writeFile(corefile, renderCorefile({ clusterDomain, kubeconfigPath, healthPort: 8080 }));
+          return ['-conf', corefile];
+        },
       },
-    });
+      opts.ip,
+    );
   }
 
   /** The cluster DNS every Pod and client namespace resolves with (written to /etc/netns/<ns>/resolv.conf). */
-  #dns: { server: string; search: readonly string[] } | undefined;
+  #dns: { server: string; clusterDomain: string } | undefined;
 
-  /** Sets the resolv.conf of namespaces created from now on (call before adding Pods). */
-  setClusterDns(server: string, search: readonly string[]): void {
-    this.#dns = { server, search };
+  /**
+   * Sets the resolv.conf of namespaces created from now on (call before adding Pods): `server`, and a kubelet's
+   * search path for the Pod's Kubernetes namespace (<ns>.svc.<domain> svc.<domain> <domain>, ndots 5).
+   */
+  setClusterDns(server: string, clusterDomain: string): void {
+    this.#dns = { server, clusterDomain };
   }
 
   async #addPodNetwork(
     name: string,
     nodeName: string,
+    kubeNamespace: string,
     program: { command: string; args: string[]; ready: RegExp; prepare?: (ns: string) => Promise<string[]> } | undefined,
+    givenIp?: string,
   ): Promise<PodNetwork> {
     if (this.#stopping !== undefined) throw new DataPlaneError('the data plane is stopped');
     const node = this.node(nodeName);
-    const host = this.#nextHost.get(node.name) ?? 2;
-    if (host > 254) throw new DataPlaneError(`node ${node.name} has no free Pod address left`);
-    this.#nextHost.set(node.name, host + 1);
+    let podIp = givenIp;
+    if (podIp === undefined) {
+      const host = this.#nextHost.get(node.name) ?? 2;
+      podIp = podCidrAddressing(node.podCidr).address(host);
+      this.#nextHost.set(node.name, host + 1);
+    }
     const k = this.#nextPod++;
     const ns = `${this.prefix}-p${k}`;
-    const podIp = `198.18.${node.index}.${host}`;
     const hostSide = `vp${k}`;
     const pod: { -readonly [K in keyof PodNetwork]: PodNetwork[K] } = { name, namespace: ns, ip: podIp, node: node.name };
     this.#pods.set(ns, pod);
@@ -463,10 +547,13 @@ export class DataPlane {
     await ip('-n', node.namespace, 'link', 'set', hostSide, 'master', 'cbr0', 'up');
     await ip('-n', node.namespace, 'link', 'set', 'dev', hostSide, 'type', 'bridge_slave', 'hairpin', 'on');
     await ip('-n', ns, 'link', 'set', 'lo', 'up');
-    await ip('-n', ns, 'addr', 'add', `${podIp}/24`, 'dev', 'eth0');
+    await ip('-n', ns, 'addr', 'add', `${podIp}/${node.podPrefix}`, 'dev', 'eth0');
     await ip('-n', ns, 'link', 'set', 'eth0', 'up');
     await ip('-n', ns, 'route', 'add', 'default', 'via', node.gateway);
-    if (this.#dns !== undefined) await this.#writeResolvConf(ns, this.#dns.server, this.#dns.search);
+    if (this.#dns !== undefined) {
+      const domain = this.#dns.clusterDomain;
+      await this.#writeResolvConf(ns, this.#dns.server, [`${kubeNamespace}.svc.${domain}`, `svc.${domain}`, domain]);
+    }
     if (program !== undefined) {
       const extra = program.prepare === undefined ? [] : await program.prepare(ns);
       const logPath = join(this.workDir, `${name}-${k}.log`);

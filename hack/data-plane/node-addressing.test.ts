@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DataPlaneError } from './netns.ts';
-import { CLUSTER_CIDR, MAX_NODES, nodeAddressing } from './data-plane.ts';
+import { CLUSTER_CIDR, MAX_NODES, nodeAddressing, podCidrAddressing } from './data-plane.ts';
 
 describe('nodeAddressing', () => {
   for (const [index, want] of [
@@ -20,4 +20,25 @@ describe('nodeAddressing', () => {
     assert.equal(CLUSTER_CIDR, '198.18.0.0/16');
     for (let i = 1; i <= MAX_NODES; i++) assert.match(nodeAddressing(i).podCidr, /^198\.18\.\d+\.0\/24$/);
   });
+});
+
+describe('podCidrAddressing', () => {
+  it('gives the bridge the first address and Pods the ones after it', () => {
+    const a = podCidrAddressing('10.244.3.0/24');
+    assert.equal(a.gateway, '10.244.3.1');
+    assert.equal(a.prefix, 24);
+    assert.equal(a.address(2), '10.244.3.2');
+    assert.equal(a.address(254), '10.244.3.254');
+    assert.throws(() => a.address(255), DataPlaneError);
+    assert.throws(() => a.address(1), DataPlaneError);
+  });
+
+  it('normalises a CIDR written with host bits', () => {
+    assert.equal(podCidrAddressing('10.244.1.77/23').gateway, '10.244.0.1');
+    assert.equal(podCidrAddressing('10.244.1.77/23').address(300), '10.244.1.44');
+  });
+
+  for (const bad of ['10.244.0.0', '10.244.0.0/31', 'fd00::/64', '300.1.1.1/24', '10.0.0/24']) {
+    it(`rejects ${bad}`, () => assert.throws(() => podCidrAddressing(bad), DataPlaneError));
+  }
 });
