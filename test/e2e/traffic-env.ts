@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { readFile } from 'node:fs/promises';
 import { setupEndpointsController } from '../../controllers/endpoints/controller.ts';
 import { setupEndpointSliceController } from '../../controllers/endpointslice/controller.ts';
 import { setupEndpointSliceMirroringController } from '../../controllers/endpointslice-mirroring/controller.ts';
+import { setupSessionAffinityController } from '../../controllers/session-affinity/controller.ts';
 import { NODES, PODS, SERVICES } from '../../controllers/runtime/resource.ts';
 import { locateDataPlaneBinaries } from '../../hack/data-plane/binaries.ts';
 import { DataPlane, nodeAddressing, type PodNetwork } from '../../hack/data-plane/data-plane.ts';
@@ -24,6 +28,7 @@ export const NODE_NAMES = ['node-1', 'node-2'] as const;
 /** The cluster DNS ClusterIP (the tenth address of the local cluster's 10.0.0.0/24, as kubeadm picks). */
 export const KUBE_DNS_IP = '10.0.0.10';
 export const CLUSTER_DOMAIN = 'cluster.local';
+const CRD_DIR = fileURLToPath(new URL('../../config/crd/bases', import.meta.url));
 const KCM_ENDPOINT_CONTROLLERS = ['endpoints-controller', 'endpointslice-controller', 'endpointslice-mirroring-controller'];
 
 /** A Pod that serves: its API object name and its network. */
@@ -125,14 +130,16 @@ export async function startTrafficEnv(mode: ProxyMode, controllers: EndpointCont
   let operator: RunningOperator | undefined;
   let plane: DataPlane | undefined;
   try {
-    operator =
-      controllers === 'operator'
-        ? startOperator(env, (r) => {
-            setupEndpointsController(r);
-            setupEndpointSliceController(r);
-            setupEndpointSliceMirroringController(r);
-          })
-        : undefined;
+    if (controllers === 'operator') {
+      // The CRDs first: the SessionAffinityPolicy controller's informer lists its kind at start.
+      await promisify(execFile)('kubectl', ['--kubeconfig', cluster.kubeconfigPath, 'apply', '-f', CRD_DIR], { timeout: 60_000 });
+      operator = startOperator(env, (r) => {
+        setupEndpointsController(r);
+        setupEndpointSliceController(r);
+        setupEndpointSliceMirroringController(r);
+        setupSessionAffinityController(r);
+      });
+    }
     for (const [i, name] of NODE_NAMES.entries()) {
       const { nodeIp, podCidr } = nodeAddressing(i + 1);
       await env.client.create(NODES, '', {

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { ENDPOINTS, SERVICES } from '../../controllers/runtime/resource.ts';
+import { SESSION_AFFINITY_POLICIES } from '../../controllers/session-affinity/resources.ts';
 import { dataPlaneSupport } from '../../hack/data-plane/data-plane.ts';
 import type { ProxyMode } from '../../hack/data-plane/kube-proxy-config.ts';
 import { waitFor } from '../envtest/wait-for.ts';
@@ -16,6 +17,9 @@ import { countByPod, enteredRotationAt, leftRotationAt, parseTraffic, percentile
 // them the suite is reported skipped with the reason.
 
 const FLIP_CYCLES = 4;
+// Pause after each observed rotation change, longer than kube-proxy's minSyncPeriod (1 s): the next flip then measures
+// the path status -> EndpointSlice -> rules, not the rate limit that a sync less than a second old imposes.
+const SETTLE_MS = 1_500;
 
 /** Declares the suite for one proxy mode and one writer of Endpoints and EndpointSlices. */
 export function describeTrafficSuite(mode: ProxyMode, controllers: EndpointControllers): void {
@@ -131,6 +135,7 @@ export function describeTrafficSuite(mode: ProxyMode, controllers: EndpointContr
             intervalMs: 50,
           });
           leave.push(left - t0);
+          await sleep(SETTLE_MS);
           const t1 = Date.now();
           await te.setReady(flipped, true);
           const entered = await waitFor(async () => enteredRotationAt(await read(), flipped.name, t1), {
@@ -139,6 +144,7 @@ export function describeTrafficSuite(mode: ProxyMode, controllers: EndpointContr
             intervalMs: 50,
           });
           enter.push(entered - t1);
+          await sleep(SETTLE_MS);
         }
       } finally {
         await traffic.stop();
@@ -258,6 +264,37 @@ export function describeTrafficSuite(mode: ProxyMode, controllers: EndpointContr
       await waitForBackends(sticky, ['web-1', 'web-2', 'web-3']);
     });
 
+    it(
+      'applies a SessionAffinityPolicy on the proxy (one client, one Pod) and gives spreading back when it is deleted',
+      controllers === 'operator' ? {} : { skip: 'kube-controller-manager has no SessionAffinityPolicy controller' },
+      async () => {
+        await te.createService({
+          apiVersion: 'v1',
+          kind: 'Service',
+          metadata: { name: 'policed', labels: { tier: 'web' } },
+          spec: { selector: { app: 'web' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+        });
+        const policed = `http://policed.${te.namespace}.svc.${CLUSTER_DOMAIN}/`;
+        await waitForBackends(policed, ['web-1', 'web-2', 'web-3']);
+        await te.env.client.create(SESSION_AFFINITY_POLICIES, te.namespace, {
+          apiVersion: 'kube-endpoints-operator.io/v1alpha1',
+          kind: 'SessionAffinityPolicy',
+          metadata: { name: 'sticky-web' },
+          spec: { serviceSelector: { matchLabels: { tier: 'web' } }, sessionAffinity: 'ClientIP', timeoutSeconds: 600 },
+        });
+        const sticky = await waitFor(
+          async () => {
+            const { perPod, errors } = countByPod(await send(policed, 30));
+            return errors === 0 && Object.keys(perPod).length === 1 ? perPod : false;
+          },
+          { description: 'the policy to send all 30 requests of the client to one Pod', timeoutMs: 30_000, intervalMs: 200 },
+        );
+        process.stderr.write(`${label} 30 requests under SessionAffinityPolicy ClientIP: ${JSON.stringify(sticky)}\n`);
+        await te.env.client.delete(SESSION_AFFINITY_POLICIES, te.namespace, 'sticky-web');
+        await waitForBackends(policed, ['web-1', 'web-2', 'web-3']);
+      },
+    );
+
     it('removes every namespace, process, resolv.conf and socket it created, and leaves the root namespace rules alone', async () => {
       const rules = await te.plane.rules(NODE_NAMES[0]);
       assert.match(rules, mode === 'nftables' ? /table ip kube-proxy/ : /KUBE-SERVICES/);
@@ -267,4 +304,8 @@ export function describeTrafficSuite(mode: ProxyMode, controllers: EndpointContr
       assert.equal(execFileSync('nft', ['list', 'tables'], { encoding: 'utf8' }), rootTablesBefore);
     });
   });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
