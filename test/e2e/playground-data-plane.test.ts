@@ -94,7 +94,7 @@ describe('the playground data plane (npm start as root)', { timeout: 600_000 }, 
         return JSON.stringify([...seen].sort()) === JSON.stringify(pods);
       },
       {
-        description: `curl http://web from ${client} to reach both Pods (seen so far: ${[...seen].join(', ')})`,
+        description: `curl http://web from ${client} to reach both Pods`,
         timeoutMs: 60_000,
         intervalMs: 100,
       },
