@@ -49,7 +49,8 @@ const NETNS_ETC = '/etc/netns';
 const NODE = existsSync(fileURLToPath(new URL('../../node_modules/.bin/node', import.meta.url)))
   ? fileURLToPath(new URL('../../node_modules/.bin/node', import.meta.url))
   : process.execPath;
-const POD_SERVER = fileURLToPath(new URL('./pod-server.ts', import.meta.url));
+/** The server every simulated Pod runs (see its header); exported for backends the caller runs itself. */
+export const POD_SERVER: string = fileURLToPath(new URL('./pod-server.ts', import.meta.url));
 const TRAFFIC_CLIENT = fileURLToPath(new URL('./traffic-client.ts', import.meta.url));
 
 /** All Pod addresses: Node i has 198.18.i.0/24. kube-proxy's clusterCIDR. */
@@ -276,6 +277,7 @@ export class DataPlane {
   #relay: Server | undefined;
   #nextPod = 1;
   #nextOutside = 1;
+  #nextExternal = 1;
   #stopping: Promise<void> | undefined;
 
   private constructor(opts: DataPlaneOptions, prefix: string, workDir: string) {
@@ -596,6 +598,28 @@ export class DataPlane {
     await ip('-n', ns, 'addr', 'add', `${address}/24`, 'dev', 'eth0');
     await ip('-n', ns, 'link', 'set', 'eth0', 'up');
     return pod;
+  }
+
+  /**
+   * Joins a namespace the caller owns (e.g. a test/nethost host, reachable from the root namespace at `address`) to the
+   * node network as a backend outside the cluster: a second link `dp0` with 198.19.255.(150+k), routes back to every
+   * Pod CIDR through its Node, and on every Node a route to `address` through it. So kube-proxy can send Service
+   * traffic to `address` (ExternalEndpoints) while the operator probes the same address from the root namespace. The
+   * link goes away with the data plane.
+   */
+  async attachExternalHost(namespace: string, address: string): Promise<void> {
+    const k = this.#nextExternal++;
+    if (k > 40) throw new DataPlaneError('no free external-host address left');
+    const fabric = `${this.prefix}-net`;
+    const local = `198.19.255.${150 + k}`;
+    await ip('-n', fabric, 'link', 'add', `x${k}`, 'type', 'veth', 'peer', 'name', 'dp0', 'netns', namespace);
+    await ip('-n', fabric, 'link', 'set', `x${k}`, 'master', 'fabric', 'up');
+    await ip('-n', namespace, 'addr', 'add', `${local}/${this.#opts.nodeNetworkPrefix ?? 24}`, 'dev', 'dp0');
+    await ip('-n', namespace, 'link', 'set', 'dp0', 'up');
+    for (const node of this.nodes) {
+      await ip('-n', namespace, 'route', 'add', node.podCidr, 'via', node.nodeIp, 'dev', 'dp0');
+      await ip('-n', node.namespace, 'route', 'add', `${address}/32`, 'via', local);
+    }
   }
 
   /** Stops a Pod's server and removes its namespace (a deleted Pod). Idempotent. */

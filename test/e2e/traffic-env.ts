@@ -6,6 +6,7 @@ import { setupEndpointsController } from '../../controllers/endpoints/controller
 import { setupEndpointSliceController } from '../../controllers/endpointslice/controller.ts';
 import { setupEndpointSliceMirroringController } from '../../controllers/endpointslice-mirroring/controller.ts';
 import { setupSessionAffinityController } from '../../controllers/session-affinity/controller.ts';
+import { setupExternalEndpointsController } from '../../controllers/external-endpoints/controller.ts';
 import { NODES, PODS, SERVICES } from '../../controllers/runtime/resource.ts';
 import { locateDataPlaneBinaries } from '../../hack/data-plane/binaries.ts';
 import { DataPlane, nodeAddressing, type PodNetwork } from '../../hack/data-plane/data-plane.ts';
@@ -138,6 +139,8 @@ export async function startTrafficEnv(mode: ProxyMode, controllers: EndpointCont
         setupEndpointSliceController(r);
         setupEndpointSliceMirroringController(r);
         setupSessionAffinityController(r);
+        // Backends outside the cluster are test hosts (test/nethost): only their range may be probed.
+        setupExternalEndpointsController(r, { probeAllowedCIDRs: ['198.18.0.0/15'], statusMinIntervalMs: 500 });
       });
     }
     for (const [i, name] of NODE_NAMES.entries()) {

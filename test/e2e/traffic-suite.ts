@@ -4,7 +4,9 @@ import { readFile } from 'node:fs/promises';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { ENDPOINTS, SERVICES } from '../../controllers/runtime/resource.ts';
 import { SESSION_AFFINITY_POLICIES } from '../../controllers/session-affinity/resources.ts';
-import { dataPlaneSupport } from '../../hack/data-plane/data-plane.ts';
+import { EXTERNAL_ENDPOINTS } from '../../controllers/external-endpoints/resources.ts';
+import { createTestHost, type TestHost, type TestProcess, TestHostError } from '../nethost/test-host.ts';
+import { dataPlaneSupport, POD_SERVER } from '../../hack/data-plane/data-plane.ts';
 import type { ProxyMode } from '../../hack/data-plane/kube-proxy-config.ts';
 import { waitFor } from '../envtest/wait-for.ts';
 import { CLUSTER_DOMAIN, type EndpointControllers, NODE_NAMES, type ServingPod, startTrafficEnv, type TrafficEnv } from './traffic-env.ts';
@@ -295,6 +297,67 @@ export function describeTrafficSuite(mode: ProxyMode, controllers: EndpointContr
       },
     );
 
+    it(
+      'sends ExternalEndpoints traffic to healthy backends outside the cluster: a killed one stops, maintenance drains',
+      controllers === 'operator' ? {} : { skip: 'kube-controller-manager has no ExternalEndpoints controller' },
+      async () => {
+        const hosts: TestHost[] = [];
+        try {
+          const servers = new Map<string, TestProcess>();
+          const startServer = async (host: TestHost, name: string) => {
+            const p = host.spawn(NODE, [POD_SERVER, '--pod', name, '--namespace', 'outside', '--node', 'none', '--http', '8080']);
+            await p.waitForOutput(/^LISTENING$/m, 15_000);
+            servers.set(name, p);
+          };
+          for (const name of ['ext-1', 'ext-2']) {
+            const host = await createOutsideHost(name);
+            hosts.push(host);
+            await te.plane.attachExternalHost(host.namespace, host.address);
+            await startServer(host, name);
+          }
+          await te.createService({
+            apiVersion: 'v1',
+            kind: 'Service',
+            metadata: { name: 'legacy' },
+            spec: { ports: [{ name: 'http', port: 80, targetPort: 8080 }] },
+          });
+          const body = (maintenance: boolean) => ({
+            apiVersion: 'kube-endpoints-operator.io/v1alpha1',
+            kind: 'ExternalEndpoints',
+            metadata: { name: 'legacy' },
+            spec: {
+              endpoints: hosts.map((h, i) => ({ ip: h.address, ...(i === 0 && maintenance ? { maintenance: true } : {}) })),
+              ports: [{ name: 'http', port: 8080, protocol: 'TCP' }],
+              healthCheck: {
+                type: 'TCP',
+                port: 8080,
+                intervalSeconds: 1,
+                timeoutSeconds: 1,
+                healthyThreshold: 1,
+                unhealthyThreshold: 1,
+                minDwellSeconds: 0,
+              },
+            },
+          });
+          await te.env.client.create(EXTERNAL_ENDPOINTS, te.namespace, body(false));
+          const legacy = `http://legacy.${te.namespace}.svc.${CLUSTER_DOMAIN}/`;
+          await waitForBackends(legacy, ['ext-1', 'ext-2']);
+          await servers.get('ext-1')?.kill('SIGKILL');
+          await waitForBackends(legacy, ['ext-2']);
+          const [first] = hosts;
+          if (first !== undefined) await startServer(first, 'ext-1');
+          await waitForBackends(legacy, ['ext-1', 'ext-2']);
+          await te.env.client.patch(EXTERNAL_ENDPOINTS, te.namespace, 'legacy', { spec: body(true).spec }, 'merge');
+          await waitForBackends(legacy, ['ext-2']);
+          const { perPod, errors } = countByPod(await send(legacy, 30));
+          process.stderr.write(`${label} 30 requests with ext-1 in maintenance: ${JSON.stringify(perPod)}, errors ${errors}\n`);
+          assert.deepEqual({ perPod, errors }, { perPod: { 'ext-2': 30 }, errors: 0 });
+        } finally {
+          for (const h of hosts) await h.remove();
+        }
+      },
+    );
+
     it('removes every namespace, process, resolv.conf and socket it created, and leaves the root namespace rules alone', async () => {
       const rules = await te.plane.rules(NODE_NAMES[0]);
       assert.match(rules, mode === 'nftables' ? /table ip kube-proxy/ : /KUBE-SERVICES/);
@@ -308,4 +371,21 @@ export function describeTrafficSuite(mode: ProxyMode, controllers: EndpointContr
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+const NODE = process.execPath;
+
+/**
+ * A test host (test/nethost: reachable from the root namespace, where the operator probes) with an address outside
+ * the data plane's Pod and node networks: 198.19.0.0/17.
+ */
+async function createOutsideHost(name: string): Promise<TestHost> {
+  for (let attempt = 0; ; attempt++) {
+    const address = `198.19.${Math.floor(Math.random() * 128)}.${4 * Math.floor(Math.random() * 64) + 2}`;
+    try {
+      return await createTestHost({ name, address });
+    } catch (err) {
+      if (!(err instanceof TestHostError && /already in use/.test(err.message)) || attempt >= 20) throw err;
+    }
+  }
 }
