@@ -3,6 +3,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { setupPodNetworkController } from '../../controllers/pod-network/controller.ts';
+import { LABEL_SIMULATED_NODE } from '../../controllers/pod-simulator/simulated-objects.ts';
 import type { DesiredPodNetwork } from '../../controllers/pod-network/pod-network-plan.ts';
 import type { PodNetworkDriver } from '../../controllers/pod-network/pod-network-reconciler.ts';
 import type { ApiClient } from '../../controllers/runtime/api-client.ts';
@@ -88,7 +89,7 @@ export async function startPlaygroundDataPlane(input: PlaygroundDataPlaneInput):
       nodes,
       clusterCidr: PLAYGROUND_CLUSTER_CIDR,
       apiServer: input.access,
-      progress: (line) => input.logger.info(line),
+      progress: (line) => input.logger.info({ step: line }, 'Data plane starting'),
     });
     plane.setClusterDns(PLAYGROUND_DNS_IP, CLUSTER_DOMAIN);
     await createClusterDns(input.client);
@@ -130,7 +131,7 @@ async function waitForNodes(
 ): Promise<{ name: string; nodeIp: string; podCidr: string }[]> {
   const deadline = Date.now() + NODE_WAIT_MS;
   for (;;) {
-    const list = await client.list(NODES, '', { labelSelector: 'playground.kube-endpoints-operator.io/simulated=true' }, signal);
+    const list = await client.list(NODES, '', { labelSelector: `${LABEL_SIMULATED_NODE}=true` }, signal);
     const nodes = list.items.map(nodeNetworkOf).filter((n) => n !== undefined);
     if (nodes.length >= count) return nodes.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }));
     if (Date.now() > deadline) throw new Error(`only ${nodes.length} of ${count} simulated Nodes appeared within ${NODE_WAIT_MS / 1000} s`);

@@ -657,7 +657,7 @@ export class DataPlane {
     ];
     if (opts.count !== undefined) args.push('--count', String(opts.count));
     if (opts.durationMs !== undefined) args.push('--duration-ms', String(opts.durationMs));
-    const budget = (opts.durationMs ?? (opts.count ?? 1) * (opts.timeoutMs ?? 1000 + (opts.intervalMs ?? 0))) + 30_000;
+    const budget = (opts.durationMs ?? (opts.count ?? 1) * ((opts.timeoutMs ?? 1000) + (opts.intervalMs ?? 0))) + 30_000;
     const out = await inNamespace(from.namespace, NODE, args, budget);
     return out.split('\n').filter((l) => l.startsWith('OK ') || l.startsWith('ERR '));
   }
