@@ -693,7 +693,9 @@ export class DataPlane {
   /** What is left of this data plane (after stop(): nothing, when cleanup worked). */
   leftovers(): DataPlaneLeftovers {
     const namespaces = listNamespacesSync().filter((n) => n.startsWith(`${this.prefix}-`));
-    const processes = [...this.#processes].filter((p) => alive(p.pid)).map((p) => p.pid);
+    const processes = [...this.#processes].filter((p) => p.isRunning()).map((p) => p.pid);
+    // kube-proxy, CoreDNS and the relays name files of the work directory on their command lines.
+    processes.push(...processesMentioning(this.workDir).filter((pid) => !processes.includes(pid)));
     for (const ns of namespaces) processes.push(...namespacePidsSync(ns));
     const resolvConfDirs = existsSync(NETNS_ETC) ? readdirSync(NETNS_ETC).filter((d) => d.startsWith(`${this.prefix}-`)) : [];
     return { namespaces, processes, resolvConfDirs, socket: existsSync(this.#socketPath) };
@@ -725,6 +727,8 @@ export class DataPlane {
 
   #removeNow(): void {
     for (const p of this.#processes) {
+      // Only groups still running: an exited leader's pid may already belong to someone else.
+      if (!p.isRunning()) continue;
       try {
         process.kill(-p.pid, 'SIGKILL');
       } catch {
@@ -752,4 +756,23 @@ function sleep(ms: number): Promise<void> {
 async function tail(path: string, lines = 30): Promise<string> {
   const text = await readFile(path, 'utf8').catch(() => '');
   return text.split('\n').slice(-lines).join('\n');
+}
+
+/** Pids whose command line contains `text` (from /proc; none when it cannot be read). */
+function processesMentioning(text: string): number[] {
+  const pids: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return pids;
+  }
+  for (const e of entries) {
+    try {
+      if (Number(e) !== process.pid && readFileSync(`/proc/${e}/cmdline`, 'utf8').includes(text)) pids.push(Number(e));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return pids;
 }
