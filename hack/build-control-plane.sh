@@ -6,15 +6,20 @@
 # v0.0.0), so we build from a throw-away wrapper module that pins every staging module to the matching v0.X.Y.
 #
 # Usage: hack/build-control-plane.sh            builds if missing, prints the directory holding the binaries
+#        hack/build-control-plane.sh --data-plane  also kube-proxy (same Kubernetes version) and coredns, into the same
+#                                                  directory (the data plane of test/dataplane and the playground)
 # Env:   KEO_KUBE_VERSION     Kubernetes version to build (default v1.37.2, the parity target; v1.36.x still builds,
 #                             see docs/adr/0004). etcd follows the version that Kubernetes minor is released with.
 #        KEO_ETCD_VERSION     overrides that etcd version
 #        KUBEBUILDER_ASSETS   a directory already holding the three binaries: used as is, nothing is built
+#        KEO_COREDNS_VERSION  CoreDNS module version built with --data-plane (default v1.15.0: Go 1.26, client-go 0.37)
 #        KEO_BIN_CACHE        cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/kube-endpoints-operator)
 # Progress goes to stderr; stdout carries only the directory, so `$(hack/build-control-plane.sh)` works.
 set -euo pipefail
 
 KUBE_VERSION=${KEO_KUBE_VERSION:-v1.37.2}
+# The client and staging modules (k8s.io/api, client-go, ...) of a Kubernetes release carry its version as v0.X.Y.
+staging_version="v0.${KUBE_VERSION#v1.}"
 # The etcd release each supported Kubernetes minor is tested with (its go.mod requires etcd 3.6 for 1.36, 3.7 for 1.37).
 case "$KUBE_VERSION" in
   v1.36.*) default_etcd=v3.6.16 ;;
@@ -22,7 +27,18 @@ case "$KUBE_VERSION" in
   *) echo "build-control-plane: unsupported KEO_KUBE_VERSION=$KUBE_VERSION (supported: v1.36.x, v1.37.x)" >&2; exit 1 ;;
 esac
 ETCD_VERSION=${KEO_ETCD_VERSION:-$default_etcd}
+COREDNS_VERSION=${KEO_COREDNS_VERSION:-v1.15.0}
+# The three control-plane binaries are the contract every test relies on; --data-plane adds two more to the same
+# directory, each built only when missing (a cached control plane is not rebuilt).
 BINARIES=(etcd kube-apiserver kube-controller-manager)
+KUBE_COMMANDS=(kube-apiserver kube-controller-manager)
+data_plane=false
+for arg in "$@"; do
+  case "$arg" in
+    --data-plane) data_plane=true; BINARIES+=(kube-proxy coredns); KUBE_COMMANDS+=(kube-proxy) ;;
+    *) echo "build-control-plane: unknown argument $arg (known: --data-plane)" >&2; exit 1 ;;
+  esac
+done
 
 have_all() { local d=$1 b; for b in "${BINARIES[@]}"; do [ -x "$d/$b" ] || return 1; done; }
 
@@ -56,7 +72,12 @@ run() { "$@" >>"$log" 2>&1; }
 
 export GOTOOLCHAIN=local GOFLAGS=-mod=mod CGO_ENABLED=0
 
-step "building Kubernetes $KUBE_VERSION and etcd $ETCD_VERSION into $out (cold: about 5-6 min on 2 cores, measured 322 s with empty Go caches; log: $log)"
+missing=(); for b in "${BINARIES[@]}"; do [ -x "$out/$b" ] || missing+=("$b"); done
+step "building ${missing[*]} (Kubernetes $KUBE_VERSION, etcd $ETCD_VERSION$($data_plane && echo ", CoreDNS $COREDNS_VERSION")) into $out (cold: about 5-6 min on 2 cores, measured 322 s with empty Go caches; log: $log)"
+is_missing() { local b; for b in "${missing[@]}"; do [ "$b" = "$1" ] && return 0; done; return 1; }
+kube_missing=(); for cmd in "${KUBE_COMMANDS[@]}"; do is_missing "$cmd" && kube_missing+=("$cmd"); done
+
+if [ ${#kube_missing[@]} -gt 0 ]; then
 
 # --- Kubernetes wrapper module -------------------------------------------------------------------------------------
 kube="$work/kube"; mkdir -p "$kube"; cd "$kube"
@@ -71,7 +92,6 @@ godebug_line=$(sed -n 's/^godebug \(.*\)$/\1/p' "$gomod" | head -1)
 # Staging modules are generated from that release's own replace block, never hand-listed: the set drifts by release.
 # The k8s.io/sample-* examples are skipped: no command depends on them, and the proxy lacks some of their tags
 # (sample-cli-plugin and sample-controller v0.37.2 answer 403).
-staging_version="v0.${KUBE_VERSION#v1.}"
 edits=(-require="k8s.io/kubernetes@$KUBE_VERSION")
 while read -r mod; do
   case "$mod" in k8s.io/sample-*) continue ;; esac
@@ -83,9 +103,9 @@ run go mod edit "${edits[@]}" || fail "go mod edit"
 while read -r from to; do
   run go mod edit -replace="$from=$to" || fail "go mod edit (replace $from)"
 done < <(sed -n 's#^[[:space:]]*\([^ ]*\) => \([^ .][^ ]* v[^ ]*\)$#\1 \2#p' "$gomod" | sed 's/ \(v[^ ]*\)$/@\1/')
-step "downloading Go modules for kube-apiserver and kube-controller-manager (network, ~1 GB)"
-run go get -tool "k8s.io/kubernetes/cmd/kube-apiserver@$KUBE_VERSION" "k8s.io/kubernetes/cmd/kube-controller-manager@$KUBE_VERSION" \
-  || fail "go get of the Kubernetes commands"
+step "downloading Go modules for ${kube_missing[*]} (network, ~1 GB when cold)"
+tools=(); for cmd in "${kube_missing[@]}"; do tools+=("k8s.io/kubernetes/cmd/$cmd@$KUBE_VERSION"); done
+run go get -tool "${tools[@]}" || fail "go get of the Kubernetes commands"
 
 build_date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
@@ -94,21 +114,71 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
   ldflags+=" -X $pkg.gitVersion=$KUBE_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
   ldflags+=" -X $pkg.gitCommit=0000000000000000000000000000000000000000 -X $pkg.gitTreeState=clean -X $pkg.buildDate=$build_date"
 done
-for cmd in kube-apiserver kube-controller-manager; do
-  step "compiling $cmd (the longest step)"
+for cmd in "${kube_missing[@]}"; do
+  step "compiling $cmd$([ "$cmd" = kube-proxy ] || echo ' (the longest step)')"
   run go build -trimpath -tags selinux,notest -ldflags "$ldflags" -o "$out/$cmd.partial" "k8s.io/kubernetes/cmd/$cmd" \
     || fail "compiling $cmd"
   mv "$out/$cmd.partial" "$out/$cmd"
 done
+fi
 
 # --- etcd wrapper module (separate, so MVS cannot drag the kube binaries' grpc/otel versions along) ----------------
+if is_missing etcd; then
 etcd="$work/etcd"; mkdir -p "$etcd"; cd "$etcd"
 step "downloading and compiling etcd $ETCD_VERSION"
 run go mod init keo.local/etcd || fail "go mod init (etcd)"
 run go get -tool "go.etcd.io/etcd/server/v3@$ETCD_VERSION" || fail "go get of etcd"
 run go build -trimpath -ldflags "-s -w" -o "$out/etcd.partial" go.etcd.io/etcd/server/v3 || fail "compiling etcd"
 mv "$out/etcd.partial" "$out/etcd"
+fi
+
+# --- CoreDNS wrapper module: a main with only the plugins the data plane uses ---------------------------------------
+# CoreDNS's own main imports every plugin (cloud SDKs included); this one registers the few a cluster DNS needs, in
+# the execution order of CoreDNS's core/dnsserver/zdirectives.go.
+if is_missing coredns; then
+coredns="$work/coredns"; mkdir -p "$coredns"; cd "$coredns"
+step "downloading and compiling CoreDNS $COREDNS_VERSION (kubernetes, forward, cache, errors, health, ready, loadbalance, log)"
+run go mod init keo.local/coredns || fail "go mod init (coredns)"
+cat >main.go <<'GO'
+// CoreDNS with the plugins of a cluster DNS only. Generated by hack/build-control-plane.sh.
+package main
+
+import (
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/coremain"
+
+	_ "github.com/coredns/coredns/plugin/cache"
+	_ "github.com/coredns/coredns/plugin/errors"
+	_ "github.com/coredns/coredns/plugin/forward"
+	_ "github.com/coredns/coredns/plugin/health"
+	_ "github.com/coredns/coredns/plugin/kubernetes"
+	_ "github.com/coredns/coredns/plugin/loadbalance"
+	_ "github.com/coredns/coredns/plugin/log"
+	_ "github.com/coredns/coredns/plugin/ready"
+)
+
+func main() {
+	if err := dnsserver.SetDirectives([]string{"ready", "health", "errors", "log", "loadbalance", "cache", "kubernetes", "forward"}); err != nil {
+		panic(err)
+	}
+	coremain.Run()
+}
+GO
+# From Kubernetes 1.37 on (CoreDNS v1.15 requires client-go 0.37.1), the client modules at the version kube-proxy was
+# just built with, so most of client-go comes compiled from the Go build cache.
+client_pins=()
+kube_minor=${KUBE_VERSION#v1.}; kube_minor=${kube_minor%%.*}
+if [ "$kube_minor" -ge 37 ]; then
+  client_pins=("k8s.io/api@$staging_version" "k8s.io/apimachinery@$staging_version" "k8s.io/client-go@$staging_version")
+fi
+run go get "github.com/coredns/coredns@$COREDNS_VERSION" "${client_pins[@]}" || fail "go get of coredns"
+run go mod tidy || fail "go mod tidy (coredns)"
+run go build -trimpath -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION" -o "$out/coredns.partial" . \
+  || fail "compiling coredns"
+mv "$out/coredns.partial" "$out/coredns"
+"$out/coredns" -plugins >>"$log" 2>&1 || fail "running the built coredns"
+fi
 
 "$out/kube-apiserver" --version >>"$log" 2>&1 || fail "running the built kube-apiserver"
-step "done: $("$out/kube-apiserver" --version), $("$out/etcd" --version 2>/dev/null | head -1)"
+step "done: $("$out/kube-apiserver" --version), $("$out/etcd" --version 2>/dev/null | head -1)$($data_plane && echo ", $("$out/kube-proxy" --version), $("$out/coredns" -version 2>/dev/null | head -1)")"
 echo "$out"

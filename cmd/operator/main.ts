@@ -258,8 +258,12 @@ async function connect(
   kubeConfig.loadFromFile(cluster.kubeconfigPath);
   const crds = await installCrds(newApiClient(kubeConfig, { clock: realClock }), CRD_DIR, realClock, signal);
   logger.info({ crds }, 'Installed CustomResourceDefinitions');
-  const simulator = await startPlayground(playground, kubeConfig, logger, signal);
-  io.stderr(playgroundBanner(cluster, playground));
+  const simulator = await startPlayground(playground, kubeConfig, logger, signal, {
+    access: { server: cluster.server, caPem: cluster.caPem, clientCertPem: cluster.admin.certPem, clientKeyPem: cluster.admin.keyPem },
+    env,
+    onBuildOutput: (line) => io.stderr(`${line}\n`),
+  });
+  io.stderr(playgroundBanner(cluster, playground, simulator?.dataPlaneNote));
   return { kubeConfig, source: 'embedded', cluster, ...(simulator === undefined ? {} : { playground: simulator }) };
 }
 

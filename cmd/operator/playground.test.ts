@@ -8,7 +8,14 @@ import {
   splitPlaygroundFlags,
 } from './playground.ts';
 
-const DEFAULTS: PlaygroundConfig = { kubeControllerManager: true, simulator: true, nodes: 3, dualStack: false, readinessDelayMs: 1_000 };
+const DEFAULTS: PlaygroundConfig = {
+  kubeControllerManager: true,
+  simulator: true,
+  nodes: 3,
+  dualStack: false,
+  readinessDelayMs: 1_000,
+  dataPlane: 'nftables',
+};
 
 describe('splitPlaygroundFlags', () => {
   const cases: { name: string; given: string[]; want: unknown }[] = [
@@ -58,6 +65,21 @@ describe('splitPlaygroundFlags', () => {
       name: 'a bad boolean',
       given: ['--playground-simulator=maybe'],
       want: { kind: 'error', message: 'error: --playground-simulator must be true or false (got "maybe")' },
+    },
+    {
+      name: 'the data plane in iptables mode, or off',
+      given: ['--playground-data-plane=iptables'],
+      want: { kind: 'ok', config: { ...DEFAULTS, dataPlane: 'iptables' }, rest: [] },
+    },
+    {
+      name: 'the data plane off',
+      given: ['--playground-data-plane', 'off'],
+      want: { kind: 'ok', config: { ...DEFAULTS, dataPlane: 'off' }, rest: [] },
+    },
+    {
+      name: 'an unknown data plane mode',
+      given: ['--playground-data-plane=ipvs'],
+      want: { kind: 'error', message: 'error: --playground-data-plane must be nftables, iptables or off (got "ipvs")' },
     },
     {
       name: 'a bad duration',
@@ -112,6 +134,21 @@ describe('playgroundBanner', () => {
     assert.ok(text.includes('kubectl run web --image=nginx --labels=app=web'));
     assert.ok(!text.includes('kubectl create deployment'));
     assert.ok(text.includes('no simulator: no Nodes'));
+  });
+});
+
+describe('playgroundBanner with a data plane note', () => {
+  const cluster = { server: 'https://127.0.0.1:1', kubeconfigPath: '/k' };
+  it('shows the way in when the data plane runs', () => {
+    const text = playgroundBanner(cluster, { ...DEFAULTS, dataPlane: 'iptables' }, 'data plane: kube-proxy (iptables) on 3 Nodes');
+    assert.match(text, /^Data plane: kube-proxy \(iptables\) on 3 Nodes$/m);
+    assert.match(text, /npm run playground -- exec .* -- curl -s http:\/\/web$/m);
+    assert.match(text, /exec --node playground-node-1 -- iptables-save -t nat$/m);
+  });
+  it('says in one line why there is none, and offers no exec lines', () => {
+    const text = playgroundBanner(cluster, DEFAULTS, 'no data plane: running as uid 1000; network namespaces and nftables rules need root');
+    assert.match(text, /^No data plane: running as uid 1000; network namespaces and nftables rules need root$/m);
+    assert.doesNotMatch(text, /npm run playground/);
   });
 });
 

@@ -4,6 +4,10 @@ import { z } from 'zod';
 import { Manager } from '../../controllers/runtime/manager.ts';
 import type { LocalClusterOptions } from '../../hack/local-cluster/local-cluster.ts';
 import { parseGoDuration } from './go-duration.ts';
+import { type PlaygroundDataPlaneMode, startPlaygroundDataPlane } from './playground-data-plane.ts';
+import type { ApiServerAccess } from '../../hack/data-plane/data-plane.ts';
+import { newApiClient } from '../../controllers/runtime/api-client.ts';
+import { realClock } from '../../controllers/runtime/clock.ts';
 
 // The local playground: what `npm start` adds around the embedded control plane so that `kubectl create deployment` and
 // `kubectl expose` work end to end: kube-controller-manager with every usual controller except the endpoint ones (this
@@ -23,6 +27,8 @@ export interface PlaygroundConfig {
   readonly dualStack: boolean;
   /** Readiness delay of containers without a readiness probe. */
   readonly readinessDelayMs: number;
+  /** kube-proxy mode of the data plane (real Pod networks, kube-proxy, CoreDNS), or off. */
+  readonly dataPlane: PlaygroundDataPlaneMode;
 }
 
 /** kube-controller-manager's `--controllers` in the playground. */
@@ -107,6 +113,17 @@ const PLAYGROUND_FLAGS = {
       return z.NEVER;
     }),
   },
+  'playground-data-plane': {
+    kind: 'string',
+    default: 'nftables',
+    help: 'Playground: a data plane for the simulated Pods (network namespaces, kube-proxy in this mode, CoreDNS): nftables, iptables or off. Needs root and nft/iptables; without them the playground starts without one and says why.',
+    schema: z.string().transform((s, ctx): PlaygroundDataPlaneMode => {
+      const v = s.trim();
+      if (v === 'nftables' || v === 'iptables' || v === 'off') return v;
+      ctx.addIssue({ code: 'custom', message: `must be nftables, iptables or off (got "${s}")` });
+      return z.NEVER;
+    }),
+  },
 } as const satisfies Record<string, PlaygroundFlag>;
 
 type PlaygroundFlagName = keyof typeof PLAYGROUND_FLAGS;
@@ -116,6 +133,7 @@ const playgroundFlagsSchema = z.object({
   'playground-nodes': PLAYGROUND_FLAGS['playground-nodes'].schema,
   'playground-dual-stack': PLAYGROUND_FLAGS['playground-dual-stack'].schema,
   'playground-readiness-delay': PLAYGROUND_FLAGS['playground-readiness-delay'].schema,
+  'playground-data-plane': PLAYGROUND_FLAGS['playground-data-plane'].schema,
 });
 const isPlaygroundFlag = (name: string): name is PlaygroundFlagName => Object.hasOwn(PLAYGROUND_FLAGS, name);
 
@@ -183,6 +201,7 @@ export function splitPlaygroundFlags(argv: readonly string[]): PlaygroundFlagsRe
       nodes: v['playground-nodes'],
       dualStack: v['playground-dual-stack'],
       readinessDelayMs: v['playground-readiness-delay'],
+      dataPlane: v['playground-data-plane'],
     },
   };
 }
@@ -223,7 +242,11 @@ export function playgroundClusterOptions(
 }
 
 /** The startup message: where the cluster is, what runs, and a short kubectl script to try. Pure. */
-export function playgroundBanner(cluster: { readonly server: string; readonly kubeconfigPath: string }, config: PlaygroundConfig): string {
+export function playgroundBanner(
+  cluster: { readonly server: string; readonly kubeconfigPath: string },
+  config: PlaygroundConfig,
+  dataPlaneNote?: string,
+): string {
   const parts = [
     config.kubeControllerManager ? 'kube-controller-manager (without its endpoint controllers)' : undefined,
     config.simulator
@@ -259,14 +282,35 @@ export function playgroundBanner(cluster: { readonly server: string; readonly ku
     );
   }
   if (!config.simulator) lines.push('  (no simulator: no Nodes, so Pods stay Pending without IPs)');
+  if (dataPlaneNote !== undefined) {
+    lines.push('', capitalise(dataPlaneNote));
+    if (dataPlaneNote.startsWith('data plane:')) {
+      lines.push(
+        '  npm run playground -- exec $(kubectl get pod -l app=web -o jsonpath={.items[0].metadata.name}) -- curl -s http://web',
+        '  npm run playground -- exec $(kubectl get pod -l app=web -o jsonpath={.items[0].metadata.name}) -- nslookup web',
+        `  npm run playground -- exec --node playground-node-1 -- ${config.dataPlane === 'iptables' ? 'iptables-save -t nat' : 'nft list table ip kube-proxy'}`,
+      );
+    }
+  }
   lines.push('More in docs/playground.md. Stop with Ctrl-C.', '');
   return lines.join('\n');
 }
 
-/** A running simulator. */
+const capitalise = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** A running simulator (and data plane). */
 export interface PlaygroundRun {
-  /** Stops the simulator's manager and resolves when it has stopped. Idempotent. */
+  /** One line: what data plane runs, or why none does. */
+  readonly dataPlaneNote: string;
+  /** Stops the data plane and the simulator's manager and resolves when they have stopped. Idempotent. */
   stop(): Promise<void>;
+}
+
+/** What the data plane needs beyond the kubeconfig: the cluster's credentials as files' contents, and the env. */
+export interface PlaygroundDataPlaneAccess {
+  readonly access: ApiServerAccess;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly onBuildOutput: (line: string) => void;
 }
 
 /**
@@ -279,6 +323,7 @@ export async function startPlayground(
   kubeConfig: KubeConfig,
   logger: Logger,
   signal: AbortSignal,
+  dataPlaneAccess?: PlaygroundDataPlaneAccess,
 ): Promise<PlaygroundRun | undefined> {
   if (!config.simulator) return undefined;
   // Loaded on demand: main.ts imports this file for its flags even when no playground runs.
@@ -317,11 +362,31 @@ export async function startPlayground(
     },
     (err: unknown) => log.error({ err }, 'Pod simulator failed'),
   );
+  const dataPlane =
+    dataPlaneAccess === undefined
+      ? { note: 'no data plane: not an embedded playground' }
+      : await startPlaygroundDataPlane({
+          mode: config.dataPlane,
+          nodes: config.nodes,
+          access: dataPlaneAccess.access,
+          kubeConfig,
+          client: newApiClient(kubeConfig, { clock: realClock, userAgent: 'kube-endpoints-operator-playground' }),
+          logger,
+          env: dataPlaneAccess.env,
+          onBuildOutput: dataPlaneAccess.onBuildOutput,
+          signal,
+        });
+  let stopping: Promise<void> | undefined;
   return {
-    stop: async () => {
-      signal.removeEventListener('abort', onAbort);
-      stopper.abort();
-      await stopped;
+    dataPlaneNote: dataPlane.note,
+    stop: () => {
+      stopping ??= (async () => {
+        signal.removeEventListener('abort', onAbort);
+        await dataPlane.run?.stop();
+        stopper.abort();
+        await stopped;
+      })();
+      return stopping;
     },
   };
 }

@@ -76,11 +76,19 @@ async function allExecutable(b: ControlPlaneBinaries): Promise<boolean> {
   return (await Promise.all(checks)).every(Boolean);
 }
 
-function runBuildScript(script: string, opts: LocateBinariesOptions): Promise<string> {
+/**
+ * Runs the build script with `args` and resolves with the directory it printed. Throws {@link BinariesUnavailableError}
+ * with the script's last progress line when it fails.
+ */
+export function runBuildScript(
+  script: string,
+  opts: Pick<LocateBinariesOptions, 'env' | 'onBuildOutput'>,
+  args: readonly string[] = [],
+): Promise<string> {
   const onLine = opts.onBuildOutput ?? ((line: string) => process.stderr.write(`${line}\n`));
   const env = Object.fromEntries(Object.entries(opts.env).filter((e): e is [string, string] => e[1] !== undefined));
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', [script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('bash', [script, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderrRest = '';
     let lastStderrLine = '';

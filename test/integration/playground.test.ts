@@ -86,7 +86,15 @@ describe('the playground (npm start without a kubeconfig)', { timeout: 600_000 }
     delete env.KUBERNETES_SERVICE_HOST;
     const child = spawn(
       process.execPath,
-      ['cmd/operator/main.ts', '--leader-elect=false', '--metrics-bind-address=0', '--health-probe-bind-address=0', '--log-level=warn'],
+      [
+        'cmd/operator/main.ts',
+        '--leader-elect=false',
+        '--metrics-bind-address=0',
+        '--health-probe-bind-address=0',
+        '--log-level=warn',
+        // The data plane has its own suite (test/e2e/); here the control-plane side is under test.
+        '--playground-data-plane=off',
+      ],
       { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     operator = child;

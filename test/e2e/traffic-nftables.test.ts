@@ -1,0 +1,3 @@
+import { describeTrafficSuite } from './traffic-suite.ts';
+
+describeTrafficSuite('nftables', 'operator');
