@@ -15,6 +15,8 @@ import { withValidationRules } from './validation-rule.ts';
 export const MAX_EXTERNAL_ENDPOINTS = 1000;
 /** Most ports one object may declare. */
 export const MAX_EXTERNAL_ENDPOINTS_PORTS = 100;
+/** Highest priority tier a backend may declare (tier 0 is the primary). */
+export const MAX_TIER = 9;
 /** Most per-backend entries kept in status. */
 export const MAX_BACKEND_STATUSES = 1000;
 /** Longest inline CA bundle of HTTPS checks (a few dozen certificates). */
@@ -87,6 +89,14 @@ export const externalEndpointSchema = withValidationRules(
       healthCheckPort: portNumberSchema
         .optional()
         .describe('Probe port for this backend only, overriding spec.healthCheck.port (for example a sidecar health endpoint).'),
+      tier: z
+        .int32()
+        .min(0)
+        .max(MAX_TIER)
+        .default(0)
+        .describe(
+          'Priority tier: 0 (default) is the primary set. Backends of tier N+1 are published ready only while tiers <= N have fewer than spec.failover.minHealthy healthy backends; until then they are probed and published with ready=false (standby).',
+        ),
     })
     .describe('A backend, addressed by exactly one of ip and dnsName.'),
   [
@@ -319,6 +329,28 @@ export const failurePolicySchema = z
   })
   .describe('What is published when fewer than minHealthy backends are healthy. Reported by the BelowMinHealthy condition.');
 
+/** Failover between priority tiers of backends (spec.endpoints[].tier). */
+export const failoverSchema = z
+  .object({
+    minHealthy: z
+      .int32()
+      .min(1)
+      .max(MAX_EXTERNAL_ENDPOINTS)
+      .default(1)
+      .describe(
+        'Healthy backends the active tiers must have. The active tier is the lowest tier N such that tiers <= N have at least this many healthy backends (the highest tier when none has). Default 1.',
+      ),
+    failbackHoldDownSeconds: z
+      .int32()
+      .min(0)
+      .max(3600)
+      .default(30)
+      .describe(
+        'Failback hold-down: after a failover, a lower tier becomes active again only once it has had enough healthy backends for this long without interruption, so a flapping primary does not bounce traffic. Failover itself is immediate. Default 30.',
+      ),
+  })
+  .describe('Failover between priority tiers (spec.endpoints[].tier). Without tiers (every backend in tier 0) it has no effect.');
+
 /** Bounds of DNS re-resolution. */
 export const dnsPolicySchema = withValidationRules(
   z
@@ -360,6 +392,7 @@ export const externalEndpointsSpecSchema = withValidationRules(
       ports: portsSchema,
       healthCheck: healthCheckSchema.optional(),
       failurePolicy: failurePolicySchema.prefault({}),
+      failover: failoverSchema.prefault({}),
       dns: dnsPolicySchema.prefault({}),
       publishEndpoints: z
         .boolean()
@@ -441,6 +474,12 @@ export const externalEndpointsStatusSchema = z
     readyCount: z.int32().min(0).optional().describe('Addresses published as ready.'),
     healthyCount: z.int32().min(0).optional().describe('Addresses whose health is Healthy (or not probed).'),
     totalCount: z.int32().min(0).optional().describe('Addresses known (declared IPs plus resolved ones).'),
+    activeTier: z
+      .int32()
+      .min(0)
+      .max(MAX_TIER)
+      .optional()
+      .describe('Highest priority tier published ready (0: the primary tier). Set only when some backend declares a tier above 0.'),
   })
   .describe('Observed state of the backends and of publishing.');
 export type ExternalEndpointsStatus = z.infer<typeof externalEndpointsStatusSchema>;
@@ -477,6 +516,7 @@ export const externalEndpointsCrd: CustomResourceDescriptor = {
   printerColumns: [
     { name: 'Ready', type: 'integer', jsonPath: '.status.readyCount', description: 'Addresses published as ready.' },
     { name: 'Total', type: 'integer', jsonPath: '.status.totalCount', description: 'Addresses known.' },
+    { name: 'Tier', type: 'integer', jsonPath: '.status.activeTier', description: 'Highest priority tier published ready.', priority: 1 },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Time since creation.' },
   ],
 };

@@ -18,6 +18,10 @@ export const EventReason = {
   MinHealthyRestored: 'MinHealthyRestored',
   DNSResolutionFailed: 'DNSResolutionFailed',
   TooManyChanges: 'TooManyChanges',
+  /** The active priority tier rose (tiers.ts); recorded by the reconciler when its tier decision changes. */
+  Failover: 'Failover',
+  /** The active priority tier fell back after the hold-down. */
+  Failback: 'Failback',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 

@@ -24,7 +24,7 @@ import type { AddressPolicy } from './address-policy.ts';
 import { type Backend, type BackendSet, resolveBackends } from './backends.ts';
 import { desiredEndpoints, sliceLabels } from './desired.ts';
 import type { DnsResolver } from './dns/resolver.ts';
-import { type Observation, observationFromStatus, transitionEvents } from './events.ts';
+import { EventReason, type Observation, observationFromStatus, transitionEvents } from './events.ts';
 import {
   type BackendHealth,
   decidePublication,
@@ -43,6 +43,7 @@ import { InvalidHealthCheckError, type ProbePlan, probePlanFor } from './probe/p
 import { EXTERNAL_ENDPOINTS } from './resources.ts';
 import { checkService, type ServiceVerdict } from './service-check.ts';
 import { desiredStatus, sameSignificantStatus } from './status.ts';
+import { decideTier, hasTiers, isStandby, type TierInput, type TierPolicy, type TierState, tierChangeMessage } from './tiers.ts';
 import type { SliceTracker } from './tracker.ts';
 
 // One reconcile of one ExternalEndpoints object (key `namespace/name`, also the Service's key), level-triggered:
@@ -144,6 +145,7 @@ export class ExternalEndpointsReconciler implements Reconciler {
   readonly #announced = new Map<string, Observation>();
   readonly #statusWrites = new Map<string, StatusWrite>();
   readonly #endpointsConflicts = new Map<string, { until: number; message: string }>();
+  readonly #tiers = new Map<string, TierState>();
   // Endpoints objects this process created that the cache has not shown yet: AlreadyExists for one of these is our
   // own write (a stale cache), not a foreign object, which saves a GET (and the RBAC verb for it).
   readonly #endpointsCreated = new Set<string>();
@@ -186,14 +188,23 @@ export class ExternalEndpointsReconciler implements Reconciler {
     const probed = probePlan === undefined ? [] : set.backends.filter((b) => !b.maintenance);
     this.#syncProbes(key, object, probed, probePlan, ctx);
     const health = new Map<string, BackendHealth>(probed.map((b) => [b.address, this.#d.health.get(key, b.address) ?? UNKNOWN_HEALTH]));
+    const stateOf = (b: Backend) => (probePlan === undefined ? 'Healthy' : (health.get(b.address)?.state ?? 'Unknown'));
 
+    const tiers = this.#decideTier(
+      key,
+      object,
+      set.backends.filter((b) => !b.maintenance).map((b) => ({ tier: b.tier, state: stateOf(b) })),
+    );
+    const held = (b: Backend) =>
+      tiers !== undefined && isStandby({ tier: b.tier, healthySince: health.get(b.address)?.lastTransitionTime }, tiers);
     const decision = decidePublication(
-      set.backends.map((b) => ({
-        key: b.address,
-        state: probePlan === undefined ? 'Healthy' : (health.get(b.address)?.state ?? 'Unknown'),
-        maintenance: b.maintenance,
-      })),
+      set.backends.map((b) => ({ key: b.address, state: stateOf(b), maintenance: b.maintenance, standby: held(b) })),
       object.spec.failurePolicy,
+    );
+    const standby = new Set(
+      decision.belowMinHealthy
+        ? []
+        : set.backends.filter((b) => !b.maintenance && held(b) && stateOf(b) === 'Healthy').map((b) => b.address),
     );
     const conditions = new Map(decision.endpoints.map((e) => [e.key, e.conditions]));
     const plan = planSlices({
@@ -220,15 +231,49 @@ export class ExternalEndpointsReconciler implements Reconciler {
       decision,
       resolutions,
       endpointsConflict,
+      activeTier: tiers?.activeTier,
+      standby,
     });
     this.#announce(key, object, this.#observe(service, set, probed, health, resolutions, status));
     const statusDelay = await this.#writeStatus(key, object, status, ctx);
 
     const delays: number[] = [];
     if (statusDelay > 0) delays.push(statusDelay);
+    if (tiers?.wakeAt !== undefined) delays.push(Math.max(1, tiers.wakeAt - this.#d.clock.now()));
     const refreshAt = this.#names.nextRefreshAt(key);
     if (refreshAt !== undefined) delays.push(Math.max(MIN_DNS_REQUEUE_MS, refreshAt - this.#d.clock.now()));
     return delays.length === 0 ? done() : requeueAfter(Math.min(...delays));
+  }
+
+  // The active priority tier (undefined when no backend declares a tier above 0), from memory or, after a restart or a
+  // change of leader, from status; a change is announced here, once, as it is decided.
+  #decideTier(
+    key: string,
+    object: Readonly<ExternalEndpoints>,
+    backends: TierInput[],
+  ): (TierState & { readonly wakeAt?: number | undefined }) | undefined {
+    if (!hasTiers(backends)) {
+      this.#tiers.delete(key);
+      return undefined;
+    }
+    const stored = object.status?.activeTier;
+    const prev = this.#tiers.get(key) ?? (stored === undefined ? undefined : { activeTier: stored, settled: true });
+    const policy: TierPolicy = {
+      minHealthy: object.spec.failover.minHealthy,
+      holdDownMs: object.spec.failover.failbackHoldDownSeconds * 1000,
+    };
+    const d = decideTier(backends, prev, this.#d.clock.now(), policy);
+    this.#tiers.set(key, d.state);
+    if (d.change !== undefined) {
+      const failover = d.change.kind === 'Failover';
+      this.#d.recorder.event(
+        objectReference(object),
+        failover ? 'Warning' : 'Normal',
+        failover ? EventReason.Failover : EventReason.Failback,
+        tierChangeMessage(d.change, policy),
+      );
+    }
+    return { ...d.state, wakeAt: d.wakeAt };
   }
 
   // The Service cannot take our endpoints: stop probing, remove what we published, report why.
@@ -278,6 +323,7 @@ export class ExternalEndpointsReconciler implements Reconciler {
     this.#statusWrites.delete(key);
     this.#endpointsConflicts.delete(key);
     this.#endpointsCreated.delete(key);
+    this.#tiers.delete(key);
     const { namespace, name } = splitKey(key);
     this.#d.metrics.forgetObject(namespace, name);
     const doomed = this.#d.endpointSlices.byIndex(SLICES_BY_OBJECT_INDEX, key).filter((s) => s.metadata.deletionTimestamp === undefined);

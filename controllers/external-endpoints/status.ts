@@ -30,6 +30,10 @@ export interface StatusInput {
   readonly resolutions: ReadonlyMap<string, NameResolution>;
   /** Why our legacy Endpoints object could not be written (a foreign object of that name exists), if so. */
   readonly endpointsConflict?: string | undefined;
+  /** The active priority tier, when some backend declares a tier above 0. */
+  readonly activeTier?: number | undefined;
+  /** Healthy backends held back as standby (a tier above the active one), by address. */
+  readonly standby?: ReadonlySet<string> | undefined;
 }
 
 const MAX_LAST_ERROR = 1024;
@@ -48,15 +52,25 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 'es'}`;
 }
 
-function backendEntry(b: Backend, probing: boolean, health: BackendHealth | undefined, ready: boolean): BackendStatus {
+function backendEntry(b: Backend, probing: boolean, health: BackendHealth | undefined, ready: boolean, standby: boolean): BackendStatus {
   const base = { address: b.address, ...(b.resolvedFrom === undefined ? {} : { resolvedFrom: b.resolvedFrom }) };
   if (b.maintenance) {
     return { ...base, healthy: false, health: 'Unknown', ready, reason: 'Maintenance', consecutiveFailures: 0, consecutiveSuccesses: 0 };
   }
-  if (!probing) return { ...base, healthy: true, health: 'Healthy', ready, consecutiveFailures: 0, consecutiveSuccesses: 0 };
+  if (!probing) {
+    return {
+      ...base,
+      healthy: true,
+      health: 'Healthy',
+      ready,
+      ...(standby ? { reason: 'Standby' } : {}),
+      consecutiveFailures: 0,
+      consecutiveSuccesses: 0,
+    };
+  }
   const h = health ?? { state: 'Unknown', consecutiveFailures: 0, consecutiveSuccesses: 0 };
   // A Healthy backend's odd failure (below the threshold) is not its reason: that would turn every blip into a write.
-  const reason = h.state === 'Healthy' ? undefined : h.lastError?.reason;
+  const reason = h.state === 'Healthy' ? (standby ? 'Standby' : undefined) : h.lastError?.reason;
   return {
     ...base,
     healthy: h.state === 'Healthy',
@@ -76,7 +90,8 @@ function backendEntries(input: StatusInput): BackendStatus[] {
   const ready = new Map(input.decision.endpoints.map((e) => [e.key, e.conditions.ready]));
   const byAddress = new Map<string, BackendStatus>();
   for (const b of input.backends.backends) {
-    byAddress.set(b.address, backendEntry(b, input.probing, input.health.get(b.address), ready.get(b.address) ?? false));
+    const standby = input.standby?.has(b.address) === true;
+    byAddress.set(b.address, backendEntry(b, input.probing, input.health.get(b.address), ready.get(b.address) ?? false, standby));
   }
   for (const r of input.backends.refused) {
     byAddress.set(r.address, {
@@ -251,6 +266,7 @@ export function desiredStatus(input: StatusInput): ExternalEndpointsStatus {
     readyCount: ready,
     healthyCount: input.decision.healthy,
     totalCount: total,
+    ...(input.activeTier === undefined ? {} : { activeTier: input.activeTier }),
   };
 }
 

@@ -84,6 +84,8 @@ describe('generated CRDs on a real API server', () => {
       '-f',
       join(SAMPLES, 'external-endpoints.yaml'),
       '-f',
+      join(SAMPLES, 'external-endpoints-failover.yaml'),
+      '-f',
       join(SAMPLES, 'session-affinity-policy.yaml'),
     );
     assert.equal(applied.code, 0, applied.stderr);
@@ -141,6 +143,9 @@ describe('generated CRDs on a real API server', () => {
     const xep = await kubectl('get', 'xep', '-n', ns);
     assert.equal(xep.code, 0, xep.stderr);
     assert.match(xep.stdout.split('\n')[0] ?? '', /^NAME\s+READY\s+TOTAL\s+AGE$/);
+    const wide = await kubectl('get', 'xep', '-n', ns, '-o', 'wide');
+    assert.equal(wide.code, 0, wide.stderr);
+    assert.match(wide.stdout.split('\n')[0] ?? '', /^NAME\s+READY\s+TOTAL\s+TIER\s+AGE$/, 'the active tier only with -o wide');
     const sap = await kubectl('get', 'sap', '-n', ns);
     assert.equal(sap.code, 0, sap.stderr);
     assert.match(sap.stdout.split('\n')[0] ?? '', /^NAME\s+AFFINITY\s+TIMEOUT\s+MATCHED\s+APPLIED\s+AGE$/);
@@ -150,6 +155,7 @@ describe('generated CRDs on a real API server', () => {
     assert.deepEqual(all.stdout.trim().split('\n').sort(), [
       'externalendpoints.kube-endpoints-operator.io/legacy-api',
       'externalendpoints.kube-endpoints-operator.io/minimal',
+      'externalendpoints.kube-endpoints-operator.io/payments-api',
       'sessionaffinitypolicy.kube-endpoints-operator.io/frontend-sticky',
       'sessionaffinitypolicy.kube-endpoints-operator.io/minimal',
     ]);

@@ -399,6 +399,62 @@ describe('ExternalEndpoints with real backends', { skip }, () => {
     await waitForPublished(ns, 'drain', [`${a.address}=RS-`, `${b.address}=-ST`]);
   });
 
+  it('fails over to the backup tier within interval x threshold, and fails back only after the hold-down', async (t) => {
+    const ns = await cluster().createNamespace('xep');
+    const HOLD_DOWN_S = 3;
+    await createService(ns, 'tiers');
+    await createObject(ns, 'tiers', {
+      endpoints: [{ ip: a.address }, { ip: b.address, tier: 1 }],
+      ports: [{ name: 'http', port: 8080 }],
+      healthCheck: { type: 'HTTP', http: { path: '/healthz' }, intervalSeconds: INTERVAL_S, unhealthyThreshold: UNHEALTHY_THRESHOLD },
+      failover: { minHealthy: 1, failbackHoldDownSeconds: HOLD_DOWN_S },
+    });
+    // The backup is probed and published, but not ready (standby), while the primary is healthy.
+    await waitForPublished(ns, 'tiers', [`${a.address}=RS-`, `${b.address}=---`]);
+    const steady = await waitFor(
+      async () => {
+        const o = await getObject(ns, 'tiers');
+        const e = Object.fromEntries((o.status?.endpoints ?? []).map((x) => [x.address, `${x.health}/${x.ready}/${x.reason ?? ''}`]));
+        return e[a.address] === 'Healthy/true/' && e[b.address] === 'Healthy/false/Standby' ? o : false;
+      },
+      { description: 'primary ready, backup healthy standby', timeoutMs: 15_000 },
+    );
+    assert.equal(steady.status?.activeTier, 0);
+    assert.equal(steady.status?.readyCount, 1);
+
+    const killedAt = Date.now();
+    await serverA.kill();
+    await waitForPublished(ns, 'tiers', [`${a.address}=---`, `${b.address}=RS-`], 10_000);
+    const failoverMs = Date.now() - killedAt;
+    t.diagnostic(
+      `failover to tier 1 published ${failoverMs} ms after the primary was killed (interval x threshold = ${INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD} ms)`,
+    );
+    assert.ok(failoverMs <= INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD * (1 + JITTER) + 1000, `failover took ${failoverMs} ms`);
+    await waitFor(async () => (await getObject(ns, 'tiers')).status?.activeTier === 1, { description: 'status.activeTier 1' });
+    await waitFor(async () => (await eventReasons(ns, 'tiers')).includes('Failover'), { description: 'a Failover Event' });
+
+    const restartedAt = Date.now();
+    serverA = await a.startServer('http');
+    // The primary is healthy again long before the hold-down ends; traffic stays on the backup meanwhile.
+    await waitFor(
+      async () => {
+        const o = await getObject(ns, 'tiers');
+        return o.status?.endpoints?.find((e) => e.address === a.address)?.health === 'Healthy';
+      },
+      { description: 'the primary healthy again', timeoutMs: 10_000 },
+    );
+    const healthyAt = Date.now();
+    assert.deepEqual(await published(ns, 'tiers'), [`${a.address}=---`, `${b.address}=RS-`].sort(), 'held on the backup');
+    await waitForPublished(ns, 'tiers', [`${a.address}=RS-`, `${b.address}=---`], 15_000);
+    const failbackMs = Date.now() - restartedAt;
+    t.diagnostic(
+      `failback to tier 0 published ${failbackMs} ms after the primary restarted (${Date.now() - healthyAt} ms after status showed it healthy; hold-down ${HOLD_DOWN_S} s)`,
+    );
+    assert.ok(failbackMs >= HOLD_DOWN_S * 1000, `failed back after ${failbackMs} ms, before the ${HOLD_DOWN_S} s hold-down`);
+    await waitFor(async () => (await getObject(ns, 'tiers')).status?.activeTier === 0, { description: 'status.activeTier 0' });
+    await waitFor(async () => (await eventReasons(ns, 'tiers')).includes('Failback'), { description: 'a Failback Event' });
+  });
+
   it('fails open (all ready) or closed (none ready) when too few backends are healthy', async () => {
     const ns = await cluster().createNamespace('xep');
     await createService(ns, 'rail');
