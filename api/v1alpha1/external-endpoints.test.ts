@@ -208,6 +208,7 @@ describe('ExternalEndpoints spec: defaults (the same values the CRD declares)', 
       ports: [{ name: '', port: 80, protocol: 'TCP' }],
       failurePolicy: { minHealthy: 1, whenBelowMinHealthy: 'PublishAll' },
       failover: { minHealthy: 1, failbackHoldDownSeconds: 30 },
+      slowStart: { minReadySeconds: 0, maxNewReadyPerInterval: 0, intervalSeconds: 10 },
       dns: { minRefreshSeconds: 5, maxRefreshSeconds: 300 },
       publishEndpoints: false,
     });

@@ -351,6 +351,31 @@ export const failoverSchema = z
   })
   .describe('Failover between priority tiers (spec.endpoints[].tier). Without tiers (every backend in tier 0) it has no effect.');
 
+/** Slow start of new and recovered backends. */
+export const slowStartSchema = z
+  .object({
+    minReadySeconds: z
+      .int32()
+      .min(0)
+      .max(3600)
+      .default(0)
+      .describe(
+        'A backend not published ready yet (new, or recovered) becomes ready only after it has been healthy this long. Default 0 (at once).',
+      ),
+    maxNewReadyPerInterval: z
+      .int32()
+      .min(0)
+      .max(MAX_EXTERNAL_ENDPOINTS)
+      .default(0)
+      .describe(
+        'Most backends that become ready (new or recovered) within any intervalSeconds window; the rest wait, longest healthy first. Default 0 (no limit).',
+      ),
+    intervalSeconds: z.int32().min(1).max(3600).default(10).describe('The window of maxNewReadyPerInterval, in seconds. Default 10.'),
+  })
+  .describe(
+    'Slow start of new and recovered backends. Never withdraws a backend already ready, and never applied when it would leave the Service with no ready backend.',
+  );
+
 /** Bounds of DNS re-resolution. */
 export const dnsPolicySchema = withValidationRules(
   z
@@ -393,6 +418,7 @@ export const externalEndpointsSpecSchema = withValidationRules(
       healthCheck: healthCheckSchema.optional(),
       failurePolicy: failurePolicySchema.prefault({}),
       failover: failoverSchema.prefault({}),
+      slowStart: slowStartSchema.prefault({}),
       dns: dnsPolicySchema.prefault({}),
       publishEndpoints: z
         .boolean()

@@ -148,7 +148,7 @@ export interface PublicationInput {
   readonly key: string;
   readonly state: HealthState;
   readonly maintenance: boolean;
-  /** In a priority tier above the active one (see tiers.ts): probed, counted, but not published ready. */
+  /** Held back from ready (a priority tier above the active one, see tiers.ts, or slow start): counted, not ready. */
   readonly standby?: boolean | undefined;
 }
 

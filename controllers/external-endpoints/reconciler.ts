@@ -44,6 +44,7 @@ import { EXTERNAL_ENDPOINTS } from './resources.ts';
 import { checkService, type ServiceVerdict } from './service-check.ts';
 import { desiredStatus, sameSignificantStatus } from './status.ts';
 import { decideTier, hasTiers, isStandby, type TierInput, type TierPolicy, type TierState, tierChangeMessage } from './tiers.ts';
+import { decideSlowStart, type SlowStartPolicy, slowStartEnabled } from './slow-start.ts';
 import type { SliceTracker } from './tracker.ts';
 
 // One reconcile of one ExternalEndpoints object (key `namespace/name`, also the Service's key), level-triggered:
@@ -146,6 +147,7 @@ export class ExternalEndpointsReconciler implements Reconciler {
   readonly #statusWrites = new Map<string, StatusWrite>();
   readonly #endpointsConflicts = new Map<string, { until: number; message: string }>();
   readonly #tiers = new Map<string, TierState>();
+  readonly #admissions = new Map<string, readonly number[]>();
   // Endpoints objects this process created that the cache has not shown yet: AlreadyExists for one of these is our
   // own write (a stale cache), not a foreign object, which saves a GET (and the RBAC verb for it).
   readonly #endpointsCreated = new Set<string>();
@@ -197,15 +199,20 @@ export class ExternalEndpointsReconciler implements Reconciler {
     );
     const held = (b: Backend) =>
       tiers !== undefined && isStandby({ tier: b.tier, healthySince: health.get(b.address)?.lastTransitionTime }, tiers);
-    const decision = decidePublication(
-      set.backends.map((b) => ({ key: b.address, state: stateOf(b), maintenance: b.maintenance, standby: held(b) })),
-      object.spec.failurePolicy,
-    );
-    const standby = new Set(
-      decision.belowMinHealthy
-        ? []
-        : set.backends.filter((b) => !b.maintenance && held(b) && stateOf(b) === 'Healthy').map((b) => b.address),
-    );
+    const heldBack = new Map<string, string>();
+    const inputs = set.backends.map((b) => ({ key: b.address, state: stateOf(b), maintenance: b.maintenance, standby: held(b) }));
+    let decision = decidePublication(inputs, object.spec.failurePolicy);
+    if (!decision.belowMinHealthy) {
+      for (const b of set.backends) if (!b.maintenance && held(b) && stateOf(b) === 'Healthy') heldBack.set(b.address, 'Standby');
+    }
+    const slow = this.#slowStart(key, object, decision, slices, health);
+    if (slow.held.size > 0) {
+      for (const [address, why] of slow.held) heldBack.set(address, why);
+      decision = decidePublication(
+        inputs.map((i) => (slow.held.has(i.key) ? { ...i, standby: true } : i)),
+        object.spec.failurePolicy,
+      );
+    }
     const conditions = new Map(decision.endpoints.map((e) => [e.key, e.conditions]));
     const plan = planSlices({
       object,
@@ -232,7 +239,7 @@ export class ExternalEndpointsReconciler implements Reconciler {
       resolutions,
       endpointsConflict,
       activeTier: tiers?.activeTier,
-      standby,
+      heldBack,
     });
     this.#announce(key, object, this.#observe(service, set, probed, health, resolutions, status));
     const statusDelay = await this.#writeStatus(key, object, status, ctx);
@@ -240,6 +247,7 @@ export class ExternalEndpointsReconciler implements Reconciler {
     const delays: number[] = [];
     if (statusDelay > 0) delays.push(statusDelay);
     if (tiers?.wakeAt !== undefined) delays.push(Math.max(1, tiers.wakeAt - this.#d.clock.now()));
+    if (slow.wakeAt !== undefined) delays.push(Math.max(1, slow.wakeAt - this.#d.clock.now()));
     const refreshAt = this.#names.nextRefreshAt(key);
     if (refreshAt !== undefined) delays.push(Math.max(MIN_DNS_REQUEUE_MS, refreshAt - this.#d.clock.now()));
     return delays.length === 0 ? done() : requeueAfter(Math.min(...delays));
@@ -274,6 +282,36 @@ export class ExternalEndpointsReconciler implements Reconciler {
       );
     }
     return { ...d.state, wakeAt: d.wakeAt };
+  }
+
+  // Slow start over the backends the decision would make ready; "already ready" is what our slices say, so a restart
+  // does not hold back what is serving. Not applied while the safety rail is in effect.
+  #slowStart(
+    key: string,
+    object: Readonly<ExternalEndpoints>,
+    decision: PublicationDecision,
+    slices: readonly Readonly<EndpointSlice>[],
+    health: ReadonlyMap<string, BackendHealth>,
+  ): { held: ReadonlyMap<string, string>; wakeAt?: number | undefined } {
+    const spec = object.spec.slowStart;
+    const policy: SlowStartPolicy = {
+      minReadyMs: spec.minReadySeconds * 1000,
+      maxNewPerInterval: spec.maxNewReadyPerInterval,
+      intervalMs: spec.intervalSeconds * 1000,
+    };
+    if (!slowStartEnabled(policy) || decision.belowMinHealthy) {
+      this.#admissions.delete(key);
+      return { held: new Map() };
+    }
+    const readyNow = new Set<string>();
+    for (const s of slices)
+      for (const e of s.endpoints ?? []) if (e.conditions?.ready === true) for (const a of e.addresses) readyNow.add(a);
+    const candidates = decision.endpoints
+      .filter((e) => e.conditions.ready)
+      .map((e) => ({ key: e.key, healthySince: health.get(e.key)?.lastTransitionTime, publishedReady: readyNow.has(e.key) }));
+    const d = decideSlowStart(candidates, this.#admissions.get(key) ?? [], this.#d.clock.now(), policy);
+    this.#admissions.set(key, d.admissions);
+    return { held: d.held, wakeAt: d.wakeAt };
   }
 
   // The Service cannot take our endpoints: stop probing, remove what we published, report why.
@@ -324,6 +362,7 @@ export class ExternalEndpointsReconciler implements Reconciler {
     this.#endpointsConflicts.delete(key);
     this.#endpointsCreated.delete(key);
     this.#tiers.delete(key);
+    this.#admissions.delete(key);
     const { namespace, name } = splitKey(key);
     this.#d.metrics.forgetObject(namespace, name);
     const doomed = this.#d.endpointSlices.byIndex(SLICES_BY_OBJECT_INDEX, key).filter((s) => s.metadata.deletionTimestamp === undefined);

@@ -32,8 +32,8 @@ export interface StatusInput {
   readonly endpointsConflict?: string | undefined;
   /** The active priority tier, when some backend declares a tier above 0. */
   readonly activeTier?: number | undefined;
-  /** Healthy backends held back as standby (a tier above the active one), by address. */
-  readonly standby?: ReadonlySet<string> | undefined;
+  /** Healthy backends held back from ready, by address, with the reason status shows (Standby, SlowStart, ...). */
+  readonly heldBack?: ReadonlyMap<string, string> | undefined;
 }
 
 const MAX_LAST_ERROR = 1024;
@@ -52,7 +52,13 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 'es'}`;
 }
 
-function backendEntry(b: Backend, probing: boolean, health: BackendHealth | undefined, ready: boolean, standby: boolean): BackendStatus {
+function backendEntry(
+  b: Backend,
+  probing: boolean,
+  health: BackendHealth | undefined,
+  ready: boolean,
+  heldBack: string | undefined,
+): BackendStatus {
   const base = { address: b.address, ...(b.resolvedFrom === undefined ? {} : { resolvedFrom: b.resolvedFrom }) };
   if (b.maintenance) {
     return { ...base, healthy: false, health: 'Unknown', ready, reason: 'Maintenance', consecutiveFailures: 0, consecutiveSuccesses: 0 };
@@ -63,14 +69,14 @@ function backendEntry(b: Backend, probing: boolean, health: BackendHealth | unde
       healthy: true,
       health: 'Healthy',
       ready,
-      ...(standby ? { reason: 'Standby' } : {}),
+      ...(heldBack === undefined ? {} : { reason: heldBack }),
       consecutiveFailures: 0,
       consecutiveSuccesses: 0,
     };
   }
   const h = health ?? { state: 'Unknown', consecutiveFailures: 0, consecutiveSuccesses: 0 };
   // A Healthy backend's odd failure (below the threshold) is not its reason: that would turn every blip into a write.
-  const reason = h.state === 'Healthy' ? (standby ? 'Standby' : undefined) : h.lastError?.reason;
+  const reason = h.state === 'Healthy' ? heldBack : h.lastError?.reason;
   return {
     ...base,
     healthy: h.state === 'Healthy',
@@ -90,8 +96,8 @@ function backendEntries(input: StatusInput): BackendStatus[] {
   const ready = new Map(input.decision.endpoints.map((e) => [e.key, e.conditions.ready]));
   const byAddress = new Map<string, BackendStatus>();
   for (const b of input.backends.backends) {
-    const standby = input.standby?.has(b.address) === true;
-    byAddress.set(b.address, backendEntry(b, input.probing, input.health.get(b.address), ready.get(b.address) ?? false, standby));
+    const held = input.heldBack?.get(b.address);
+    byAddress.set(b.address, backendEntry(b, input.probing, input.health.get(b.address), ready.get(b.address) ?? false, held));
   }
   for (const r of input.backends.refused) {
     byAddress.set(r.address, {

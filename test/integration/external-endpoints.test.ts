@@ -455,6 +455,49 @@ describe('ExternalEndpoints with real backends', { skip }, () => {
     await waitFor(async () => (await eventReasons(ns, 'tiers')).includes('Failback'), { description: 'a Failback Event' });
   });
 
+  it('slow start: admits new backends after minReadySeconds, one per interval', async (t) => {
+    const ns = await cluster().createNamespace('xep');
+    const c = await createTestHost({ name: 'web-c' });
+    hosts.push(c);
+    await c.startServer('http');
+    const MIN_READY_S = 1;
+    const WINDOW_S = 3;
+    await createService(ns, 'slow');
+    await createObject(ns, 'slow', {
+      endpoints: [{ ip: a.address }],
+      ports: [{ name: 'http', port: 8080 }],
+      healthCheck: { type: 'HTTP', http: { path: '/healthz' }, intervalSeconds: INTERVAL_S },
+      slowStart: { minReadySeconds: MIN_READY_S, maxNewReadyPerInterval: 1, intervalSeconds: WINDOW_S },
+    });
+    await waitForPublished(ns, 'slow', [`${a.address}=RS-`]);
+    await waitForHealth(ns, 'slow', { [a.address]: 'Healthy' });
+
+    await patchSpec(ns, 'slow', { endpoints: [{ ip: a.address }, { ip: b.address }, { ip: c.address }] });
+    const patchedAt = Date.now();
+    const readyAt = new Map<string, number>();
+    const reasons = new Set<string>();
+    await waitFor(
+      async () => {
+        for (const e of await published(ns, 'slow')) {
+          const [address = '', flags] = e.split('=');
+          if (flags === 'RS-' && !readyAt.has(address)) readyAt.set(address, Date.now() - patchedAt);
+        }
+        for (const e of (await getObject(ns, 'slow')).status?.endpoints ?? []) if (e.reason !== undefined) reasons.add(e.reason);
+        return readyAt.has(b.address) && readyAt.has(c.address);
+      },
+      { description: 'both new backends admitted', timeoutMs: 20_000, intervalMs: 50 },
+    );
+    const [first = 0, second = 0] = [readyAt.get(b.address) ?? 0, readyAt.get(c.address) ?? 0].sort((x, y) => x - y);
+    t.diagnostic(
+      `new backends ready ${first} ms and ${second} ms after they were added (minReadySeconds ${MIN_READY_S}, 1 per ${WINDOW_S} s); status reasons seen: ${[...reasons].join(', ')}`,
+    );
+    assert.ok(first >= MIN_READY_S * 1000, `the first was admitted after ${first} ms, before minReadySeconds`);
+    // Both are healthy within a probe interval; the second waits for the window (the poller adds up to 50 ms to each).
+    assert.ok(second - first >= WINDOW_S * 1000 - 100, `admitted ${second - first} ms apart, under the ${WINDOW_S} s window`);
+    assert.ok(reasons.has('SlowStart'), 'status says why a healthy backend is not ready yet');
+    assert.deepEqual(await published(ns, 'slow'), [`${a.address}=RS-`, `${b.address}=RS-`, `${c.address}=RS-`].sort());
+  });
+
   it('fails open (all ready) or closed (none ready) when too few backends are healthy', async () => {
     const ns = await cluster().createNamespace('xep');
     await createService(ns, 'rail');
