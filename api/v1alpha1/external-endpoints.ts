@@ -22,8 +22,11 @@ export const MAX_BACKEND_STATUSES = 1000;
 /** Longest inline CA bundle of HTTPS checks (a few dozen certificates). */
 export const MAX_CA_BUNDLE_LENGTH = 65536;
 
-/** Health check kinds. `None`: no probing, every backend not in maintenance is published ready. */
-export const HealthCheckType = { TCP: 'TCP', HTTP: 'HTTP', HTTPS: 'HTTPS', None: 'None' } as const;
+/**
+ * Health check kinds. `None`: no probing, every backend not in maintenance is published ready. `PostgreSQL`: a
+ * role-aware database check (healthCheck.postgresql).
+ */
+export const HealthCheckType = { TCP: 'TCP', HTTP: 'HTTP', HTTPS: 'HTTPS', PostgreSQL: 'PostgreSQL', None: 'None' } as const;
 export type HealthCheckType = (typeof HealthCheckType)[keyof typeof HealthCheckType];
 
 /**
@@ -230,6 +233,38 @@ export const tlsHealthCheckSchema = z
   })
   .describe('TLS settings for HTTPS checks.');
 
+/** The label a Secret must carry to be usable as probe credentials (see README, "Credentials"). */
+export const PROBE_CREDENTIALS_LABEL = 'kube-endpoints-operator.io/probe-credentials';
+
+/** Where the credentials of a database check are: keys of a Secret in the object's namespace. */
+export const credentialsSecretRefSchema = z
+  .object({
+    name: dns1123SubdomainSchema.describe(
+      `Name of a Secret in the namespace of this object, labelled ${PROBE_CREDENTIALS_LABEL}: "true". Read on demand, never logged or shown in status.`,
+    ),
+    usernameKey: z.string().min(1).max(253).default('username').describe('Key of the user name in the Secret. Default "username".'),
+    passwordKey: z.string().min(1).max(253).default('password').describe('Key of the password in the Secret. Default "password".'),
+  })
+  .describe('Credentials of the check, from a Secret.');
+
+/** Roles a database check can require. */
+export const DatabaseRole = { Primary: 'Primary', Replica: 'Replica', Any: 'Any' } as const;
+export type DatabaseRole = (typeof DatabaseRole)[keyof typeof DatabaseRole];
+
+/** PostgreSQL check settings. */
+export const postgresqlHealthCheckSchema = z
+  .object({
+    role: z
+      .enum(DatabaseRole)
+      .default('Primary')
+      .describe(
+        'Role the server must have: Primary (SELECT pg_is_in_recovery() is false), Replica (true) or Any (answers the query). Default Primary.',
+      ),
+    database: z.string().min(1).max(63).default('postgres').describe('Database connected to. Default "postgres".'),
+    credentialsSecretRef: credentialsSecretRefSchema,
+  })
+  .describe('Role-aware PostgreSQL check: one connection, one query, within timeoutSeconds. No TLS.');
+
 const probePortSchema = withValidationRules(
   z.union([z.int32(), z.string()]).meta({
     description:
@@ -251,10 +286,13 @@ export const healthCheckSchema = withValidationRules(
     .object({
       type: z
         .enum(HealthCheckType)
-        .describe('TCP (connect), HTTP, HTTPS (request and expected status) or None (no probing: every backend counts as healthy).'),
+        .describe(
+          'TCP (connect), HTTP, HTTPS (request and expected status), PostgreSQL (role-aware: primary or replica) or None (no probing: every backend counts as healthy).',
+        ),
       port: probePortSchema.optional(),
       http: httpHealthCheckSchema.optional(),
       tls: tlsHealthCheckSchema.optional(),
+      postgresql: postgresqlHealthCheckSchema.optional(),
       intervalSeconds: z.int32().min(1).max(3600).default(10).describe('Seconds between probes of one backend. Default 10.'),
       timeoutSeconds: z
         .int32()
@@ -298,6 +336,12 @@ export const healthCheckSchema = withValidationRules(
       fieldPath: '.tls',
       reason: 'FieldValueForbidden',
       check: (h) => h.tls === undefined || h.type === 'HTTPS',
+    },
+    {
+      rule: "has(self.postgresql) == (self.type == 'PostgreSQL')",
+      message: 'postgresql must be set exactly when type is PostgreSQL',
+      fieldPath: '.postgresql',
+      check: (h) => (h.postgresql !== undefined) === (h.type === 'PostgreSQL'),
     },
     {
       rule: 'self.timeoutSeconds <= self.intervalSeconds',

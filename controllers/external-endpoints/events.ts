@@ -22,6 +22,8 @@ export const EventReason = {
   Failover: 'Failover',
   /** The active priority tier fell back after the hold-down. */
   Failback: 'Failback',
+  /** The credentials Secret of a database check is missing, unlabelled or lacks a key (one Event per problem). */
+  CredentialsUnavailable: 'CredentialsUnavailable',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 

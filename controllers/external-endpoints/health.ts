@@ -127,6 +127,9 @@ const PROBE_FAILURE_REASONS: ReadonlySet<string> = new Set<ProbeFailureReason>([
   'Aborted',
   'InvalidTarget',
   'Error',
+  'WrongRole',
+  'AuthFailed',
+  'CredentialsUnavailable',
 ]);
 
 /** True when `reason` is one of the prober's failure reasons (status `reason` also holds refusals and Maintenance). */

@@ -40,7 +40,8 @@ import { dueNames, NameResolutions } from './name-resolutions.ts';
 import { isEmptySlicePlan, planSlices, type SlicePlan } from './plan.ts';
 import type { ProbeScheduler } from './probe/probe-scheduler.ts';
 import { InvalidHealthCheckError, type ProbePlan, probePlanFor } from './probe/probe-spec.ts';
-import { EXTERNAL_ENDPOINTS } from './resources.ts';
+import { type CredentialsResult, credentialsFromSecret, type SecretLike } from './credentials.ts';
+import { EXTERNAL_ENDPOINTS, SECRETS } from './resources.ts';
 import { checkService, type ServiceVerdict } from './service-check.ts';
 import { desiredStatus, sameSignificantStatus } from './status.ts';
 import { decideTier, hasTiers, isStandby, type TierInput, type TierPolicy, type TierState, tierChangeMessage } from './tiers.ts';
@@ -73,6 +74,9 @@ export class ExternalEndpointsSyncError extends Error {
 const ENDPOINTS_CONFLICT_RECHECK_MS = 60_000;
 /** Shortest requeue for DNS refreshes, so a zero TTL cannot spin a worker. */
 const MIN_DNS_REQUEUE_MS = 1000;
+/** How long credentials read from a Secret are used before it is read again (rotation), and after a failure. */
+const CREDENTIALS_REFRESH_MS = 300_000;
+const CREDENTIALS_RETRY_MS = 15_000;
 /** Names resolved at once within one reconcile. */
 const DNS_CONCURRENCY = 8;
 
@@ -148,6 +152,7 @@ export class ExternalEndpointsReconciler implements Reconciler {
   readonly #endpointsConflicts = new Map<string, { until: number; message: string }>();
   readonly #tiers = new Map<string, TierState>();
   readonly #admissions = new Map<string, readonly number[]>();
+  readonly #credentials = new Map<string, { fingerprint: string; at: number; result: CredentialsResult }>();
   // Endpoints objects this process created that the cache has not shown yet: AlreadyExists for one of these is our
   // own write (a stale cache), not a foreign object, which saves a GET (and the RBAC verb for it).
   readonly #endpointsCreated = new Set<string>();
@@ -179,9 +184,10 @@ export class ExternalEndpointsReconciler implements Reconciler {
     const resolutions = this.#names.get(key);
     const set = resolveBackends(object.spec, resolutions, this.#d.addressPolicy);
 
+    const credentials = await this.#credentialsFor(key, object, ctx);
     let probePlan: ProbePlan | undefined;
     try {
-      probePlan = probePlanFor(object.spec);
+      probePlan = probePlanFor(object.spec, undefined, credentials?.result);
     } catch (err) {
       if (err instanceof InvalidHealthCheckError)
         throw new TerminalError(`invalid healthCheck of ExternalEndpoints ${key}`, { cause: err });
@@ -240,6 +246,7 @@ export class ExternalEndpointsReconciler implements Reconciler {
       endpointsConflict,
       activeTier: tiers?.activeTier,
       heldBack,
+      credentialsError: credentials?.result.error,
     });
     this.#announce(key, object, this.#observe(service, set, probed, health, resolutions, status));
     const statusDelay = await this.#writeStatus(key, object, status, ctx);
@@ -248,6 +255,7 @@ export class ExternalEndpointsReconciler implements Reconciler {
     if (statusDelay > 0) delays.push(statusDelay);
     if (tiers?.wakeAt !== undefined) delays.push(Math.max(1, tiers.wakeAt - this.#d.clock.now()));
     if (slow.wakeAt !== undefined) delays.push(Math.max(1, slow.wakeAt - this.#d.clock.now()));
+    if (credentials !== undefined) delays.push(Math.max(1, credentials.refreshAt - this.#d.clock.now()));
     const refreshAt = this.#names.nextRefreshAt(key);
     if (refreshAt !== undefined) delays.push(Math.max(MIN_DNS_REQUEUE_MS, refreshAt - this.#d.clock.now()));
     return delays.length === 0 ? done() : requeueAfter(Math.min(...delays));
@@ -282,6 +290,43 @@ export class ExternalEndpointsReconciler implements Reconciler {
       );
     }
     return { ...d.state, wakeAt: d.wakeAt };
+  }
+
+  // The credentials of a database check: the one Secret the spec names, read by name (no watch, no list), kept for
+  // CREDENTIALS_REFRESH_MS (retried sooner after a failure). A problem is a status condition and one Warning Event per
+  // distinct problem, never an error of the reconcile; values are never logged.
+  async #credentialsFor(
+    key: string,
+    object: Readonly<ExternalEndpoints>,
+    ctx: ReconcileContext,
+  ): Promise<{ result: CredentialsResult; refreshAt: number } | undefined> {
+    const ref = object.spec.healthCheck?.postgresql?.credentialsSecretRef;
+    if (ref === undefined) {
+      this.#credentials.delete(key);
+      return undefined;
+    }
+    const { namespace } = splitKey(key);
+    const now = this.#d.clock.now();
+    const fingerprint = JSON.stringify(ref);
+    const cached = this.#credentials.get(key);
+    const ttl = (r: CredentialsResult) => (r.error === undefined ? CREDENTIALS_REFRESH_MS : CREDENTIALS_RETRY_MS);
+    if (cached !== undefined && cached.fingerprint === fingerprint && now - cached.at < ttl(cached.result)) {
+      return { result: cached.result, refreshAt: cached.at + ttl(cached.result) };
+    }
+    let result: CredentialsResult;
+    try {
+      result = credentialsFromSecret(namespace, ref, (await this.#d.client.get(SECRETS, namespace, ref.name, ctx.signal)) as SecretLike);
+    } catch (err) {
+      result = isNotFound(err)
+        ? credentialsFromSecret(namespace, ref, undefined)
+        : { error: `could not read Secret ${namespace}/${ref.name}: ${describeError(err).message}` };
+    }
+    if (result.error !== undefined && result.error !== cached?.result.error) {
+      this.#d.recorder.event(objectReference(object), 'Warning', EventReason.CredentialsUnavailable, result.error);
+      ctx.logger.warn({ secret: ref.name, problem: result.error }, 'Credentials of health check unavailable');
+    }
+    this.#credentials.set(key, { fingerprint, at: now, result });
+    return { result, refreshAt: now + ttl(result) };
   }
 
   // Slow start over the backends the decision would make ready; "already ready" is what our slices say, so a restart
@@ -363,6 +408,7 @@ export class ExternalEndpointsReconciler implements Reconciler {
     this.#endpointsCreated.delete(key);
     this.#tiers.delete(key);
     this.#admissions.delete(key);
+    this.#credentials.delete(key);
     const { namespace, name } = splitKey(key);
     this.#d.metrics.forgetObject(namespace, name);
     const doomed = this.#d.endpointSlices.byIndex(SLICES_BY_OBJECT_INDEX, key).filter((s) => s.metadata.deletionTimestamp === undefined);

@@ -30,6 +30,8 @@ export interface StatusInput {
   readonly resolutions: ReadonlyMap<string, NameResolution>;
   /** Why our legacy Endpoints object could not be written (a foreign object of that name exists), if so. */
   readonly endpointsConflict?: string | undefined;
+  /** Why the credentials of a database check are unavailable, if so. */
+  readonly credentialsError?: string | undefined;
   /** The active priority tier, when some backend declares a tier above 0. */
   readonly activeTier?: number | undefined;
   /** Healthy backends held back from ready, by address, with the reason status shows (Standby, SlowStart, ...). */
@@ -127,6 +129,7 @@ function degraded(input: StatusInput, entries: readonly BackendStatus[]): Condit
   const unhealthy = entries.filter((e) => e.health === 'Unhealthy').map((e) => `${e.address} (${e.reason ?? 'Error'})`);
   const portWarnings = input.service.usable ? input.service.portWarnings : [];
   const parts: { reason: string; message: string }[] = [];
+  if (input.credentialsError !== undefined) parts.push({ reason: Reason.CredentialsUnavailable, message: input.credentialsError });
   if (invalid.length > 0) {
     parts.push({ reason: Reason.InvalidAddress, message: `${plural(invalid.length, 'address')} refused: ${examples(invalid)}` });
   }

@@ -86,6 +86,8 @@ describe('generated CRDs on a real API server', () => {
       '-f',
       join(SAMPLES, 'external-endpoints-failover.yaml'),
       '-f',
+      join(SAMPLES, 'external-endpoints-postgres.yaml'),
+      '-f',
       join(SAMPLES, 'session-affinity-policy.yaml'),
     );
     assert.equal(applied.code, 0, applied.stderr);
@@ -153,6 +155,8 @@ describe('generated CRDs on a real API server', () => {
     const all = await kubectl('get', 'kube-endpoints-operator', '-n', ns, '-o', 'name');
     assert.equal(all.code, 0, all.stderr);
     assert.deepEqual(all.stdout.trim().split('\n').sort(), [
+      'externalendpoints.kube-endpoints-operator.io/db-read',
+      'externalendpoints.kube-endpoints-operator.io/db-write',
       'externalendpoints.kube-endpoints-operator.io/legacy-api',
       'externalendpoints.kube-endpoints-operator.io/minimal',
       'externalendpoints.kube-endpoints-operator.io/payments-api',

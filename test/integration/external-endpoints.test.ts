@@ -11,7 +11,7 @@ import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SKIP_MIRROR, MANAGED_BY_EXT
 import { type ExternalEndpoints, type ExternalEndpointsSpecInput, externalEndpointsSchema } from '../../api/v1alpha1/external-endpoints.ts';
 import { API_VERSION } from '../../api/v1alpha1/group-version.ts';
 import { setupExternalEndpointsController } from '../../controllers/external-endpoints/controller.ts';
-import { EXTERNAL_ENDPOINTS } from '../../controllers/external-endpoints/resources.ts';
+import { EXTERNAL_ENDPOINTS, SECRETS } from '../../controllers/external-endpoints/resources.ts';
 import { newApiClient, type RequestRecord } from '../../controllers/runtime/api-client.ts';
 import { isNotFound } from '../../controllers/runtime/api-errors.ts';
 import { realClock } from '../../controllers/runtime/clock.ts';
@@ -20,6 +20,7 @@ import { ENDPOINT_SLICES, ENDPOINTS, EVENTS, SERVICES } from '../../controllers/
 import { startTestCluster } from '../envtest/test-cluster.ts';
 import { waitFor } from '../envtest/wait-for.ts';
 import { TestDnsServer } from '../nethost/dns-server.ts';
+import { createPostgresCluster, postgresSupport } from '../nethost/postgres.ts';
 import { createTestHost, type TestHost, type TestServer, testHostSupport } from '../nethost/test-host.ts';
 
 // ExternalEndpoints against a real kube-apiserver with real backends: HTTP servers in network namespaces (endpoint
@@ -472,30 +473,122 @@ describe('ExternalEndpoints with real backends', { skip }, () => {
     await waitForPublished(ns, 'slow', [`${a.address}=RS-`]);
     await waitForHealth(ns, 'slow', { [a.address]: 'Healthy' });
 
-    await patchSpec(ns, 'slow', { endpoints: [{ ip: a.address }, { ip: b.address }, { ip: c.address }] });
+    // Each admission is bracketed by two polls: it happened after the start of the last poll that did not see it
+    // (`after`) and before the end of the first that did (`by`), both relative to the start of the patch.
     const patchedAt = Date.now();
-    const readyAt = new Map<string, number>();
+    await patchSpec(ns, 'slow', { endpoints: [{ ip: a.address }, { ip: b.address }, { ip: c.address }] });
+    const admitted = new Map<string, { after: number; by: number }>();
     const reasons = new Set<string>();
+    let lastPollStart = 0;
     await waitFor(
       async () => {
-        for (const e of await published(ns, 'slow')) {
+        const pollStart = Date.now() - patchedAt;
+        const seen = await published(ns, 'slow');
+        const pollEnd = Date.now() - patchedAt;
+        for (const e of seen) {
           const [address = '', flags] = e.split('=');
-          if (flags === 'RS-' && !readyAt.has(address)) readyAt.set(address, Date.now() - patchedAt);
+          if (flags === 'RS-' && !admitted.has(address)) admitted.set(address, { after: lastPollStart, by: pollEnd });
         }
-        for (const e of (await getObject(ns, 'slow')).status?.endpoints ?? []) if (e.reason !== undefined) reasons.add(e.reason);
-        return readyAt.has(b.address) && readyAt.has(c.address);
+        lastPollStart = pollStart;
+        if (admitted.size < 3)
+          for (const e of (await getObject(ns, 'slow')).status?.endpoints ?? []) if (e.reason !== undefined) reasons.add(e.reason);
+        return admitted.has(b.address) && admitted.has(c.address);
       },
-      { description: 'both new backends admitted', timeoutMs: 20_000, intervalMs: 50 },
+      { description: 'both new backends admitted', timeoutMs: 20_000, intervalMs: 20 },
     );
-    const [first = 0, second = 0] = [readyAt.get(b.address) ?? 0, readyAt.get(c.address) ?? 0].sort((x, y) => x - y);
+    const [first, second] = [admitted.get(b.address), admitted.get(c.address)].sort((x, y) => (x?.by ?? 0) - (y?.by ?? 0));
+    assert.ok(first !== undefined && second !== undefined);
     t.diagnostic(
-      `new backends ready ${first} ms and ${second} ms after they were added (minReadySeconds ${MIN_READY_S}, 1 per ${WINDOW_S} s); status reasons seen: ${[...reasons].join(', ')}`,
+      `new backends became ready within [${first.after}, ${first.by}] ms and [${second.after}, ${second.by}] ms after they were added (minReadySeconds ${MIN_READY_S}, 1 per ${WINDOW_S} s); status reasons seen: ${[...reasons].join(', ')}`,
     );
-    assert.ok(first >= MIN_READY_S * 1000, `the first was admitted after ${first} ms, before minReadySeconds`);
-    // Both are healthy within a probe interval; the second waits for the window (the poller adds up to 50 ms to each).
-    assert.ok(second - first >= WINDOW_S * 1000 - 100, `admitted ${second - first} ms apart, under the ${WINDOW_S} s window`);
+    assert.ok(first.by >= MIN_READY_S * 1000, `the first was ready ${first.by} ms after it was added, before minReadySeconds`);
+    // Without pacing both would be admitted together, within one poll; with it, the window lies between them.
+    assert.ok(
+      second.by - first.after >= WINDOW_S * 1000,
+      `admitted at most ${second.by - first.after} ms apart, under the ${WINDOW_S} s window`,
+    );
+    assert.ok(second.after - first.by > 0, 'admitted in different polls');
     assert.ok(reasons.has('SlowStart'), 'status says why a healthy backend is not ready yet');
     assert.deepEqual(await published(ns, 'slow'), [`${a.address}=RS-`, `${b.address}=RS-`, `${c.address}=RS-`].sort());
+  });
+
+  it('PostgreSQL: db-write follows the primary and db-read the replica, through a promotion', async (t) => {
+    const missing = postgresSupport();
+    if (missing !== undefined) {
+      t.skip(missing);
+      return;
+    }
+    const ns = await cluster().createNamespace('xep');
+    const [pa, pb] = await Promise.all([createTestHost({ name: 'pg-a' }), createTestHost({ name: 'pg-b' })]);
+    hosts.push(pa, pb);
+    const pg = await createPostgresCluster();
+    try {
+      const primary = await pg.startPrimary(pa);
+      const replica = await pg.startReplica(pb, primary);
+      await cluster().client.create(SECRETS, ns, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'pg-probe', labels: { 'kube-endpoints-operator.io/probe-credentials': 'true' } },
+        stringData: { username: 'postgres', password: pg.password },
+      });
+      const check = (role: 'Primary' | 'Replica', secret = 'pg-probe') => ({
+        type: 'PostgreSQL' as const,
+        intervalSeconds: INTERVAL_S,
+        timeoutSeconds: 1,
+        unhealthyThreshold: UNHEALTHY_THRESHOLD,
+        postgresql: { role, credentialsSecretRef: { name: secret } },
+      });
+      const endpoints = [{ ip: pa.address }, { ip: pb.address }];
+      const ports = [{ name: 'http', port: 5432 }];
+      for (const name of ['db-write', 'db-read', 'db-nocreds']) await createService(ns, name);
+      await createObject(ns, 'db-write', { endpoints, ports, healthCheck: check('Primary') });
+      await createObject(ns, 'db-read', {
+        endpoints,
+        ports,
+        healthCheck: check('Replica'),
+        failurePolicy: { minHealthy: 1, whenBelowMinHealthy: 'PublishNone' },
+      });
+      await createObject(ns, 'db-nocreds', { endpoints, ports, healthCheck: check('Primary', 'missing') });
+
+      await waitForPublished(ns, 'db-write', [`${pa.address}=RS-`, `${pb.address}=---`]);
+      await waitForPublished(ns, 'db-read', [`${pa.address}=---`, `${pb.address}=RS-`]);
+      const write = await waitForHealth(ns, 'db-write', { [pa.address]: 'Healthy', [pb.address]: 'Unhealthy' });
+      assert.equal(write.status?.endpoints?.find((e) => e.address === pb.address)?.reason, 'WrongRole');
+
+      const nocreds = await waitForCondition(ns, 'db-nocreds', 'Degraded', 'True/CredentialsUnavailable');
+      assert.match(nocreds.status?.conditions?.find((c) => c.type === 'Degraded')?.message ?? '', /Secret .*\/missing not found/);
+      await waitFor(async () => (await eventReasons(ns, 'db-nocreds')).includes('CredentialsUnavailable'), {
+        description: 'a CredentialsUnavailable Event',
+      });
+
+      // The primary fails and the replica is promoted: the write Service must follow.
+      const failedAt = Date.now();
+      await primary.process.kill('SIGKILL');
+      await pg.promote(replica);
+      const promotedMs = Date.now() - failedAt;
+      await waitForPublished(ns, 'db-write', [`${pa.address}=---`, `${pb.address}=RS-`], 15_000);
+      const followMs = Date.now() - failedAt;
+      t.diagnostic(
+        `db-write published the promoted replica ${followMs} ms after the primary was killed (promotion took ${promotedMs} ms; interval x threshold = ${INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD} ms)`,
+      );
+      assert.ok(
+        followMs <= promotedMs + INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD * (1 + JITTER) + 1000,
+        `the write Service followed after ${followMs} ms`,
+      );
+      // The old replica is a primary now and the old primary is gone: the read Service (fail closed) has nothing.
+      await waitForPublished(ns, 'db-read', [`${pa.address}=---`, `${pb.address}=---`], 15_000);
+
+      // Credentials never reach status or Events.
+      const all = JSON.stringify([
+        await getObject(ns, 'db-write'),
+        await getObject(ns, 'db-read'),
+        (await cluster().client.list(EVENTS, ns)).items,
+      ]);
+      assert.ok(!all.includes(pg.password), 'the password appears in status or Events');
+    } finally {
+      await Promise.all([pa.remove(), pb.remove()]);
+      await pg.remove();
+    }
   });
 
   it('fails open (all ready) or closed (none ready) when too few backends are healthy', async () => {

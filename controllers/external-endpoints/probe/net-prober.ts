@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { type Clock, realClock } from '../../runtime/clock.ts';
 import { httpProbe } from './http-probe.ts';
 import { type ProbeResult, type Prober, type ProbeSpec, type ProbeTarget, probeFailure } from './prober.ts';
+import { postgresqlProbe } from './postgresql-probe.ts';
 import { tcpProbe } from './tcp-probe.ts';
 
 /** Options of {@link NetProber}. */
@@ -31,6 +32,8 @@ export class NetProber implements Prober {
       case 'HTTP':
       case 'HTTPS':
         return httpProbe(target, spec, signal, this.#clock);
+      case 'PostgreSQL':
+        return postgresqlProbe(target, spec, signal, this.#clock);
     }
   }
 }
