@@ -23,10 +23,17 @@ export const MAX_BACKEND_STATUSES = 1000;
 export const MAX_CA_BUNDLE_LENGTH = 65536;
 
 /**
- * Health check kinds. `None`: no probing, every backend not in maintenance is published ready. `PostgreSQL`: a
- * role-aware database check (healthCheck.postgresql).
+ * Health check kinds. `None`: no probing, every backend not in maintenance is published ready. `PostgreSQL` and
+ * `Redis`: role-aware checks (healthCheck.postgresql, healthCheck.redis).
  */
-export const HealthCheckType = { TCP: 'TCP', HTTP: 'HTTP', HTTPS: 'HTTPS', PostgreSQL: 'PostgreSQL', None: 'None' } as const;
+export const HealthCheckType = {
+  TCP: 'TCP',
+  HTTP: 'HTTP',
+  HTTPS: 'HTTPS',
+  PostgreSQL: 'PostgreSQL',
+  Redis: 'Redis',
+  None: 'None',
+} as const;
 export type HealthCheckType = (typeof HealthCheckType)[keyof typeof HealthCheckType];
 
 /**
@@ -265,6 +272,17 @@ export const postgresqlHealthCheckSchema = z
   })
   .describe('Role-aware PostgreSQL check: one connection, one query, within timeoutSeconds. No TLS.');
 
+/** Redis check settings. */
+export const redisHealthCheckSchema = z
+  .object({
+    role: z
+      .enum(DatabaseRole)
+      .default('Primary')
+      .describe('Role the server must have according to ROLE: Primary (master), Replica (slave) or Any. Default Primary.'),
+    credentialsSecretRef: credentialsSecretRefSchema.optional().describe('ACL user and password (AUTH), from a Secret. Absent: no AUTH.'),
+  })
+  .describe('Role-aware Redis check: one connection, optional AUTH, ROLE, within timeoutSeconds. No TLS.');
+
 const probePortSchema = withValidationRules(
   z.union([z.int32(), z.string()]).meta({
     description:
@@ -287,12 +305,13 @@ export const healthCheckSchema = withValidationRules(
       type: z
         .enum(HealthCheckType)
         .describe(
-          'TCP (connect), HTTP, HTTPS (request and expected status), PostgreSQL (role-aware: primary or replica) or None (no probing: every backend counts as healthy).',
+          'TCP (connect), HTTP, HTTPS (request and expected status), PostgreSQL or Redis (role-aware: primary or replica) or None (no probing: every backend counts as healthy).',
         ),
       port: probePortSchema.optional(),
       http: httpHealthCheckSchema.optional(),
       tls: tlsHealthCheckSchema.optional(),
       postgresql: postgresqlHealthCheckSchema.optional(),
+      redis: redisHealthCheckSchema.optional(),
       intervalSeconds: z.int32().min(1).max(3600).default(10).describe('Seconds between probes of one backend. Default 10.'),
       timeoutSeconds: z
         .int32()
@@ -342,6 +361,13 @@ export const healthCheckSchema = withValidationRules(
       message: 'postgresql must be set exactly when type is PostgreSQL',
       fieldPath: '.postgresql',
       check: (h) => (h.postgresql !== undefined) === (h.type === 'PostgreSQL'),
+    },
+    {
+      rule: "!has(self.redis) || self.type == 'Redis'",
+      message: 'redis may only be set when type is Redis',
+      fieldPath: '.redis',
+      reason: 'FieldValueForbidden',
+      check: (h) => h.redis === undefined || h.type === 'Redis',
     },
     {
       rule: 'self.timeoutSeconds <= self.intervalSeconds',

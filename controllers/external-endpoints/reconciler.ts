@@ -300,7 +300,9 @@ export class ExternalEndpointsReconciler implements Reconciler {
     object: Readonly<ExternalEndpoints>,
     ctx: ReconcileContext,
   ): Promise<{ result: CredentialsResult; refreshAt: number } | undefined> {
-    const ref = object.spec.healthCheck?.postgresql?.credentialsSecretRef;
+    const hc = object.spec.healthCheck;
+    const ref =
+      hc?.type === 'PostgreSQL' ? hc.postgresql?.credentialsSecretRef : hc?.type === 'Redis' ? hc.redis?.credentialsSecretRef : undefined;
     if (ref === undefined) {
       this.#credentials.delete(key);
       return undefined;

@@ -21,6 +21,8 @@ import { startTestCluster } from '../envtest/test-cluster.ts';
 import { waitFor } from '../envtest/wait-for.ts';
 import { TestDnsServer } from '../nethost/dns-server.ts';
 import { createPostgresCluster, postgresSupport } from '../nethost/postgres.ts';
+import { promoteRedis, redisSupport, startRedisPrimary, startRedisReplica } from '../nethost/redis.ts';
+import { startRelay } from '../nethost/relay.ts';
 import { createTestHost, type TestHost, type TestServer, testHostSupport } from '../nethost/test-host.ts';
 
 // ExternalEndpoints against a real kube-apiserver with real backends: HTTP servers in network namespaces (endpoint
@@ -522,9 +524,10 @@ describe('ExternalEndpoints with real backends', { skip }, () => {
     const [pa, pb] = await Promise.all([createTestHost({ name: 'pg-a' }), createTestHost({ name: 'pg-b' })]);
     hosts.push(pa, pb);
     const pg = await createPostgresCluster();
+    const relay = await startRelay(pb.gatewayAddress, { address: pa.address, port: 5432 });
     try {
       const primary = await pg.startPrimary(pa);
-      const replica = await pg.startReplica(pb, primary);
+      const replica = await pg.startReplica(pb, relay);
       await cluster().client.create(SECRETS, ns, {
         apiVersion: 'v1',
         kind: 'Secret',
@@ -587,7 +590,76 @@ describe('ExternalEndpoints with real backends', { skip }, () => {
       assert.ok(!all.includes(pg.password), 'the password appears in status or Events');
     } finally {
       await Promise.all([pa.remove(), pb.remove()]);
+      await relay.close();
       await pg.remove();
+    }
+  });
+
+  it('Redis: cache-write follows the master and cache-read the replica, through REPLICAOF NO ONE', async (t) => {
+    const missing = redisSupport();
+    if (missing !== undefined) {
+      t.skip(missing);
+      return;
+    }
+    const ns = await cluster().createNamespace('xep');
+    const [ra, rb] = await Promise.all([createTestHost({ name: 'redis-a' }), createTestHost({ name: 'redis-b' })]);
+    hosts.push(ra, rb);
+    const relay = await startRelay(rb.gatewayAddress, { address: ra.address, port: 6379 });
+    const servers: { remove(): Promise<void> }[] = [];
+    try {
+      const password = `pw-${Math.random().toString(36).slice(2)}`;
+      const primary = await startRedisPrimary(ra, password);
+      servers.push(primary);
+      const replica = await startRedisReplica(rb, relay, password);
+      servers.push(replica);
+      await cluster().client.create(SECRETS, ns, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'redis-probe', labels: { 'kube-endpoints-operator.io/probe-credentials': 'true' } },
+        stringData: { username: 'default', password },
+      });
+      const check = (role: 'Primary' | 'Replica') => ({
+        type: 'Redis' as const,
+        intervalSeconds: INTERVAL_S,
+        timeoutSeconds: 1,
+        unhealthyThreshold: UNHEALTHY_THRESHOLD,
+        redis: { role, credentialsSecretRef: { name: 'redis-probe' } },
+      });
+      const endpoints = [{ ip: ra.address }, { ip: rb.address }];
+      const ports = [{ name: 'http', port: 6379 }];
+      for (const name of ['cache-write', 'cache-read']) await createService(ns, name);
+      await createObject(ns, 'cache-write', { endpoints, ports, healthCheck: check('Primary') });
+      await createObject(ns, 'cache-read', {
+        endpoints,
+        ports,
+        healthCheck: check('Replica'),
+        failurePolicy: { minHealthy: 1, whenBelowMinHealthy: 'PublishNone' },
+      });
+      await waitForPublished(ns, 'cache-write', [`${ra.address}=RS-`, `${rb.address}=---`]);
+      await waitForPublished(ns, 'cache-read', [`${ra.address}=---`, `${rb.address}=RS-`]);
+      const write = await waitForHealth(ns, 'cache-write', { [ra.address]: 'Healthy', [rb.address]: 'Unhealthy' });
+      assert.equal(write.status?.endpoints?.find((e) => e.address === rb.address)?.reason, 'WrongRole');
+
+      const failedAt = Date.now();
+      await primary.process.kill('SIGKILL');
+      await promoteRedis(replica, password);
+      const promotedMs = Date.now() - failedAt;
+      await waitForPublished(ns, 'cache-write', [`${ra.address}=---`, `${rb.address}=RS-`], 15_000);
+      const followMs = Date.now() - failedAt;
+      t.diagnostic(
+        `cache-write published the promoted replica ${followMs} ms after the master was killed (promotion took ${promotedMs} ms; interval x threshold = ${INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD} ms)`,
+      );
+      assert.ok(
+        followMs <= promotedMs + INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD * (1 + JITTER) + 1000,
+        `the write Service followed after ${followMs} ms`,
+      );
+      await waitForPublished(ns, 'cache-read', [`${ra.address}=---`, `${rb.address}=---`], 15_000);
+      const all = JSON.stringify([await getObject(ns, 'cache-write'), (await cluster().client.list(EVENTS, ns)).items]);
+      assert.ok(!all.includes(password), 'the password appears in status or Events');
+    } finally {
+      await Promise.all(servers.map((s) => s.remove()));
+      await Promise.all([ra.remove(), rb.remove()]);
+      await relay.close();
     }
   });
 

@@ -40,7 +40,8 @@ export interface PostgresServer {
 export interface PostgresCluster {
   readonly password: string;
   startPrimary(host: TestHost): Promise<PostgresServer>;
-  startReplica(host: TestHost, primary: PostgresServer): Promise<PostgresServer>;
+  /** A streaming replica cloned from the primary that `via` leads to (a relay on the replica host's gateway). */
+  startReplica(host: TestHost, via: { readonly address: string; readonly port: number }): Promise<PostgresServer>;
   /** `pg_ctl promote`, waiting until the server accepts writes. */
   promote(server: PostgresServer): Promise<void>;
   remove(): Promise<void>;
@@ -119,12 +120,22 @@ export async function createPostgresCluster(): Promise<PostgresCluster> {
       );
       return start(host, dataDir, /database system is ready to accept connections/);
     },
-    async startReplica(host, primary) {
+    async startReplica(host, via) {
       const dataDir = newDir();
-      await asPostgres('pg_basebackup', ['-h', primary.host.address, '-U', 'postgres', '-D', dataDir, '-R', '-X', 'stream', '-w'], {
-        PGPASSWORD: password,
-      });
-      return start(host, dataDir, /database system is ready to accept read-only connections/);
+      // -R writes primary_conninfo with this host and port: the replica streams through the relay too.
+      await asPostgres(
+        'pg_basebackup',
+        ['-h', via.address, '-p', String(via.port), '-U', 'postgres', '-D', dataDir, '-R', '-X', 'stream', '-w'],
+        { PGPASSWORD: password },
+      );
+      const server = await start(host, dataDir, /database system is ready to accept read-only connections/);
+      try {
+        await server.process.waitForOutput(/started streaming WAL from primary/, 30_000);
+      } catch (err) {
+        await server.process.kill('SIGKILL');
+        throw new Error(`the replica in ${host.name} does not stream: ${(err as Error).message}`, { cause: err });
+      }
+      return server;
     },
     async promote(server) {
       await asPostgres('pg_ctl', ['promote', '-w', '-t', '30', '-D', server.dataDir]);

@@ -3,6 +3,7 @@ import { type Clock, realClock } from '../../runtime/clock.ts';
 import { httpProbe } from './http-probe.ts';
 import { type ProbeResult, type Prober, type ProbeSpec, type ProbeTarget, probeFailure } from './prober.ts';
 import { postgresqlProbe } from './postgresql-probe.ts';
+import { redisProbe } from './redis-probe.ts';
 import { tcpProbe } from './tcp-probe.ts';
 
 /** Options of {@link NetProber}. */
@@ -34,6 +35,8 @@ export class NetProber implements Prober {
         return httpProbe(target, spec, signal, this.#clock);
       case 'PostgreSQL':
         return postgresqlProbe(target, spec, signal, this.#clock);
+      case 'Redis':
+        return redisProbe(target, spec, signal, this.#clock);
     }
   }
 }

@@ -84,6 +84,25 @@ describe('probePlanFor', () => {
     });
   });
 
+  it('Redis: role, and credentials only when a Secret is named', () => {
+    const plain = spec({ endpoints: [], healthCheck: { type: 'Redis' } });
+    assert.deepEqual(probePlanFor(plain)?.spec, {
+      type: 'Redis',
+      timeoutMs: 1000,
+      role: 'Primary',
+      credentials: undefined,
+      credentialsError: undefined,
+    });
+    const named = spec({ endpoints: [], healthCheck: { type: 'Redis', redis: { role: 'Any', credentialsSecretRef: { name: 'r' } } } });
+    assert.deepEqual(probePlanFor(named, undefined, { error: 'Secret db/r not found' })?.spec, {
+      type: 'Redis',
+      timeoutMs: 1000,
+      role: 'Any',
+      credentials: undefined,
+      credentialsError: 'Secret db/r not found',
+    });
+  });
+
   it('passes the CA bundle to HTTPS probes', () => {
     const plan = probePlanFor(spec({ endpoints: [], healthCheck: { type: 'HTTPS' } }), 'PEM');
     assert.equal(plan?.spec.type === 'HTTPS' ? plan.spec.tls?.ca : 'none', 'PEM');

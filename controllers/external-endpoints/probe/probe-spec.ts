@@ -29,6 +29,19 @@ export function probePlanFor(
   const timeoutMs = hc.timeoutSeconds * 1000;
   const intervalMs = hc.intervalSeconds * 1000;
   if (hc.type === 'TCP') return { spec: { type: 'TCP', timeoutMs }, intervalMs };
+  if (hc.type === 'Redis') {
+    const named = hc.redis?.credentialsSecretRef !== undefined;
+    return {
+      spec: {
+        type: 'Redis',
+        timeoutMs,
+        role: hc.redis?.role ?? 'Primary',
+        credentials: named ? credentials?.value : undefined,
+        credentialsError: named && credentials?.value === undefined ? (credentials?.error ?? 'credentials not read yet') : undefined,
+      },
+      intervalMs,
+    };
+  }
   if (hc.type === 'PostgreSQL') {
     const pgc = hc.postgresql;
     if (pgc === undefined) throw new InvalidHealthCheckError('healthCheck.postgresql is required when type is PostgreSQL');

@@ -68,8 +68,20 @@ export interface PostgreSQLProbeSpec {
   readonly credentialsError?: string | undefined;
 }
 
+/**
+ * A role-aware Redis check: connect, AUTH when `credentials` are given, ROLE, close, within the timeout. With
+ * `credentialsError` (a credentials Secret is named but unusable) the probe fails at once with CredentialsUnavailable.
+ */
+export interface RedisProbeSpec {
+  readonly type: 'Redis';
+  readonly timeoutMs: number;
+  readonly role: 'Primary' | 'Replica' | 'Any';
+  readonly credentials?: ProbeCredentials | undefined;
+  readonly credentialsError?: string | undefined;
+}
+
 /** How one backend is probed. */
-export type ProbeSpec = TcpProbeSpec | HttpProbeSpec | PostgreSQLProbeSpec;
+export type ProbeSpec = TcpProbeSpec | HttpProbeSpec | PostgreSQLProbeSpec | RedisProbeSpec;
 
 /** Body bytes an HTTP probe reads at most (kubelet reads 10 KiB; a health page larger than this is not our problem). */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
