@@ -30,6 +30,7 @@ export const HealthCheckType = {
   TCP: 'TCP',
   HTTP: 'HTTP',
   HTTPS: 'HTTPS',
+  GRPC: 'GRPC',
   PostgreSQL: 'PostgreSQL',
   Redis: 'Redis',
   None: 'None',
@@ -272,6 +273,17 @@ export const postgresqlHealthCheckSchema = z
   })
   .describe('Role-aware PostgreSQL check: one connection, one query, within timeoutSeconds. No TLS.');
 
+/** gRPC health check settings. */
+export const grpcHealthCheckSchema = z
+  .object({
+    service: z
+      .string()
+      .max(253)
+      .default('')
+      .describe('Service name sent in grpc.health.v1.HealthCheckRequest. Default "" (the health of the whole server).'),
+  })
+  .describe('gRPC health check (grpc.health.v1.Health/Check), plaintext. Healthy when the answer is SERVING.');
+
 /** Redis check settings. */
 export const redisHealthCheckSchema = z
   .object({
@@ -305,13 +317,14 @@ export const healthCheckSchema = withValidationRules(
       type: z
         .enum(HealthCheckType)
         .describe(
-          'TCP (connect), HTTP, HTTPS (request and expected status), PostgreSQL or Redis (role-aware: primary or replica) or None (no probing: every backend counts as healthy).',
+          'TCP (connect), HTTP, HTTPS (request and expected status), GRPC (grpc.health.v1 Check), PostgreSQL or Redis (role-aware: primary or replica) or None (no probing: every backend counts as healthy).',
         ),
       port: probePortSchema.optional(),
       http: httpHealthCheckSchema.optional(),
       tls: tlsHealthCheckSchema.optional(),
       postgresql: postgresqlHealthCheckSchema.optional(),
       redis: redisHealthCheckSchema.optional(),
+      grpc: grpcHealthCheckSchema.optional(),
       intervalSeconds: z.int32().min(1).max(3600).default(10).describe('Seconds between probes of one backend. Default 10.'),
       timeoutSeconds: z
         .int32()
@@ -361,6 +374,13 @@ export const healthCheckSchema = withValidationRules(
       message: 'postgresql must be set exactly when type is PostgreSQL',
       fieldPath: '.postgresql',
       check: (h) => (h.postgresql !== undefined) === (h.type === 'PostgreSQL'),
+    },
+    {
+      rule: "!has(self.grpc) || self.type == 'GRPC'",
+      message: 'grpc may only be set when type is GRPC',
+      fieldPath: '.grpc',
+      reason: 'FieldValueForbidden',
+      check: (h) => h.grpc === undefined || h.type === 'GRPC',
     },
     {
       rule: "!has(self.redis) || self.type == 'Redis'",

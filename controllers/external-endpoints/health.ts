@@ -130,6 +130,7 @@ const PROBE_FAILURE_REASONS: ReadonlySet<string> = new Set<ProbeFailureReason>([
   'WrongRole',
   'AuthFailed',
   'CredentialsUnavailable',
+  'NotServing',
 ]);
 
 /** True when `reason` is one of the prober's failure reasons (status `reason` also holds refusals and Maintenance). */

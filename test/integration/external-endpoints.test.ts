@@ -663,6 +663,52 @@ describe('ExternalEndpoints with real backends', { skip }, () => {
     }
   });
 
+  it('gRPC health: NOT_SERVING and a killed server go unready within interval x threshold, SERVING comes back', async (t) => {
+    const ns = await cluster().createNamespace('xep');
+    const [ga, gb] = await Promise.all([createTestHost({ name: 'grpc-a' }), createTestHost({ name: 'grpc-b' })]);
+    hosts.push(ga, gb);
+    try {
+      const [serverGa] = await Promise.all([ga.startServer('grpc-health'), gb.startServer('grpc-health')]);
+      await createService(ns, 'rpc');
+      await createObject(ns, 'rpc', {
+        endpoints: [{ ip: ga.address }, { ip: gb.address }],
+        ports: [{ name: 'http', port: 50051, appProtocol: 'kubernetes.io/h2c' }],
+        healthCheck: {
+          type: 'GRPC',
+          grpc: { service: 'orders.v1.Orders' },
+          intervalSeconds: INTERVAL_S,
+          unhealthyThreshold: UNHEALTHY_THRESHOLD,
+        },
+      });
+      await waitForHealth(ns, 'rpc', { [ga.address]: 'Healthy', [gb.address]: 'Healthy' });
+      assert.match(serverGa.output(), /^CHECK orders\.v1\.Orders$/m, 'the service name is sent');
+
+      const notServingAt = Date.now();
+      process.kill(serverGa.pid, 'SIGUSR1');
+      await serverGa.waitForOutput(/^STATUS NOT_SERVING$/m, 5000);
+      await waitForPublished(ns, 'rpc', [`${ga.address}=---`, `${gb.address}=RS-`], 10_000);
+      const flipMs = Date.now() - notServingAt;
+      t.diagnostic(
+        `NOT_SERVING published not ready after ${flipMs} ms (interval x threshold = ${INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD} ms)`,
+      );
+      assert.ok(flipMs <= INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD * (1 + JITTER) + 1000, `flip took ${flipMs} ms`);
+      const down = await getObject(ns, 'rpc');
+      assert.equal(down.status?.endpoints?.find((e) => e.address === ga.address)?.reason, 'NotServing');
+
+      process.kill(serverGa.pid, 'SIGUSR2');
+      await waitForPublished(ns, 'rpc', [`${ga.address}=RS-`, `${gb.address}=RS-`], 10_000);
+
+      await serverGa.kill();
+      await waitForPublished(ns, 'rpc', [`${ga.address}=---`, `${gb.address}=RS-`], 10_000);
+      await waitFor(
+        async () => (await getObject(ns, 'rpc')).status?.endpoints?.find((e) => e.address === ga.address)?.reason === 'Refused',
+        { description: 'the killed server reported as Refused' },
+      );
+    } finally {
+      await Promise.all([ga.remove(), gb.remove()]);
+    }
+  });
+
   it('fails open (all ready) or closed (none ready) when too few backends are healthy', async () => {
     const ns = await cluster().createNamespace('xep');
     await createService(ns, 'rail');

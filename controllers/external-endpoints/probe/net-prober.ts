@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { type Clock, realClock } from '../../runtime/clock.ts';
+import { grpcProbe } from './grpc-probe.ts';
 import { httpProbe } from './http-probe.ts';
 import { type ProbeResult, type Prober, type ProbeSpec, type ProbeTarget, probeFailure } from './prober.ts';
 import { postgresqlProbe } from './postgresql-probe.ts';
@@ -37,6 +38,8 @@ export class NetProber implements Prober {
         return postgresqlProbe(target, spec, signal, this.#clock);
       case 'Redis':
         return redisProbe(target, spec, signal, this.#clock);
+      case 'GRPC':
+        return grpcProbe(target, spec, signal, this.#clock);
     }
   }
 }

@@ -84,6 +84,19 @@ describe('probePlanFor', () => {
     });
   });
 
+  it('GRPC: the service name, "" by default', () => {
+    assert.deepEqual(probePlanFor(spec({ endpoints: [], healthCheck: { type: 'GRPC' } }))?.spec, {
+      type: 'GRPC',
+      timeoutMs: 1000,
+      service: '',
+    });
+    assert.deepEqual(probePlanFor(spec({ endpoints: [], healthCheck: { type: 'GRPC', grpc: { service: 'a.B' } } }))?.spec, {
+      type: 'GRPC',
+      timeoutMs: 1000,
+      service: 'a.B',
+    });
+  });
+
   it('Redis: role, and credentials only when a Secret is named', () => {
     const plain = spec({ endpoints: [], healthCheck: { type: 'Redis' } });
     assert.deepEqual(probePlanFor(plain)?.spec, {

@@ -29,6 +29,7 @@ export function probePlanFor(
   const timeoutMs = hc.timeoutSeconds * 1000;
   const intervalMs = hc.intervalSeconds * 1000;
   if (hc.type === 'TCP') return { spec: { type: 'TCP', timeoutMs }, intervalMs };
+  if (hc.type === 'GRPC') return { spec: { type: 'GRPC', timeoutMs, service: hc.grpc?.service ?? '' }, intervalMs };
   if (hc.type === 'Redis') {
     const named = hc.redis?.credentialsSecretRef !== undefined;
     return {

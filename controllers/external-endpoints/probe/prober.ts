@@ -80,8 +80,15 @@ export interface RedisProbeSpec {
   readonly credentialsError?: string | undefined;
 }
 
+/** grpc.health.v1.Health/Check for `service` ('' = the whole server), plaintext. Healthy when SERVING. */
+export interface GrpcProbeSpec {
+  readonly type: 'GRPC';
+  readonly timeoutMs: number;
+  readonly service: string;
+}
+
 /** How one backend is probed. */
-export type ProbeSpec = TcpProbeSpec | HttpProbeSpec | PostgreSQLProbeSpec | RedisProbeSpec;
+export type ProbeSpec = TcpProbeSpec | HttpProbeSpec | PostgreSQLProbeSpec | RedisProbeSpec | GrpcProbeSpec;
 
 /** Body bytes an HTTP probe reads at most (kubelet reads 10 KiB; a health page larger than this is not our problem). */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -94,6 +101,7 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
  * - ProtocolError: not a valid HTTP answer. Aborted: the probe was cancelled (backend removed, leadership lost).
  * - InvalidTarget: the target is not an IP literal (a programming error upstream). Error: anything else.
  * - WrongRole: a database answered but has another role (a replica where a primary is wanted, or the reverse).
+ * - NotServing: a gRPC health check answered other than SERVING (or the service is unknown).
  * - AuthFailed: a database refused the credentials. CredentialsUnavailable: the credentials Secret or key is missing.
  */
 export type ProbeFailureReason =
@@ -109,7 +117,8 @@ export type ProbeFailureReason =
   | 'Error'
   | 'WrongRole'
   | 'AuthFailed'
-  | 'CredentialsUnavailable';
+  | 'CredentialsUnavailable'
+  | 'NotServing';
 
 /** A failed probe's reason and a one-line, human-readable message. */
 export interface ProbeError {
