@@ -204,9 +204,11 @@ describe('ExternalEndpoints spec: invalid objects are refused with readable mess
 describe('ExternalEndpoints spec: defaults (the same values the CRD declares)', () => {
   it('fills every default of a minimal spec', () => {
     assert.deepEqual(externalEndpointsSpecSchema.parse({ endpoints: [{ ip: '192.0.2.10' }], ports: [{ port: 80 }] }), {
-      endpoints: [{ ip: '192.0.2.10', maintenance: false }],
+      endpoints: [{ ip: '192.0.2.10', maintenance: false, tier: 0 }],
       ports: [{ name: '', port: 80, protocol: 'TCP' }],
       failurePolicy: { minHealthy: 1, whenBelowMinHealthy: 'PublishAll' },
+      failover: { minHealthy: 1, failbackHoldDownSeconds: 30 },
+      slowStart: { minReadySeconds: 0, maxNewReadyPerInterval: 0, intervalSeconds: 10 },
       dns: { minRefreshSeconds: 5, maxRefreshSeconds: 300 },
       publishEndpoints: false,
     });

@@ -15,13 +15,26 @@ import { withValidationRules } from './validation-rule.ts';
 export const MAX_EXTERNAL_ENDPOINTS = 1000;
 /** Most ports one object may declare. */
 export const MAX_EXTERNAL_ENDPOINTS_PORTS = 100;
+/** Highest priority tier a backend may declare (tier 0 is the primary). */
+export const MAX_TIER = 9;
 /** Most per-backend entries kept in status. */
 export const MAX_BACKEND_STATUSES = 1000;
 /** Longest inline CA bundle of HTTPS checks (a few dozen certificates). */
 export const MAX_CA_BUNDLE_LENGTH = 65536;
 
-/** Health check kinds. `None`: no probing, every backend not in maintenance is published ready. */
-export const HealthCheckType = { TCP: 'TCP', HTTP: 'HTTP', HTTPS: 'HTTPS', None: 'None' } as const;
+/**
+ * Health check kinds. `None`: no probing, every backend not in maintenance is published ready. `PostgreSQL` and
+ * `Redis`: role-aware checks (healthCheck.postgresql, healthCheck.redis).
+ */
+export const HealthCheckType = {
+  TCP: 'TCP',
+  HTTP: 'HTTP',
+  HTTPS: 'HTTPS',
+  GRPC: 'GRPC',
+  PostgreSQL: 'PostgreSQL',
+  Redis: 'Redis',
+  None: 'None',
+} as const;
 export type HealthCheckType = (typeof HealthCheckType)[keyof typeof HealthCheckType];
 
 /**
@@ -87,6 +100,14 @@ export const externalEndpointSchema = withValidationRules(
       healthCheckPort: portNumberSchema
         .optional()
         .describe('Probe port for this backend only, overriding spec.healthCheck.port (for example a sidecar health endpoint).'),
+      tier: z
+        .int32()
+        .min(0)
+        .max(MAX_TIER)
+        .default(0)
+        .describe(
+          'Priority tier: 0 (default) is the primary set. Backends of tier N+1 are published ready only while tiers <= N have fewer than spec.failover.minHealthy healthy backends; until then they are probed and published with ready=false (standby).',
+        ),
     })
     .describe('A backend, addressed by exactly one of ip and dnsName.'),
   [
@@ -220,6 +241,60 @@ export const tlsHealthCheckSchema = z
   })
   .describe('TLS settings for HTTPS checks.');
 
+/** The label a Secret must carry to be usable as probe credentials (see README, "Credentials"). */
+export const PROBE_CREDENTIALS_LABEL = 'kube-endpoints-operator.io/probe-credentials';
+
+/** Where the credentials of a database check are: keys of a Secret in the object's namespace. */
+export const credentialsSecretRefSchema = z
+  .object({
+    name: dns1123SubdomainSchema.describe(
+      `Name of a Secret in the namespace of this object, labelled ${PROBE_CREDENTIALS_LABEL}: "true". Read on demand, never logged or shown in status.`,
+    ),
+    usernameKey: z.string().min(1).max(253).default('username').describe('Key of the user name in the Secret. Default "username".'),
+    passwordKey: z.string().min(1).max(253).default('password').describe('Key of the password in the Secret. Default "password".'),
+  })
+  .describe('Credentials of the check, from a Secret.');
+
+/** Roles a database check can require. */
+export const DatabaseRole = { Primary: 'Primary', Replica: 'Replica', Any: 'Any' } as const;
+export type DatabaseRole = (typeof DatabaseRole)[keyof typeof DatabaseRole];
+
+/** PostgreSQL check settings. */
+export const postgresqlHealthCheckSchema = z
+  .object({
+    role: z
+      .enum(DatabaseRole)
+      .default('Primary')
+      .describe(
+        'Role the server must have: Primary (SELECT pg_is_in_recovery() is false), Replica (true) or Any (answers the query). Default Primary.',
+      ),
+    database: z.string().min(1).max(63).default('postgres').describe('Database connected to. Default "postgres".'),
+    credentialsSecretRef: credentialsSecretRefSchema,
+  })
+  .describe('Role-aware PostgreSQL check: one connection, one query, within timeoutSeconds. No TLS.');
+
+/** gRPC health check settings. */
+export const grpcHealthCheckSchema = z
+  .object({
+    service: z
+      .string()
+      .max(253)
+      .default('')
+      .describe('Service name sent in grpc.health.v1.HealthCheckRequest. Default "" (the health of the whole server).'),
+  })
+  .describe('gRPC health check (grpc.health.v1.Health/Check), plaintext. Healthy when the answer is SERVING.');
+
+/** Redis check settings. */
+export const redisHealthCheckSchema = z
+  .object({
+    role: z
+      .enum(DatabaseRole)
+      .default('Primary')
+      .describe('Role the server must have according to ROLE: Primary (master), Replica (slave) or Any. Default Primary.'),
+    credentialsSecretRef: credentialsSecretRefSchema.optional().describe('ACL user and password (AUTH), from a Secret. Absent: no AUTH.'),
+  })
+  .describe('Role-aware Redis check: one connection, optional AUTH, ROLE, within timeoutSeconds. No TLS.');
+
 const probePortSchema = withValidationRules(
   z.union([z.int32(), z.string()]).meta({
     description:
@@ -241,10 +316,15 @@ export const healthCheckSchema = withValidationRules(
     .object({
       type: z
         .enum(HealthCheckType)
-        .describe('TCP (connect), HTTP, HTTPS (request and expected status) or None (no probing: every backend counts as healthy).'),
+        .describe(
+          'TCP (connect), HTTP, HTTPS (request and expected status), GRPC (grpc.health.v1 Check), PostgreSQL or Redis (role-aware: primary or replica) or None (no probing: every backend counts as healthy).',
+        ),
       port: probePortSchema.optional(),
       http: httpHealthCheckSchema.optional(),
       tls: tlsHealthCheckSchema.optional(),
+      postgresql: postgresqlHealthCheckSchema.optional(),
+      redis: redisHealthCheckSchema.optional(),
+      grpc: grpcHealthCheckSchema.optional(),
       intervalSeconds: z.int32().min(1).max(3600).default(10).describe('Seconds between probes of one backend. Default 10.'),
       timeoutSeconds: z
         .int32()
@@ -290,6 +370,26 @@ export const healthCheckSchema = withValidationRules(
       check: (h) => h.tls === undefined || h.type === 'HTTPS',
     },
     {
+      rule: "has(self.postgresql) == (self.type == 'PostgreSQL')",
+      message: 'postgresql must be set exactly when type is PostgreSQL',
+      fieldPath: '.postgresql',
+      check: (h) => (h.postgresql !== undefined) === (h.type === 'PostgreSQL'),
+    },
+    {
+      rule: "!has(self.grpc) || self.type == 'GRPC'",
+      message: 'grpc may only be set when type is GRPC',
+      fieldPath: '.grpc',
+      reason: 'FieldValueForbidden',
+      check: (h) => h.grpc === undefined || h.type === 'GRPC',
+    },
+    {
+      rule: "!has(self.redis) || self.type == 'Redis'",
+      message: 'redis may only be set when type is Redis',
+      fieldPath: '.redis',
+      reason: 'FieldValueForbidden',
+      check: (h) => h.redis === undefined || h.type === 'Redis',
+    },
+    {
       rule: 'self.timeoutSeconds <= self.intervalSeconds',
       message: 'timeoutSeconds must not exceed intervalSeconds',
       fieldPath: '.timeoutSeconds',
@@ -318,6 +418,53 @@ export const failurePolicySchema = z
       ),
   })
   .describe('What is published when fewer than minHealthy backends are healthy. Reported by the BelowMinHealthy condition.');
+
+/** Failover between priority tiers of backends (spec.endpoints[].tier). */
+export const failoverSchema = z
+  .object({
+    minHealthy: z
+      .int32()
+      .min(1)
+      .max(MAX_EXTERNAL_ENDPOINTS)
+      .default(1)
+      .describe(
+        'Healthy backends the active tiers must have. The active tier is the lowest tier N such that tiers <= N have at least this many healthy backends (the highest tier when none has). Default 1.',
+      ),
+    failbackHoldDownSeconds: z
+      .int32()
+      .min(0)
+      .max(3600)
+      .default(30)
+      .describe(
+        'Failback hold-down: after a failover, a lower tier becomes active again only once it has had enough healthy backends for this long without interruption, so a flapping primary does not bounce traffic. Failover itself is immediate. Default 30.',
+      ),
+  })
+  .describe('Failover between priority tiers (spec.endpoints[].tier). Without tiers (every backend in tier 0) it has no effect.');
+
+/** Slow start of new and recovered backends. */
+export const slowStartSchema = z
+  .object({
+    minReadySeconds: z
+      .int32()
+      .min(0)
+      .max(3600)
+      .default(0)
+      .describe(
+        'A backend not published ready yet (new, or recovered) becomes ready only after it has been healthy this long. Default 0 (at once).',
+      ),
+    maxNewReadyPerInterval: z
+      .int32()
+      .min(0)
+      .max(MAX_EXTERNAL_ENDPOINTS)
+      .default(0)
+      .describe(
+        'Most backends that become ready (new or recovered) within any intervalSeconds window; the rest wait, longest healthy first. Default 0 (no limit).',
+      ),
+    intervalSeconds: z.int32().min(1).max(3600).default(10).describe('The window of maxNewReadyPerInterval, in seconds. Default 10.'),
+  })
+  .describe(
+    'Slow start of new and recovered backends. Never withdraws a backend already ready, and never applied when it would leave the Service with no ready backend.',
+  );
 
 /** Bounds of DNS re-resolution. */
 export const dnsPolicySchema = withValidationRules(
@@ -360,6 +507,8 @@ export const externalEndpointsSpecSchema = withValidationRules(
       ports: portsSchema,
       healthCheck: healthCheckSchema.optional(),
       failurePolicy: failurePolicySchema.prefault({}),
+      failover: failoverSchema.prefault({}),
+      slowStart: slowStartSchema.prefault({}),
       dns: dnsPolicySchema.prefault({}),
       publishEndpoints: z
         .boolean()
@@ -441,6 +590,12 @@ export const externalEndpointsStatusSchema = z
     readyCount: z.int32().min(0).optional().describe('Addresses published as ready.'),
     healthyCount: z.int32().min(0).optional().describe('Addresses whose health is Healthy (or not probed).'),
     totalCount: z.int32().min(0).optional().describe('Addresses known (declared IPs plus resolved ones).'),
+    activeTier: z
+      .int32()
+      .min(0)
+      .max(MAX_TIER)
+      .optional()
+      .describe('Highest priority tier published ready (0: the primary tier). Set only when some backend declares a tier above 0.'),
   })
   .describe('Observed state of the backends and of publishing.');
 export type ExternalEndpointsStatus = z.infer<typeof externalEndpointsStatusSchema>;
@@ -477,6 +632,7 @@ export const externalEndpointsCrd: CustomResourceDescriptor = {
   printerColumns: [
     { name: 'Ready', type: 'integer', jsonPath: '.status.readyCount', description: 'Addresses published as ready.' },
     { name: 'Total', type: 'integer', jsonPath: '.status.totalCount', description: 'Addresses known.' },
+    { name: 'Tier', type: 'integer', jsonPath: '.status.activeTier', description: 'Highest priority tier published ready.', priority: 1 },
     { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp', description: 'Time since creation.' },
   ],
 };

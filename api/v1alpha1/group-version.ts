@@ -80,6 +80,8 @@ export const ExternalEndpointsReason = {
   ForbiddenAddress: 'ForbiddenAddress',
   /** A legacy Endpoints object of the same name exists and is not ours (spec.publishEndpoints): it is left alone. */
   EndpointsConflict: 'EndpointsConflict',
+  /** The credentials Secret of a database check is missing, unlabelled, or lacks a key: the check cannot run. */
+  CredentialsUnavailable: 'CredentialsUnavailable',
   // DNSResolved
   Resolved: 'Resolved',
   ResolutionFailed: 'ResolutionFailed',

@@ -20,6 +20,8 @@ export interface Backend {
   readonly zone?: string | undefined;
   readonly nodeName?: string | undefined;
   readonly maintenance: boolean;
+  /** Priority tier (0: primary). */
+  readonly tier: number;
   /** Port its health check connects to. */
   readonly probePort: number;
 }
@@ -83,6 +85,7 @@ export function resolveBackends(
         zone: endpoint.zone,
         nodeName: endpoint.nodeName,
         maintenance: endpoint.maintenance,
+        tier: endpoint.tier,
         probePort: probePortFor(spec, endpoint),
       });
     }

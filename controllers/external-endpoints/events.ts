@@ -18,6 +18,12 @@ export const EventReason = {
   MinHealthyRestored: 'MinHealthyRestored',
   DNSResolutionFailed: 'DNSResolutionFailed',
   TooManyChanges: 'TooManyChanges',
+  /** The active priority tier rose (tiers.ts); recorded by the reconciler when its tier decision changes. */
+  Failover: 'Failover',
+  /** The active priority tier fell back after the hold-down. */
+  Failback: 'Failback',
+  /** The credentials Secret of a database check is missing, unlabelled or lacks a key (one Event per problem). */
+  CredentialsUnavailable: 'CredentialsUnavailable',
 } as const;
 export type EventReason = (typeof EventReason)[keyof typeof EventReason];
 

@@ -237,8 +237,8 @@ const ready: EndpointConditions = { ready: true, serving: true, terminating: fal
 const notReady: EndpointConditions = { ready: false, serving: false, terminating: false };
 const drained: EndpointConditions = { ready: false, serving: true, terminating: true };
 
-function b(key: string, state: HealthState, maintenance = false): PublicationInput {
-  return { key, state, maintenance };
+function b(key: string, state: HealthState, maintenance = false, standby = false): PublicationInput {
+  return { key, state, maintenance, standby };
 }
 
 describe('decidePublication', () => {
@@ -247,7 +247,13 @@ describe('decidePublication', () => {
   const cases: {
     name: string;
     given: { backends: PublicationInput[]; policy: FailurePolicy };
-    want: { conditions: EndpointConditions[]; counts: Record<string, number>; belowMinHealthy: boolean; panicMode: boolean };
+    want: {
+      conditions: EndpointConditions[];
+      counts: Record<string, number>;
+      belowMinHealthy: boolean;
+      panicMode: boolean;
+      standby?: number;
+    };
   }[] = [
     {
       name: 'healthy ready, unhealthy and unknown not ready, maintenance drained',
@@ -343,6 +349,30 @@ describe('decidePublication', () => {
       },
     },
     {
+      name: 'standby (a tier above the active one): healthy ones held back as not ready but counted toward minHealthy',
+      given: {
+        backends: [b('a', 'Healthy'), b('b', 'Healthy', false, true), b('c', 'Unhealthy', false, true), b('d', 'Healthy', true, true)],
+        policy: { minHealthy: 2, whenBelowMinHealthy: 'PublishNone' },
+      },
+      want: {
+        conditions: [ready, notReady, notReady, drained],
+        counts: { healthy: 2, unhealthy: 1, unknown: 0, maintenance: 1, ready: 1 },
+        belowMinHealthy: false,
+        panicMode: false,
+        standby: 1,
+      },
+    },
+    {
+      name: 'standby backends serve too in panic mode (fail open overrides tiers)',
+      given: { backends: [b('a', 'Unhealthy'), b('b', 'Unknown', false, true)], policy: openAt1 },
+      want: {
+        conditions: [ready, ready],
+        counts: { healthy: 0, unhealthy: 1, unknown: 1, maintenance: 0, ready: 2 },
+        belowMinHealthy: true,
+        panicMode: true,
+      },
+    },
+    {
       name: 'no backends',
       given: { backends: [], policy: openAt1 },
       want: {
@@ -366,9 +396,11 @@ describe('decidePublication', () => {
           counts: { healthy: got.healthy, unhealthy: got.unhealthy, unknown: got.unknown, maintenance: got.maintenance, ready: got.ready },
           belowMinHealthy: got.belowMinHealthy,
           panicMode: got.panicMode,
+          ...(want.standby === undefined ? {} : { standby: got.standby }),
         },
         want,
       );
+      if (want.standby === undefined) assert.equal(got.standby, 0);
     });
   }
 });

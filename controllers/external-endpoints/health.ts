@@ -127,6 +127,10 @@ const PROBE_FAILURE_REASONS: ReadonlySet<string> = new Set<ProbeFailureReason>([
   'Aborted',
   'InvalidTarget',
   'Error',
+  'WrongRole',
+  'AuthFailed',
+  'CredentialsUnavailable',
+  'NotServing',
 ]);
 
 /** True when `reason` is one of the prober's failure reasons (status `reason` also holds refusals and Maintenance). */
@@ -148,6 +152,8 @@ export interface PublicationInput {
   readonly key: string;
   readonly state: HealthState;
   readonly maintenance: boolean;
+  /** Held back from ready (a priority tier above the active one, see tiers.ts, or slow start): counted, not ready. */
+  readonly standby?: boolean | undefined;
 }
 
 /** The safety rail: below `minHealthy` healthy backends (0 disables it), publish all (fail open) or none as ready. */
@@ -166,6 +172,8 @@ export interface PublicationDecision {
   readonly maintenance: number;
   /** Endpoints published with ready=true. */
   readonly ready: number;
+  /** Healthy backends held back as standby (a tier above the active one). */
+  readonly standby: number;
   readonly belowMinHealthy: boolean;
   /** Fail open in effect: at least one backend not known to be healthy is published as ready. */
   readonly panicMode: boolean;
@@ -180,6 +188,8 @@ const DRAINED: EndpointConditions = Object.freeze({ ready: false, serving: true,
  * Decides the published conditions of every backend. Pure. Maintenance always wins (drained, never forced ready and
  * never counted as healthy). Otherwise Healthy is ready and the rest not ready, unless fewer than `minHealthy` are
  * Healthy: then PublishAll makes every backend ready (panic mode) and PublishNone makes every backend not ready.
+ * Standby backends (a tier above the active one) count as healthy for `minHealthy` but are published not ready,
+ * except in panic mode, where every backend serves.
  */
 export function decidePublication(backends: readonly PublicationInput[], policy: FailurePolicy): PublicationDecision {
   let healthy = 0;
@@ -200,9 +210,10 @@ export function decidePublication(backends: readonly PublicationInput[], policy:
     if (b.maintenance) conditions = DRAINED;
     else if (failOpen) conditions = READY;
     else if (failClosed) conditions = NOT_READY;
-    else conditions = b.state === 'Healthy' ? READY : NOT_READY;
+    else conditions = b.state === 'Healthy' && b.standby !== true ? READY : NOT_READY;
     return { key: b.key, conditions };
   });
+  const standby = failOpen || failClosed ? 0 : backends.filter((b) => !b.maintenance && b.state === 'Healthy' && b.standby === true).length;
   return {
     endpoints,
     healthy,
@@ -210,6 +221,7 @@ export function decidePublication(backends: readonly PublicationInput[], policy:
     unknown,
     maintenance,
     ready: endpoints.filter((e) => e.conditions.ready).length,
+    standby,
     belowMinHealthy,
     panicMode: failOpen && unhealthy + unknown > 0,
   };

@@ -24,6 +24,7 @@ const backend = (address: string, extra: Partial<Backend> = {}): Backend => ({
   address,
   family: 4,
   maintenance: false,
+  tier: 0,
   probePort: 5432,
   ...extra,
 });

@@ -199,10 +199,10 @@ describe('desiredEndpoints', () => {
   it('publishes each backend with its decided conditions and topology, per family, sorted by address', () => {
     const got = desiredEndpoints(
       deepFreeze([
-        { address: '198.18.0.10', family: 4, maintenance: false, probePort: 1, zone: 'a', hostname: 'db-1', nodeName: 'n1' },
-        { address: '198.18.0.2', family: 4, maintenance: true, probePort: 1 },
-        { address: '2001:db8::1', family: 6, maintenance: false, probePort: 1 },
-        { address: '198.18.0.6', family: 4, maintenance: false, probePort: 1 },
+        { address: '198.18.0.10', family: 4, maintenance: false, tier: 0, probePort: 1, zone: 'a', hostname: 'db-1', nodeName: 'n1' },
+        { address: '198.18.0.2', family: 4, maintenance: true, tier: 0, probePort: 1 },
+        { address: '2001:db8::1', family: 6, maintenance: false, tier: 0, probePort: 1 },
+        { address: '198.18.0.6', family: 4, maintenance: false, tier: 0, probePort: 1 },
       ] as const),
       new Map([
         ['198.18.0.10', { ready: true, serving: true, terminating: false }],

@@ -24,7 +24,7 @@ import type { AddressPolicy } from './address-policy.ts';
 import { type Backend, type BackendSet, resolveBackends } from './backends.ts';
 import { desiredEndpoints, sliceLabels } from './desired.ts';
 import type { DnsResolver } from './dns/resolver.ts';
-import { type Observation, observationFromStatus, transitionEvents } from './events.ts';
+import { EventReason, type Observation, observationFromStatus, transitionEvents } from './events.ts';
 import {
   type BackendHealth,
   decidePublication,
@@ -40,9 +40,12 @@ import { dueNames, NameResolutions } from './name-resolutions.ts';
 import { isEmptySlicePlan, planSlices, type SlicePlan } from './plan.ts';
 import type { ProbeScheduler } from './probe/probe-scheduler.ts';
 import { InvalidHealthCheckError, type ProbePlan, probePlanFor } from './probe/probe-spec.ts';
-import { EXTERNAL_ENDPOINTS } from './resources.ts';
+import { type CredentialsResult, credentialsFromSecret, type SecretLike } from './credentials.ts';
+import { EXTERNAL_ENDPOINTS, SECRETS } from './resources.ts';
 import { checkService, type ServiceVerdict } from './service-check.ts';
 import { desiredStatus, sameSignificantStatus } from './status.ts';
+import { decideTier, hasTiers, isStandby, type TierInput, type TierPolicy, type TierState, tierChangeMessage } from './tiers.ts';
+import { decideSlowStart, type SlowStartPolicy, slowStartEnabled } from './slow-start.ts';
 import type { SliceTracker } from './tracker.ts';
 
 // One reconcile of one ExternalEndpoints object (key `namespace/name`, also the Service's key), level-triggered:
@@ -71,6 +74,9 @@ export class ExternalEndpointsSyncError extends Error {
 const ENDPOINTS_CONFLICT_RECHECK_MS = 60_000;
 /** Shortest requeue for DNS refreshes, so a zero TTL cannot spin a worker. */
 const MIN_DNS_REQUEUE_MS = 1000;
+/** How long credentials read from a Secret are used before it is read again (rotation), and after a failure. */
+const CREDENTIALS_REFRESH_MS = 300_000;
+const CREDENTIALS_RETRY_MS = 15_000;
 /** Names resolved at once within one reconcile. */
 const DNS_CONCURRENCY = 8;
 
@@ -144,6 +150,9 @@ export class ExternalEndpointsReconciler implements Reconciler {
   readonly #announced = new Map<string, Observation>();
   readonly #statusWrites = new Map<string, StatusWrite>();
   readonly #endpointsConflicts = new Map<string, { until: number; message: string }>();
+  readonly #tiers = new Map<string, TierState>();
+  readonly #admissions = new Map<string, readonly number[]>();
+  readonly #credentials = new Map<string, { fingerprint: string; at: number; result: CredentialsResult }>();
   // Endpoints objects this process created that the cache has not shown yet: AlreadyExists for one of these is our
   // own write (a stale cache), not a foreign object, which saves a GET (and the RBAC verb for it).
   readonly #endpointsCreated = new Set<string>();
@@ -175,9 +184,10 @@ export class ExternalEndpointsReconciler implements Reconciler {
     const resolutions = this.#names.get(key);
     const set = resolveBackends(object.spec, resolutions, this.#d.addressPolicy);
 
+    const credentials = await this.#credentialsFor(key, object, ctx);
     let probePlan: ProbePlan | undefined;
     try {
-      probePlan = probePlanFor(object.spec);
+      probePlan = probePlanFor(object.spec, undefined, credentials?.result);
     } catch (err) {
       if (err instanceof InvalidHealthCheckError)
         throw new TerminalError(`invalid healthCheck of ExternalEndpoints ${key}`, { cause: err });
@@ -186,15 +196,29 @@ export class ExternalEndpointsReconciler implements Reconciler {
     const probed = probePlan === undefined ? [] : set.backends.filter((b) => !b.maintenance);
     this.#syncProbes(key, object, probed, probePlan, ctx);
     const health = new Map<string, BackendHealth>(probed.map((b) => [b.address, this.#d.health.get(key, b.address) ?? UNKNOWN_HEALTH]));
+    const stateOf = (b: Backend) => (probePlan === undefined ? 'Healthy' : (health.get(b.address)?.state ?? 'Unknown'));
 
-    const decision = decidePublication(
-      set.backends.map((b) => ({
-        key: b.address,
-        state: probePlan === undefined ? 'Healthy' : (health.get(b.address)?.state ?? 'Unknown'),
-        maintenance: b.maintenance,
-      })),
-      object.spec.failurePolicy,
+    const tiers = this.#decideTier(
+      key,
+      object,
+      set.backends.filter((b) => !b.maintenance).map((b) => ({ tier: b.tier, state: stateOf(b) })),
     );
+    const held = (b: Backend) =>
+      tiers !== undefined && isStandby({ tier: b.tier, healthySince: health.get(b.address)?.lastTransitionTime }, tiers);
+    const heldBack = new Map<string, string>();
+    const inputs = set.backends.map((b) => ({ key: b.address, state: stateOf(b), maintenance: b.maintenance, standby: held(b) }));
+    let decision = decidePublication(inputs, object.spec.failurePolicy);
+    if (!decision.belowMinHealthy) {
+      for (const b of set.backends) if (!b.maintenance && held(b) && stateOf(b) === 'Healthy') heldBack.set(b.address, 'Standby');
+    }
+    const slow = this.#slowStart(key, object, decision, slices, health);
+    if (slow.held.size > 0) {
+      for (const [address, why] of slow.held) heldBack.set(address, why);
+      decision = decidePublication(
+        inputs.map((i) => (slow.held.has(i.key) ? { ...i, standby: true } : i)),
+        object.spec.failurePolicy,
+      );
+    }
     const conditions = new Map(decision.endpoints.map((e) => [e.key, e.conditions]));
     const plan = planSlices({
       object,
@@ -220,15 +244,121 @@ export class ExternalEndpointsReconciler implements Reconciler {
       decision,
       resolutions,
       endpointsConflict,
+      activeTier: tiers?.activeTier,
+      heldBack,
+      credentialsError: credentials?.result.error,
     });
     this.#announce(key, object, this.#observe(service, set, probed, health, resolutions, status));
     const statusDelay = await this.#writeStatus(key, object, status, ctx);
 
     const delays: number[] = [];
     if (statusDelay > 0) delays.push(statusDelay);
+    if (tiers?.wakeAt !== undefined) delays.push(Math.max(1, tiers.wakeAt - this.#d.clock.now()));
+    if (slow.wakeAt !== undefined) delays.push(Math.max(1, slow.wakeAt - this.#d.clock.now()));
+    if (credentials !== undefined) delays.push(Math.max(1, credentials.refreshAt - this.#d.clock.now()));
     const refreshAt = this.#names.nextRefreshAt(key);
     if (refreshAt !== undefined) delays.push(Math.max(MIN_DNS_REQUEUE_MS, refreshAt - this.#d.clock.now()));
     return delays.length === 0 ? done() : requeueAfter(Math.min(...delays));
+  }
+
+  // The active priority tier (undefined when no backend declares a tier above 0), from memory or, after a restart or a
+  // change of leader, from status; a change is announced here, once, as it is decided.
+  #decideTier(
+    key: string,
+    object: Readonly<ExternalEndpoints>,
+    backends: TierInput[],
+  ): (TierState & { readonly wakeAt?: number | undefined }) | undefined {
+    if (!hasTiers(backends)) {
+      this.#tiers.delete(key);
+      return undefined;
+    }
+    const stored = object.status?.activeTier;
+    const prev = this.#tiers.get(key) ?? (stored === undefined ? undefined : { activeTier: stored, settled: true });
+    const policy: TierPolicy = {
+      minHealthy: object.spec.failover.minHealthy,
+      holdDownMs: object.spec.failover.failbackHoldDownSeconds * 1000,
+    };
+    const d = decideTier(backends, prev, this.#d.clock.now(), policy);
+    this.#tiers.set(key, d.state);
+    if (d.change !== undefined) {
+      const failover = d.change.kind === 'Failover';
+      this.#d.recorder.event(
+        objectReference(object),
+        failover ? 'Warning' : 'Normal',
+        failover ? EventReason.Failover : EventReason.Failback,
+        tierChangeMessage(d.change, policy),
+      );
+    }
+    return { ...d.state, wakeAt: d.wakeAt };
+  }
+
+  // The credentials of a database check: the one Secret the spec names, read by name (no watch, no list), kept for
+  // CREDENTIALS_REFRESH_MS (retried sooner after a failure). A problem is a status condition and one Warning Event per
+  // distinct problem, never an error of the reconcile; values are never logged.
+  async #credentialsFor(
+    key: string,
+    object: Readonly<ExternalEndpoints>,
+    ctx: ReconcileContext,
+  ): Promise<{ result: CredentialsResult; refreshAt: number } | undefined> {
+    const hc = object.spec.healthCheck;
+    const ref =
+      hc?.type === 'PostgreSQL' ? hc.postgresql?.credentialsSecretRef : hc?.type === 'Redis' ? hc.redis?.credentialsSecretRef : undefined;
+    if (ref === undefined) {
+      this.#credentials.delete(key);
+      return undefined;
+    }
+    const { namespace } = splitKey(key);
+    const now = this.#d.clock.now();
+    const fingerprint = JSON.stringify(ref);
+    const cached = this.#credentials.get(key);
+    const ttl = (r: CredentialsResult) => (r.error === undefined ? CREDENTIALS_REFRESH_MS : CREDENTIALS_RETRY_MS);
+    if (cached !== undefined && cached.fingerprint === fingerprint && now - cached.at < ttl(cached.result)) {
+      return { result: cached.result, refreshAt: cached.at + ttl(cached.result) };
+    }
+    let result: CredentialsResult;
+    try {
+      result = credentialsFromSecret(namespace, ref, (await this.#d.client.get(SECRETS, namespace, ref.name, ctx.signal)) as SecretLike);
+    } catch (err) {
+      result = isNotFound(err)
+        ? credentialsFromSecret(namespace, ref, undefined)
+        : { error: `could not read Secret ${namespace}/${ref.name}: ${describeError(err).message}` };
+    }
+    if (result.error !== undefined && result.error !== cached?.result.error) {
+      this.#d.recorder.event(objectReference(object), 'Warning', EventReason.CredentialsUnavailable, result.error);
+      ctx.logger.warn({ secret: ref.name, problem: result.error }, 'Credentials of health check unavailable');
+    }
+    this.#credentials.set(key, { fingerprint, at: now, result });
+    return { result, refreshAt: now + ttl(result) };
+  }
+
+  // Slow start over the backends the decision would make ready; "already ready" is what our slices say, so a restart
+  // does not hold back what is serving. Not applied while the safety rail is in effect.
+  #slowStart(
+    key: string,
+    object: Readonly<ExternalEndpoints>,
+    decision: PublicationDecision,
+    slices: readonly Readonly<EndpointSlice>[],
+    health: ReadonlyMap<string, BackendHealth>,
+  ): { held: ReadonlyMap<string, string>; wakeAt?: number | undefined } {
+    const spec = object.spec.slowStart;
+    const policy: SlowStartPolicy = {
+      minReadyMs: spec.minReadySeconds * 1000,
+      maxNewPerInterval: spec.maxNewReadyPerInterval,
+      intervalMs: spec.intervalSeconds * 1000,
+    };
+    if (!slowStartEnabled(policy) || decision.belowMinHealthy) {
+      this.#admissions.delete(key);
+      return { held: new Map() };
+    }
+    const readyNow = new Set<string>();
+    for (const s of slices)
+      for (const e of s.endpoints ?? []) if (e.conditions?.ready === true) for (const a of e.addresses) readyNow.add(a);
+    const candidates = decision.endpoints
+      .filter((e) => e.conditions.ready)
+      .map((e) => ({ key: e.key, healthySince: health.get(e.key)?.lastTransitionTime, publishedReady: readyNow.has(e.key) }));
+    const d = decideSlowStart(candidates, this.#admissions.get(key) ?? [], this.#d.clock.now(), policy);
+    this.#admissions.set(key, d.admissions);
+    return { held: d.held, wakeAt: d.wakeAt };
   }
 
   // The Service cannot take our endpoints: stop probing, remove what we published, report why.
@@ -278,6 +408,9 @@ export class ExternalEndpointsReconciler implements Reconciler {
     this.#statusWrites.delete(key);
     this.#endpointsConflicts.delete(key);
     this.#endpointsCreated.delete(key);
+    this.#tiers.delete(key);
+    this.#admissions.delete(key);
+    this.#credentials.delete(key);
     const { namespace, name } = splitKey(key);
     this.#d.metrics.forgetObject(namespace, name);
     const doomed = this.#d.endpointSlices.byIndex(SLICES_BY_OBJECT_INDEX, key).filter((s) => s.metadata.deletionTimestamp === undefined);

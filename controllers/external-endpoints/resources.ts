@@ -6,3 +6,6 @@ import type { ResourceType } from '../runtime/resource.ts';
 
 /** `externalendpoints.kube-endpoints-operator.io/v1alpha1`, namespaced. */
 export const EXTERNAL_ENDPOINTS: ResourceType = EXTERNAL_ENDPOINTS_RESOURCE;
+
+/** Secrets: read one by name, on demand, for database check credentials (see credentials.ts). */
+export const SECRETS: ResourceType = { group: '', version: 'v1', plural: 'secrets', kind: 'Secret', namespaced: true };

@@ -30,6 +30,12 @@ export interface StatusInput {
   readonly resolutions: ReadonlyMap<string, NameResolution>;
   /** Why our legacy Endpoints object could not be written (a foreign object of that name exists), if so. */
   readonly endpointsConflict?: string | undefined;
+  /** Why the credentials of a database check are unavailable, if so. */
+  readonly credentialsError?: string | undefined;
+  /** The active priority tier, when some backend declares a tier above 0. */
+  readonly activeTier?: number | undefined;
+  /** Healthy backends held back from ready, by address, with the reason status shows (Standby, SlowStart, ...). */
+  readonly heldBack?: ReadonlyMap<string, string> | undefined;
 }
 
 const MAX_LAST_ERROR = 1024;
@@ -48,15 +54,31 @@ function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 'es'}`;
 }
 
-function backendEntry(b: Backend, probing: boolean, health: BackendHealth | undefined, ready: boolean): BackendStatus {
+function backendEntry(
+  b: Backend,
+  probing: boolean,
+  health: BackendHealth | undefined,
+  ready: boolean,
+  heldBack: string | undefined,
+): BackendStatus {
   const base = { address: b.address, ...(b.resolvedFrom === undefined ? {} : { resolvedFrom: b.resolvedFrom }) };
   if (b.maintenance) {
     return { ...base, healthy: false, health: 'Unknown', ready, reason: 'Maintenance', consecutiveFailures: 0, consecutiveSuccesses: 0 };
   }
-  if (!probing) return { ...base, healthy: true, health: 'Healthy', ready, consecutiveFailures: 0, consecutiveSuccesses: 0 };
+  if (!probing) {
+    return {
+      ...base,
+      healthy: true,
+      health: 'Healthy',
+      ready,
+      ...(heldBack === undefined ? {} : { reason: heldBack }),
+      consecutiveFailures: 0,
+      consecutiveSuccesses: 0,
+    };
+  }
   const h = health ?? { state: 'Unknown', consecutiveFailures: 0, consecutiveSuccesses: 0 };
   // A Healthy backend's odd failure (below the threshold) is not its reason: that would turn every blip into a write.
-  const reason = h.state === 'Healthy' ? undefined : h.lastError?.reason;
+  const reason = h.state === 'Healthy' ? heldBack : h.lastError?.reason;
   return {
     ...base,
     healthy: h.state === 'Healthy',
@@ -76,7 +98,8 @@ function backendEntries(input: StatusInput): BackendStatus[] {
   const ready = new Map(input.decision.endpoints.map((e) => [e.key, e.conditions.ready]));
   const byAddress = new Map<string, BackendStatus>();
   for (const b of input.backends.backends) {
-    byAddress.set(b.address, backendEntry(b, input.probing, input.health.get(b.address), ready.get(b.address) ?? false));
+    const held = input.heldBack?.get(b.address);
+    byAddress.set(b.address, backendEntry(b, input.probing, input.health.get(b.address), ready.get(b.address) ?? false, held));
   }
   for (const r of input.backends.refused) {
     byAddress.set(r.address, {
@@ -106,6 +129,7 @@ function degraded(input: StatusInput, entries: readonly BackendStatus[]): Condit
   const unhealthy = entries.filter((e) => e.health === 'Unhealthy').map((e) => `${e.address} (${e.reason ?? 'Error'})`);
   const portWarnings = input.service.usable ? input.service.portWarnings : [];
   const parts: { reason: string; message: string }[] = [];
+  if (input.credentialsError !== undefined) parts.push({ reason: Reason.CredentialsUnavailable, message: input.credentialsError });
   if (invalid.length > 0) {
     parts.push({ reason: Reason.InvalidAddress, message: `${plural(invalid.length, 'address')} refused: ${examples(invalid)}` });
   }
@@ -251,6 +275,7 @@ export function desiredStatus(input: StatusInput): ExternalEndpointsStatus {
     readyCount: ready,
     healthyCount: input.decision.healthy,
     totalCount: total,
+    ...(input.activeTier === undefined ? {} : { activeTier: input.activeTier }),
   };
 }
 

@@ -140,10 +140,10 @@ describe('the CRDs of this operator', () => {
         assert.equal(spec?.properties?.healthCheck?.properties?.port?.['x-kubernetes-int-or-string'], true);
         assert.deepEqual(spec?.properties?.ports?.['x-kubernetes-list-map-keys'], ['name']);
       });
-      it('ExternalEndpoints: prints READY, TOTAL and AGE', () => {
+      it('ExternalEndpoints: prints READY, TOTAL and AGE (the active tier with -o wide)', () => {
         assert.deepEqual(
-          crd.spec.versions[0]?.additionalPrinterColumns.map((c) => c.name.toUpperCase()),
-          ['READY', 'TOTAL', 'AGE'],
+          crd.spec.versions[0]?.additionalPrinterColumns.map((c) => `${c.name.toUpperCase()}${c.priority === 1 ? ' (wide)' : ''}`),
+          ['READY', 'TOTAL', 'TIER (wide)', 'AGE'],
         );
       });
     } else {

@@ -84,6 +84,10 @@ describe('generated CRDs on a real API server', () => {
       '-f',
       join(SAMPLES, 'external-endpoints.yaml'),
       '-f',
+      join(SAMPLES, 'external-endpoints-failover.yaml'),
+      '-f',
+      join(SAMPLES, 'external-endpoints-postgres.yaml'),
+      '-f',
       join(SAMPLES, 'session-affinity-policy.yaml'),
     );
     assert.equal(applied.code, 0, applied.stderr);
@@ -141,6 +145,9 @@ describe('generated CRDs on a real API server', () => {
     const xep = await kubectl('get', 'xep', '-n', ns);
     assert.equal(xep.code, 0, xep.stderr);
     assert.match(xep.stdout.split('\n')[0] ?? '', /^NAME\s+READY\s+TOTAL\s+AGE$/);
+    const wide = await kubectl('get', 'xep', '-n', ns, '-o', 'wide');
+    assert.equal(wide.code, 0, wide.stderr);
+    assert.match(wide.stdout.split('\n')[0] ?? '', /^NAME\s+READY\s+TOTAL\s+TIER\s+AGE$/, 'the active tier only with -o wide');
     const sap = await kubectl('get', 'sap', '-n', ns);
     assert.equal(sap.code, 0, sap.stderr);
     assert.match(sap.stdout.split('\n')[0] ?? '', /^NAME\s+AFFINITY\s+TIMEOUT\s+MATCHED\s+APPLIED\s+AGE$/);
@@ -148,8 +155,11 @@ describe('generated CRDs on a real API server', () => {
     const all = await kubectl('get', 'kube-endpoints-operator', '-n', ns, '-o', 'name');
     assert.equal(all.code, 0, all.stderr);
     assert.deepEqual(all.stdout.trim().split('\n').sort(), [
+      'externalendpoints.kube-endpoints-operator.io/db-read',
+      'externalendpoints.kube-endpoints-operator.io/db-write',
       'externalendpoints.kube-endpoints-operator.io/legacy-api',
       'externalendpoints.kube-endpoints-operator.io/minimal',
+      'externalendpoints.kube-endpoints-operator.io/payments-api',
       'sessionaffinitypolicy.kube-endpoints-operator.io/frontend-sticky',
       'sessionaffinitypolicy.kube-endpoints-operator.io/minimal',
     ]);

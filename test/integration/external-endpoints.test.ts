@@ -11,7 +11,7 @@ import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_SKIP_MIRROR, MANAGED_BY_EXT
 import { type ExternalEndpoints, type ExternalEndpointsSpecInput, externalEndpointsSchema } from '../../api/v1alpha1/external-endpoints.ts';
 import { API_VERSION } from '../../api/v1alpha1/group-version.ts';
 import { setupExternalEndpointsController } from '../../controllers/external-endpoints/controller.ts';
-import { EXTERNAL_ENDPOINTS } from '../../controllers/external-endpoints/resources.ts';
+import { EXTERNAL_ENDPOINTS, SECRETS } from '../../controllers/external-endpoints/resources.ts';
 import { newApiClient, type RequestRecord } from '../../controllers/runtime/api-client.ts';
 import { isNotFound } from '../../controllers/runtime/api-errors.ts';
 import { realClock } from '../../controllers/runtime/clock.ts';
@@ -20,6 +20,9 @@ import { ENDPOINT_SLICES, ENDPOINTS, EVENTS, SERVICES } from '../../controllers/
 import { startTestCluster } from '../envtest/test-cluster.ts';
 import { waitFor } from '../envtest/wait-for.ts';
 import { TestDnsServer } from '../nethost/dns-server.ts';
+import { createPostgresCluster, postgresSupport } from '../nethost/postgres.ts';
+import { promoteRedis, redisSupport, startRedisPrimary, startRedisReplica } from '../nethost/redis.ts';
+import { startRelay } from '../nethost/relay.ts';
 import { createTestHost, type TestHost, type TestServer, testHostSupport } from '../nethost/test-host.ts';
 
 // ExternalEndpoints against a real kube-apiserver with real backends: HTTP servers in network namespaces (endpoint
@@ -397,6 +400,313 @@ describe('ExternalEndpoints with real backends', { skip }, () => {
       healthCheck: { type: 'HTTP', intervalSeconds: INTERVAL_S },
     });
     await waitForPublished(ns, 'drain', [`${a.address}=RS-`, `${b.address}=-ST`]);
+  });
+
+  it('fails over to the backup tier within interval x threshold, and fails back only after the hold-down', async (t) => {
+    const ns = await cluster().createNamespace('xep');
+    const HOLD_DOWN_S = 3;
+    await createService(ns, 'tiers');
+    await createObject(ns, 'tiers', {
+      endpoints: [{ ip: a.address }, { ip: b.address, tier: 1 }],
+      ports: [{ name: 'http', port: 8080 }],
+      healthCheck: { type: 'HTTP', http: { path: '/healthz' }, intervalSeconds: INTERVAL_S, unhealthyThreshold: UNHEALTHY_THRESHOLD },
+      failover: { minHealthy: 1, failbackHoldDownSeconds: HOLD_DOWN_S },
+    });
+    // The backup is probed and published, but not ready (standby), while the primary is healthy.
+    await waitForPublished(ns, 'tiers', [`${a.address}=RS-`, `${b.address}=---`]);
+    const steady = await waitFor(
+      async () => {
+        const o = await getObject(ns, 'tiers');
+        const e = Object.fromEntries((o.status?.endpoints ?? []).map((x) => [x.address, `${x.health}/${x.ready}/${x.reason ?? ''}`]));
+        return e[a.address] === 'Healthy/true/' && e[b.address] === 'Healthy/false/Standby' ? o : false;
+      },
+      { description: 'primary ready, backup healthy standby', timeoutMs: 15_000 },
+    );
+    assert.equal(steady.status?.activeTier, 0);
+    assert.equal(steady.status?.readyCount, 1);
+
+    const killedAt = Date.now();
+    await serverA.kill();
+    await waitForPublished(ns, 'tiers', [`${a.address}=---`, `${b.address}=RS-`], 10_000);
+    const failoverMs = Date.now() - killedAt;
+    t.diagnostic(
+      `failover to tier 1 published ${failoverMs} ms after the primary was killed (interval x threshold = ${INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD} ms)`,
+    );
+    assert.ok(failoverMs <= INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD * (1 + JITTER) + 1000, `failover took ${failoverMs} ms`);
+    await waitFor(async () => (await getObject(ns, 'tiers')).status?.activeTier === 1, { description: 'status.activeTier 1' });
+    await waitFor(async () => (await eventReasons(ns, 'tiers')).includes('Failover'), { description: 'a Failover Event' });
+
+    const restartedAt = Date.now();
+    serverA = await a.startServer('http');
+    // The primary is healthy again long before the hold-down ends; traffic stays on the backup meanwhile.
+    await waitFor(
+      async () => {
+        const o = await getObject(ns, 'tiers');
+        return o.status?.endpoints?.find((e) => e.address === a.address)?.health === 'Healthy';
+      },
+      { description: 'the primary healthy again', timeoutMs: 10_000 },
+    );
+    const healthyAt = Date.now();
+    assert.deepEqual(await published(ns, 'tiers'), [`${a.address}=---`, `${b.address}=RS-`].sort(), 'held on the backup');
+    await waitForPublished(ns, 'tiers', [`${a.address}=RS-`, `${b.address}=---`], 15_000);
+    const failbackMs = Date.now() - restartedAt;
+    t.diagnostic(
+      `failback to tier 0 published ${failbackMs} ms after the primary restarted (${Date.now() - healthyAt} ms after status showed it healthy; hold-down ${HOLD_DOWN_S} s)`,
+    );
+    assert.ok(failbackMs >= HOLD_DOWN_S * 1000, `failed back after ${failbackMs} ms, before the ${HOLD_DOWN_S} s hold-down`);
+    await waitFor(async () => (await getObject(ns, 'tiers')).status?.activeTier === 0, { description: 'status.activeTier 0' });
+    await waitFor(async () => (await eventReasons(ns, 'tiers')).includes('Failback'), { description: 'a Failback Event' });
+  });
+
+  it('slow start: admits new backends after minReadySeconds, one per interval', async (t) => {
+    const ns = await cluster().createNamespace('xep');
+    const c = await createTestHost({ name: 'web-c' });
+    hosts.push(c);
+    await c.startServer('http');
+    const MIN_READY_S = 1;
+    const WINDOW_S = 3;
+    await createService(ns, 'slow');
+    await createObject(ns, 'slow', {
+      endpoints: [{ ip: a.address }],
+      ports: [{ name: 'http', port: 8080 }],
+      healthCheck: { type: 'HTTP', http: { path: '/healthz' }, intervalSeconds: INTERVAL_S },
+      slowStart: { minReadySeconds: MIN_READY_S, maxNewReadyPerInterval: 1, intervalSeconds: WINDOW_S },
+    });
+    await waitForPublished(ns, 'slow', [`${a.address}=RS-`]);
+    await waitForHealth(ns, 'slow', { [a.address]: 'Healthy' });
+
+    // Each admission is bracketed by two polls: it happened after the start of the last poll that did not see it
+    // (`after`) and before the end of the first that did (`by`), both relative to the start of the patch.
+    const patchedAt = Date.now();
+    await patchSpec(ns, 'slow', { endpoints: [{ ip: a.address }, { ip: b.address }, { ip: c.address }] });
+    const admitted = new Map<string, { after: number; by: number }>();
+    const reasons = new Set<string>();
+    let lastPollStart = 0;
+    await waitFor(
+      async () => {
+        const pollStart = Date.now() - patchedAt;
+        const seen = await published(ns, 'slow');
+        const pollEnd = Date.now() - patchedAt;
+        for (const e of seen) {
+          const [address = '', flags] = e.split('=');
+          if (flags === 'RS-' && !admitted.has(address)) admitted.set(address, { after: lastPollStart, by: pollEnd });
+        }
+        lastPollStart = pollStart;
+        if (admitted.size < 3)
+          for (const e of (await getObject(ns, 'slow')).status?.endpoints ?? []) if (e.reason !== undefined) reasons.add(e.reason);
+        return admitted.has(b.address) && admitted.has(c.address);
+      },
+      { description: 'both new backends admitted', timeoutMs: 20_000, intervalMs: 20 },
+    );
+    const [first, second] = [admitted.get(b.address), admitted.get(c.address)].sort((x, y) => (x?.by ?? 0) - (y?.by ?? 0));
+    assert.ok(first !== undefined && second !== undefined);
+    t.diagnostic(
+      `new backends became ready within [${first.after}, ${first.by}] ms and [${second.after}, ${second.by}] ms after they were added (minReadySeconds ${MIN_READY_S}, 1 per ${WINDOW_S} s); status reasons seen: ${[...reasons].join(', ')}`,
+    );
+    assert.ok(first.by >= MIN_READY_S * 1000, `the first was ready ${first.by} ms after it was added, before minReadySeconds`);
+    // Without pacing both would be admitted together, within one poll; with it, the window lies between them.
+    assert.ok(
+      second.by - first.after >= WINDOW_S * 1000,
+      `admitted at most ${second.by - first.after} ms apart, under the ${WINDOW_S} s window`,
+    );
+    assert.ok(second.after - first.by > 0, 'admitted in different polls');
+    assert.ok(reasons.has('SlowStart'), 'status says why a healthy backend is not ready yet');
+    assert.deepEqual(await published(ns, 'slow'), [`${a.address}=RS-`, `${b.address}=RS-`, `${c.address}=RS-`].sort());
+  });
+
+  it('PostgreSQL: db-write follows the primary and db-read the replica, through a promotion', async (t) => {
+    const missing = postgresSupport();
+    if (missing !== undefined) {
+      t.skip(missing);
+      return;
+    }
+    const ns = await cluster().createNamespace('xep');
+    const [pa, pb] = await Promise.all([createTestHost({ name: 'pg-a' }), createTestHost({ name: 'pg-b' })]);
+    hosts.push(pa, pb);
+    const pg = await createPostgresCluster();
+    const relay = await startRelay(pb.gatewayAddress, { address: pa.address, port: 5432 });
+    try {
+      const primary = await pg.startPrimary(pa);
+      const replica = await pg.startReplica(pb, relay);
+      await cluster().client.create(SECRETS, ns, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'pg-probe', labels: { 'kube-endpoints-operator.io/probe-credentials': 'true' } },
+        stringData: { username: 'postgres', password: pg.password },
+      });
+      const check = (role: 'Primary' | 'Replica', secret = 'pg-probe') => ({
+        type: 'PostgreSQL' as const,
+        intervalSeconds: INTERVAL_S,
+        timeoutSeconds: 1,
+        unhealthyThreshold: UNHEALTHY_THRESHOLD,
+        postgresql: { role, credentialsSecretRef: { name: secret } },
+      });
+      const endpoints = [{ ip: pa.address }, { ip: pb.address }];
+      const ports = [{ name: 'http', port: 5432 }];
+      for (const name of ['db-write', 'db-read', 'db-nocreds']) await createService(ns, name);
+      await createObject(ns, 'db-write', { endpoints, ports, healthCheck: check('Primary') });
+      await createObject(ns, 'db-read', {
+        endpoints,
+        ports,
+        healthCheck: check('Replica'),
+        failurePolicy: { minHealthy: 1, whenBelowMinHealthy: 'PublishNone' },
+      });
+      await createObject(ns, 'db-nocreds', { endpoints, ports, healthCheck: check('Primary', 'missing') });
+
+      await waitForPublished(ns, 'db-write', [`${pa.address}=RS-`, `${pb.address}=---`]);
+      await waitForPublished(ns, 'db-read', [`${pa.address}=---`, `${pb.address}=RS-`]);
+      const write = await waitForHealth(ns, 'db-write', { [pa.address]: 'Healthy', [pb.address]: 'Unhealthy' });
+      assert.equal(write.status?.endpoints?.find((e) => e.address === pb.address)?.reason, 'WrongRole');
+
+      const nocreds = await waitForCondition(ns, 'db-nocreds', 'Degraded', 'True/CredentialsUnavailable');
+      assert.match(nocreds.status?.conditions?.find((c) => c.type === 'Degraded')?.message ?? '', /Secret .*\/missing not found/);
+      await waitFor(async () => (await eventReasons(ns, 'db-nocreds')).includes('CredentialsUnavailable'), {
+        description: 'a CredentialsUnavailable Event',
+      });
+
+      // The primary fails and the replica is promoted: the write Service must follow.
+      const failedAt = Date.now();
+      await primary.process.kill('SIGKILL');
+      await pg.promote(replica);
+      const promotedMs = Date.now() - failedAt;
+      await waitForPublished(ns, 'db-write', [`${pa.address}=---`, `${pb.address}=RS-`], 15_000);
+      const followMs = Date.now() - failedAt;
+      t.diagnostic(
+        `db-write published the promoted replica ${followMs} ms after the primary was killed (promotion took ${promotedMs} ms; interval x threshold = ${INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD} ms)`,
+      );
+      assert.ok(
+        followMs <= promotedMs + INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD * (1 + JITTER) + 1000,
+        `the write Service followed after ${followMs} ms`,
+      );
+      // The old replica is a primary now and the old primary is gone: the read Service (fail closed) has nothing.
+      await waitForPublished(ns, 'db-read', [`${pa.address}=---`, `${pb.address}=---`], 15_000);
+
+      // Credentials never reach status or Events.
+      const all = JSON.stringify([
+        await getObject(ns, 'db-write'),
+        await getObject(ns, 'db-read'),
+        (await cluster().client.list(EVENTS, ns)).items,
+      ]);
+      assert.ok(!all.includes(pg.password), 'the password appears in status or Events');
+    } finally {
+      await Promise.all([pa.remove(), pb.remove()]);
+      await relay.close();
+      await pg.remove();
+    }
+  });
+
+  it('Redis: cache-write follows the master and cache-read the replica, through REPLICAOF NO ONE', async (t) => {
+    const missing = redisSupport();
+    if (missing !== undefined) {
+      t.skip(missing);
+      return;
+    }
+    const ns = await cluster().createNamespace('xep');
+    const [ra, rb] = await Promise.all([createTestHost({ name: 'redis-a' }), createTestHost({ name: 'redis-b' })]);
+    hosts.push(ra, rb);
+    const relay = await startRelay(rb.gatewayAddress, { address: ra.address, port: 6379 });
+    const servers: { remove(): Promise<void> }[] = [];
+    try {
+      const password = `pw-${Math.random().toString(36).slice(2)}`;
+      const primary = await startRedisPrimary(ra, password);
+      servers.push(primary);
+      const replica = await startRedisReplica(rb, relay, password);
+      servers.push(replica);
+      await cluster().client.create(SECRETS, ns, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'redis-probe', labels: { 'kube-endpoints-operator.io/probe-credentials': 'true' } },
+        stringData: { username: 'default', password },
+      });
+      const check = (role: 'Primary' | 'Replica') => ({
+        type: 'Redis' as const,
+        intervalSeconds: INTERVAL_S,
+        timeoutSeconds: 1,
+        unhealthyThreshold: UNHEALTHY_THRESHOLD,
+        redis: { role, credentialsSecretRef: { name: 'redis-probe' } },
+      });
+      const endpoints = [{ ip: ra.address }, { ip: rb.address }];
+      const ports = [{ name: 'http', port: 6379 }];
+      for (const name of ['cache-write', 'cache-read']) await createService(ns, name);
+      await createObject(ns, 'cache-write', { endpoints, ports, healthCheck: check('Primary') });
+      await createObject(ns, 'cache-read', {
+        endpoints,
+        ports,
+        healthCheck: check('Replica'),
+        failurePolicy: { minHealthy: 1, whenBelowMinHealthy: 'PublishNone' },
+      });
+      await waitForPublished(ns, 'cache-write', [`${ra.address}=RS-`, `${rb.address}=---`]);
+      await waitForPublished(ns, 'cache-read', [`${ra.address}=---`, `${rb.address}=RS-`]);
+      const write = await waitForHealth(ns, 'cache-write', { [ra.address]: 'Healthy', [rb.address]: 'Unhealthy' });
+      assert.equal(write.status?.endpoints?.find((e) => e.address === rb.address)?.reason, 'WrongRole');
+
+      const failedAt = Date.now();
+      await primary.process.kill('SIGKILL');
+      await promoteRedis(replica, password);
+      const promotedMs = Date.now() - failedAt;
+      await waitForPublished(ns, 'cache-write', [`${ra.address}=---`, `${rb.address}=RS-`], 15_000);
+      const followMs = Date.now() - failedAt;
+      t.diagnostic(
+        `cache-write published the promoted replica ${followMs} ms after the master was killed (promotion took ${promotedMs} ms; interval x threshold = ${INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD} ms)`,
+      );
+      assert.ok(
+        followMs <= promotedMs + INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD * (1 + JITTER) + 1000,
+        `the write Service followed after ${followMs} ms`,
+      );
+      await waitForPublished(ns, 'cache-read', [`${ra.address}=---`, `${rb.address}=---`], 15_000);
+      const all = JSON.stringify([await getObject(ns, 'cache-write'), (await cluster().client.list(EVENTS, ns)).items]);
+      assert.ok(!all.includes(password), 'the password appears in status or Events');
+    } finally {
+      await Promise.all(servers.map((s) => s.remove()));
+      await Promise.all([ra.remove(), rb.remove()]);
+      await relay.close();
+    }
+  });
+
+  it('gRPC health: NOT_SERVING and a killed server go unready within interval x threshold, SERVING comes back', async (t) => {
+    const ns = await cluster().createNamespace('xep');
+    const [ga, gb] = await Promise.all([createTestHost({ name: 'grpc-a' }), createTestHost({ name: 'grpc-b' })]);
+    hosts.push(ga, gb);
+    try {
+      const [serverGa] = await Promise.all([ga.startServer('grpc-health'), gb.startServer('grpc-health')]);
+      await createService(ns, 'rpc');
+      await createObject(ns, 'rpc', {
+        endpoints: [{ ip: ga.address }, { ip: gb.address }],
+        ports: [{ name: 'http', port: 50051, appProtocol: 'kubernetes.io/h2c' }],
+        healthCheck: {
+          type: 'GRPC',
+          grpc: { service: 'orders.v1.Orders' },
+          intervalSeconds: INTERVAL_S,
+          unhealthyThreshold: UNHEALTHY_THRESHOLD,
+        },
+      });
+      await waitForHealth(ns, 'rpc', { [ga.address]: 'Healthy', [gb.address]: 'Healthy' });
+      assert.match(serverGa.output(), /^CHECK orders\.v1\.Orders$/m, 'the service name is sent');
+
+      const notServingAt = Date.now();
+      process.kill(serverGa.pid, 'SIGUSR1');
+      await serverGa.waitForOutput(/^STATUS NOT_SERVING$/m, 5000);
+      await waitForPublished(ns, 'rpc', [`${ga.address}=---`, `${gb.address}=RS-`], 10_000);
+      const flipMs = Date.now() - notServingAt;
+      t.diagnostic(
+        `NOT_SERVING published not ready after ${flipMs} ms (interval x threshold = ${INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD} ms)`,
+      );
+      assert.ok(flipMs <= INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD * (1 + JITTER) + 1000, `flip took ${flipMs} ms`);
+      const down = await getObject(ns, 'rpc');
+      assert.equal(down.status?.endpoints?.find((e) => e.address === ga.address)?.reason, 'NotServing');
+
+      process.kill(serverGa.pid, 'SIGUSR2');
+      await waitForPublished(ns, 'rpc', [`${ga.address}=RS-`, `${gb.address}=RS-`], 10_000);
+
+      await serverGa.kill();
+      await waitForPublished(ns, 'rpc', [`${ga.address}=---`, `${gb.address}=RS-`], 10_000);
+      await waitFor(
+        async () => (await getObject(ns, 'rpc')).status?.endpoints?.find((e) => e.address === ga.address)?.reason === 'Refused',
+        { description: 'the killed server reported as Refused' },
+      );
+    } finally {
+      await Promise.all([ga.remove(), gb.remove()]);
+    }
   });
 
   it('fails open (all ready) or closed (none ready) when too few backends are healthy', async () => {

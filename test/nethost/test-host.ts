@@ -78,7 +78,10 @@ export interface TestHost {
   /** Runs `command` inside the namespace. */
   spawn(command: string, args: readonly string[]): TestProcess;
   /** Starts servers/<kind>-server.ts inside the namespace and waits until it listens. */
-  startServer(kind: 'http' | 'tcp', options?: { port?: number; args?: readonly string[]; timeoutMs?: number }): Promise<TestServer>;
+  startServer(
+    kind: 'http' | 'tcp' | 'grpc-health',
+    options?: { port?: number; args?: readonly string[]; timeoutMs?: number },
+  ): Promise<TestServer>;
   /**
    * Takes the host's link down or up again. While down, connects get no answer: they time out, or fail with
    * EHOSTUNREACH after about 3 s when neighbour resolution gives up.
@@ -376,7 +379,7 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
       return p;
     },
     async startServer(kind, opts = {}) {
-      const port = opts.port ?? (kind === 'http' ? 8080 : 5432);
+      const port = opts.port ?? (kind === 'http' ? 8080 : kind === 'grpc-health' ? 50051 : 5432);
       const p = host.spawn(NODE, [join(SERVERS, `${kind}-server.ts`), '--port', String(port), ...(opts.args ?? [])]);
       try {
         await p.waitForOutput(/^LISTENING \d+$/m, opts.timeoutMs ?? 15_000);

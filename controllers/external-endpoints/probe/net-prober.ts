@@ -1,7 +1,10 @@
 import { isIP } from 'node:net';
 import { type Clock, realClock } from '../../runtime/clock.ts';
+import { grpcProbe } from './grpc-probe.ts';
 import { httpProbe } from './http-probe.ts';
 import { type ProbeResult, type Prober, type ProbeSpec, type ProbeTarget, probeFailure } from './prober.ts';
+import { postgresqlProbe } from './postgresql-probe.ts';
+import { redisProbe } from './redis-probe.ts';
 import { tcpProbe } from './tcp-probe.ts';
 
 /** Options of {@link NetProber}. */
@@ -31,6 +34,12 @@ export class NetProber implements Prober {
       case 'HTTP':
       case 'HTTPS':
         return httpProbe(target, spec, signal, this.#clock);
+      case 'PostgreSQL':
+        return postgresqlProbe(target, spec, signal, this.#clock);
+      case 'Redis':
+        return redisProbe(target, spec, signal, this.#clock);
+      case 'GRPC':
+        return grpcProbe(target, spec, signal, this.#clock);
     }
   }
 }

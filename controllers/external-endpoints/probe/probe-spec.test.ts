@@ -58,6 +58,64 @@ describe('probePlanFor', () => {
   ];
   for (const { name, given, want } of cases) it(name, () => assert.deepEqual(probePlanFor(given), want));
 
+  it('PostgreSQL: role, database and the credentials read from the Secret', () => {
+    const given = spec({
+      endpoints: [],
+      healthCheck: { type: 'PostgreSQL', postgresql: { role: 'Replica', credentialsSecretRef: { name: 'pg' } } },
+    });
+    assert.deepEqual(probePlanFor(given, undefined, { value: { username: 'u', password: 'p' } }), {
+      spec: {
+        type: 'PostgreSQL',
+        timeoutMs: 1000,
+        role: 'Replica',
+        database: 'postgres',
+        credentials: { username: 'u', password: 'p' },
+        credentialsError: undefined,
+      },
+      intervalMs: 10_000,
+    });
+    assert.deepEqual(probePlanFor(given, undefined, { error: 'Secret db/pg not found' })?.spec, {
+      type: 'PostgreSQL',
+      timeoutMs: 1000,
+      role: 'Replica',
+      database: 'postgres',
+      credentials: undefined,
+      credentialsError: 'Secret db/pg not found',
+    });
+  });
+
+  it('GRPC: the service name, "" by default', () => {
+    assert.deepEqual(probePlanFor(spec({ endpoints: [], healthCheck: { type: 'GRPC' } }))?.spec, {
+      type: 'GRPC',
+      timeoutMs: 1000,
+      service: '',
+    });
+    assert.deepEqual(probePlanFor(spec({ endpoints: [], healthCheck: { type: 'GRPC', grpc: { service: 'a.B' } } }))?.spec, {
+      type: 'GRPC',
+      timeoutMs: 1000,
+      service: 'a.B',
+    });
+  });
+
+  it('Redis: role, and credentials only when a Secret is named', () => {
+    const plain = spec({ endpoints: [], healthCheck: { type: 'Redis' } });
+    assert.deepEqual(probePlanFor(plain)?.spec, {
+      type: 'Redis',
+      timeoutMs: 1000,
+      role: 'Primary',
+      credentials: undefined,
+      credentialsError: undefined,
+    });
+    const named = spec({ endpoints: [], healthCheck: { type: 'Redis', redis: { role: 'Any', credentialsSecretRef: { name: 'r' } } } });
+    assert.deepEqual(probePlanFor(named, undefined, { error: 'Secret db/r not found' })?.spec, {
+      type: 'Redis',
+      timeoutMs: 1000,
+      role: 'Any',
+      credentials: undefined,
+      credentialsError: 'Secret db/r not found',
+    });
+  });
+
   it('passes the CA bundle to HTTPS probes', () => {
     const plan = probePlanFor(spec({ endpoints: [], healthCheck: { type: 'HTTPS' } }), 'PEM');
     assert.equal(plan?.spec.type === 'HTTPS' ? plan.spec.tls?.ca : 'none', 'PEM');

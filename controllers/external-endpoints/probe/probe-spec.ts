@@ -1,6 +1,6 @@
 import type { ExternalEndpoint, ExternalEndpointsSpec } from '../../../api/v1alpha1/external-endpoints.ts';
 import { parseStatusRange } from './http-probe.ts';
-import type { ProbeSpec, StatusRange } from './prober.ts';
+import type { ProbeCredentials, ProbeSpec, StatusRange } from './prober.ts';
 
 // From the ExternalEndpoints spec (defaults applied by its zod schema) to what the prober and scheduler take.
 
@@ -19,12 +19,45 @@ export interface ProbePlan {
  * The probe plan of `spec`. HTTPS verification trusts `caBundle` when given, else `healthCheck.tls.caBundle`, else the
  * system roots. Pure. Throws {@link InvalidHealthCheckError} on a bad status range.
  */
-export function probePlanFor(spec: ExternalEndpointsSpec, caBundle?: string): ProbePlan | undefined {
+export function probePlanFor(
+  spec: ExternalEndpointsSpec,
+  caBundle?: string,
+  credentials?: { readonly value?: ProbeCredentials | undefined; readonly error?: string | undefined },
+): ProbePlan | undefined {
   const hc = spec.healthCheck;
   if (hc === undefined || hc.type === 'None') return undefined;
   const timeoutMs = hc.timeoutSeconds * 1000;
   const intervalMs = hc.intervalSeconds * 1000;
   if (hc.type === 'TCP') return { spec: { type: 'TCP', timeoutMs }, intervalMs };
+  if (hc.type === 'GRPC') return { spec: { type: 'GRPC', timeoutMs, service: hc.grpc?.service ?? '' }, intervalMs };
+  if (hc.type === 'Redis') {
+    const named = hc.redis?.credentialsSecretRef !== undefined;
+    return {
+      spec: {
+        type: 'Redis',
+        timeoutMs,
+        role: hc.redis?.role ?? 'Primary',
+        credentials: named ? credentials?.value : undefined,
+        credentialsError: named && credentials?.value === undefined ? (credentials?.error ?? 'credentials not read yet') : undefined,
+      },
+      intervalMs,
+    };
+  }
+  if (hc.type === 'PostgreSQL') {
+    const pgc = hc.postgresql;
+    if (pgc === undefined) throw new InvalidHealthCheckError('healthCheck.postgresql is required when type is PostgreSQL');
+    return {
+      spec: {
+        type: 'PostgreSQL',
+        timeoutMs,
+        role: pgc.role,
+        database: pgc.database,
+        credentials: credentials?.value,
+        credentialsError: credentials?.value === undefined ? (credentials?.error ?? 'credentials not read yet') : undefined,
+      },
+      intervalMs,
+    };
+  }
   let expectedStatuses: StatusRange[];
   try {
     expectedStatuses = (hc.http?.expectedStatuses ?? ['200-399']).map(parseStatusRange);

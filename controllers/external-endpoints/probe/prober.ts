@@ -49,8 +49,46 @@ export interface HttpProbeSpec {
   readonly maxBodyBytes?: number | undefined;
 }
 
+/** Credentials of a database check, read from a Secret. Never logged, never in a result. */
+export interface ProbeCredentials {
+  readonly username: string;
+  readonly password: string;
+}
+
+/**
+ * A role-aware PostgreSQL check: connect, authenticate, `SELECT pg_is_in_recovery()`, close, all within the timeout.
+ * Without `credentials` the probe fails at once with CredentialsUnavailable and `credentialsError` as its message.
+ */
+export interface PostgreSQLProbeSpec {
+  readonly type: 'PostgreSQL';
+  readonly timeoutMs: number;
+  readonly role: 'Primary' | 'Replica' | 'Any';
+  readonly database: string;
+  readonly credentials?: ProbeCredentials | undefined;
+  readonly credentialsError?: string | undefined;
+}
+
+/**
+ * A role-aware Redis check: connect, AUTH when `credentials` are given, ROLE, close, within the timeout. With
+ * `credentialsError` (a credentials Secret is named but unusable) the probe fails at once with CredentialsUnavailable.
+ */
+export interface RedisProbeSpec {
+  readonly type: 'Redis';
+  readonly timeoutMs: number;
+  readonly role: 'Primary' | 'Replica' | 'Any';
+  readonly credentials?: ProbeCredentials | undefined;
+  readonly credentialsError?: string | undefined;
+}
+
+/** grpc.health.v1.Health/Check for `service` ('' = the whole server), plaintext. Healthy when SERVING. */
+export interface GrpcProbeSpec {
+  readonly type: 'GRPC';
+  readonly timeoutMs: number;
+  readonly service: string;
+}
+
 /** How one backend is probed. */
-export type ProbeSpec = TcpProbeSpec | HttpProbeSpec;
+export type ProbeSpec = TcpProbeSpec | HttpProbeSpec | PostgreSQLProbeSpec | RedisProbeSpec | GrpcProbeSpec;
 
 /** Body bytes an HTTP probe reads at most (kubelet reads 10 KiB; a health page larger than this is not our problem). */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -62,9 +100,25 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
  * - TLSError: the handshake failed or the certificate was refused. HTTPStatus: an unexpected status code.
  * - ProtocolError: not a valid HTTP answer. Aborted: the probe was cancelled (backend removed, leadership lost).
  * - InvalidTarget: the target is not an IP literal (a programming error upstream). Error: anything else.
+ * - WrongRole: a database answered but has another role (a replica where a primary is wanted, or the reverse).
+ * - NotServing: a gRPC health check answered other than SERVING (or the service is unknown).
+ * - AuthFailed: a database refused the credentials. CredentialsUnavailable: the credentials Secret or key is missing.
  */
 export type ProbeFailureReason =
-  'Refused' | 'Reset' | 'Timeout' | 'Unreachable' | 'TLSError' | 'HTTPStatus' | 'ProtocolError' | 'Aborted' | 'InvalidTarget' | 'Error';
+  | 'Refused'
+  | 'Reset'
+  | 'Timeout'
+  | 'Unreachable'
+  | 'TLSError'
+  | 'HTTPStatus'
+  | 'ProtocolError'
+  | 'Aborted'
+  | 'InvalidTarget'
+  | 'Error'
+  | 'WrongRole'
+  | 'AuthFailed'
+  | 'CredentialsUnavailable'
+  | 'NotServing';
 
 /** A failed probe's reason and a one-line, human-readable message. */
 export interface ProbeError {
