@@ -25,8 +25,9 @@ COPY package.json ./
 COPY api ./api
 COPY cmd ./cmd
 COPY controllers ./controllers
-# Imported by the entry point for its embedded-cluster mode, which never runs in a Pod (in-cluster config wins).
+# Imported (lazily) by the entry point for its embedded playground, which never runs in a Pod (in-cluster config wins).
 COPY hack/local-cluster ./hack/local-cluster
+COPY hack/data-plane ./hack/data-plane
 # `--help` imports every module a start loads (main.ts loads the embedded-cluster code lazily) and fills the cache.
 RUN node cmd/operator/main.ts --help > /dev/null
 # A numeric non-root user (the base image's `node`), so the kubelet can verify runAsNonRoot. Nothing is written at run
