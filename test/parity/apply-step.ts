@@ -25,12 +25,22 @@ export async function applyStep(
   now: () => string = () => new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
 ): Promise<void> {
   switch (step.do) {
-    case 'createNode':
-      await client.create(NODES, '', {
+    case 'createNode': {
+      // With its status in the create, as a kubelet registers: a Node that is first seen not Ready and then Ready
+      // makes upstream's topology cache compute twice, and which computation a Service sync sees is timing.
+      const created = (await client.create(NODES, '', {
         apiVersion: 'v1',
         kind: 'Node',
         metadata: { name: step.name, labels: step.zone ? { 'topology.kubernetes.io/zone': step.zone } : {} },
-      });
+        ...(step.cpu !== undefined ? { status: nodeStatus(step.cpu, true, now()) } : {}),
+      })) as { status?: { allocatable?: { cpu?: string } } };
+      if (step.cpu !== undefined && created.status?.allocatable?.cpu !== step.cpu) {
+        throw new Error(`the API server dropped the status of Node ${step.name} on create; the scenario needs it there`);
+      }
+      return;
+    }
+    case 'setNodeStatus':
+      await setNodeStatus(client, step.name, step.cpu, step.ready, now());
       return;
     case 'deleteNode':
       await client.delete(NODES, '', step.name);
@@ -40,7 +50,7 @@ export async function applyStep(
       await client.create(SERVICES, namespace, {
         apiVersion: 'v1',
         kind: 'Service',
-        metadata: { name: step.name, labels: step.labels },
+        metadata: { name: step.name, labels: step.labels, annotations: step.annotations },
         spec: {
           type: step.type,
           externalName: step.externalName,
@@ -50,6 +60,7 @@ export async function applyStep(
           ipFamilyPolicy: step.ipFamilyPolicy,
           ipFamilies: step.ipFamilies,
           publishNotReadyAddresses: step.publishNotReadyAddresses,
+          trafficDistribution: step.trafficDistribution,
         },
       });
       return;
@@ -87,6 +98,15 @@ export async function applyStep(
       if (step.ips !== undefined || step.ready !== undefined || step.phase !== undefined) {
         await client.patch(PODS, namespace, step.name, { status: podStatus(step, now()) }, 'merge', { subresource: 'status' });
       }
+      return;
+    }
+    case 'createPods': {
+      // A few at a time: fast enough for a thousand Pods, gentle enough for a shared machine.
+      const queue = [...step.pods];
+      const worker = async () => {
+        for (let p = queue.shift(); p !== undefined; p = queue.shift()) await applyStep(client, namespace, p, now);
+      };
+      await Promise.all(Array.from({ length: 8 }, worker));
       return;
     }
     case 'setPodStatus': {
@@ -137,11 +157,27 @@ export async function applyStep(
     case 'deleteEndpoints':
       await client.delete(ENDPOINTS, namespace, step.name);
       return;
+    case 'steps':
+      for (const s of step.steps) await applyStep(client, namespace, s, now);
+      return;
     default: {
       const never: never = step;
       throw new Error(`unknown step ${JSON.stringify(never)}`);
     }
   }
+}
+
+/** Reports a Node's allocatable CPU and readiness through nodes/status, as its kubelet would. */
+async function setNodeStatus(client: ApiClient, name: string, cpu: string, ready: boolean, now: string): Promise<void> {
+  await client.patch(NODES, '', name, { status: nodeStatus(cpu, ready, now) }, 'merge', { subresource: 'status' });
+}
+
+function nodeStatus(cpu: string, ready: boolean, now: string) {
+  return {
+    capacity: { cpu, memory: '8Gi', pods: '110' },
+    allocatable: { cpu, memory: '8Gi', pods: '110' },
+    conditions: [{ type: 'Ready', status: ready ? 'True' : 'False', reason: 'Parity', lastHeartbeatTime: now, lastTransitionTime: now }],
+  };
 }
 
 /** Deletes a Pod at once (grace period 0), as `kubectl delete --force` does; a missing Pod is fine. */

@@ -9,10 +9,14 @@ import type { Step } from './scenario.ts';
 
 const SEEDS = [1, 2, 3, 42, 1234, 0xdeadbeef, 2 ** 32 - 1];
 
-/** Replays a sequence against a minimal model and returns the violations (steps that an API server would refuse). */
+/**
+ * Replays a sequence against a minimal model and returns the violations: steps an API server would refuse, and
+ * transitions no real cluster makes (a terminal Pod running again, a ready Pod without an IP, a new IP for a
+ * terminating Pod).
+ */
 function violations(rounds: readonly (readonly Step[])[]): string[] {
   const out: string[] = [];
-  const pods = new Map<string, { ips: readonly string[]; finished: boolean }>();
+  const pods = new Map<string, { ips: readonly string[]; finished: boolean; ready: boolean; terminating: boolean }>();
   const services = new Set<string>();
   const ipOwners = new Map<string, string>();
   const claim = (pod: string, ips: readonly string[] | undefined) => {
@@ -36,16 +40,23 @@ function violations(rounds: readonly (readonly Step[])[]): string[] {
         break;
       case 'createPod':
         if (pods.has(step.name)) out.push(`pod ${step.name} created twice`);
-        pods.set(step.name, { ips: step.ips ?? [], finished: false });
+        pods.set(step.name, { ips: step.ips ?? [], finished: false, ready: step.ready ?? false, terminating: false });
         claim(step.name, step.ips);
+        if (step.ready === true && (step.ips ?? []).length === 0) out.push(`pod ${step.name} created ready without an IP`);
+        if ((step.ips ?? []).length === 0 && step.phase !== 'Pending') out.push(`pod ${step.name} without an IP is ${step.phase}`);
         break;
       case 'setPodStatus':
       case 'relabelPod': {
         const p = pods.get(step.name);
         if (p === undefined) out.push(`${step.do} of missing pod ${step.name}`);
-        if (step.do === 'setPodStatus') {
+        if (step.do === 'setPodStatus' && p) {
           claim(step.name, step.ips);
-          if (p && (step.phase === 'Succeeded' || step.phase === 'Failed')) p.finished = true;
+          if (p.finished) out.push(`pod ${step.name} changed status after reaching a terminal phase`);
+          if (step.ips !== undefined && p.terminating) out.push(`terminating pod ${step.name} got a new IP`);
+          if (step.ips !== undefined) p.ips = step.ips;
+          if (step.ready !== undefined) p.ready = step.ready;
+          if (p.ready && p.ips.length === 0) out.push(`pod ${step.name} ready without an IP`);
+          if (step.phase === 'Succeeded' || step.phase === 'Failed') p.finished = true;
         }
         break;
       }
@@ -53,6 +64,7 @@ function violations(rounds: readonly (readonly Step[])[]): string[] {
         const p = pods.get(step.name);
         if (p === undefined) out.push(`terminate of missing pod ${step.name}`);
         else if (p.finished) pods.delete(step.name);
+        else p.terminating = true;
         break;
       }
       case 'deletePod':
@@ -64,6 +76,35 @@ function violations(rounds: readonly (readonly Step[])[]): string[] {
   }
   return out;
 }
+
+describe('the churn model check', () => {
+  it('flags the transitions no real cluster makes', () => {
+    const create: Step = { do: 'createPod', name: 'p', labels: {}, ips: ['10.0.0.1'], ready: true, phase: 'Running' };
+    const cases: { name: string; steps: Step[]; want: RegExp }[] = [
+      {
+        name: 'terminal pod runs again',
+        steps: [create, { do: 'setPodStatus', name: 'p', phase: 'Failed', ready: false }, { do: 'setPodStatus', name: 'p', ready: true }],
+        want: /after reaching a terminal phase/,
+      },
+      {
+        name: 'ready without IP',
+        steps: [{ do: 'createPod', name: 'q', labels: {}, ips: [], ready: true, phase: 'Pending' }],
+        want: /ready without an IP/,
+      },
+      {
+        name: 'Running without IP',
+        steps: [{ do: 'createPod', name: 'q', labels: {}, ips: [], ready: false, phase: 'Running' }],
+        want: /without an IP is Running/,
+      },
+      {
+        name: 'new IP while terminating',
+        steps: [create, { do: 'terminatePod', name: 'p' }, { do: 'setPodStatus', name: 'p', ips: ['10.0.0.2'] }],
+        want: /terminating pod p got a new IP/,
+      },
+    ];
+    for (const c of cases) assert.match(violations([c.steps]).join('\n'), c.want, c.name);
+  });
+});
 
 describe('mulberry32', () => {
   it('yields the same stream for the same seed and a different one for another seed', () => {
@@ -102,7 +143,7 @@ describe('generateChurn', () => {
     );
   });
 
-  it('only emits steps a real API server accepts, and never hands out one IP twice', () => {
+  it('only emits steps a real API server accepts and transitions a real cluster makes, and never hands out one IP twice', () => {
     for (const seed of SEEDS) assert.deepEqual(violations(generateChurn(seed, 300).rounds), [], `seed ${seed}`);
   });
 

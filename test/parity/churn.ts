@@ -2,11 +2,9 @@ import { writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ServicePort } from '../../api/core/v1.ts';
-import { NAMESPACES } from '../../controllers/runtime/resource.ts';
-import { applyStep } from './apply-step.ts';
 import { mulberry32 } from './mulberry32.ts';
 import type { ParityEnv } from './parity-env.ts';
-import { describeStep, type SettleOptions, settle } from './run-scenario.ts';
+import { describeStep, isBurst, ParityRun, type SettleOptions } from './run-scenario.ts';
 import type { PodPort, Step } from './scenario.ts';
 
 // Seeded random churn: sequences of scenario steps over a small universe of Services, Pods and two Nodes, generated
@@ -14,6 +12,17 @@ import type { PodPort, Step } from './scenario.ts';
 // own model of the universe so that every step is valid for the API server (no status change of a deleted Pod), and
 // it gives every Pod IP it ever hands out a new number: equal IPs are ordered by Pod UID, which differs between the
 // two clusters, and would make the comparison flaky rather than wrong.
+//
+// Only transitions a real cluster makes. A kubelet drives a Pod's status one way: Pending (no IP, not ready) ->
+// Running (with an IP; ready or not, flipping) -> Succeeded or Failed. So:
+//   - a Pod without an IP is Pending and not ready; it becomes Running when it gets its IP;
+//   - a Pod in a terminal phase never runs again: no readiness flip, no new IP, no phase change (it may be relabelled
+//     or deleted, as any object);
+//   - a terminating Pod gets no new IP (its sandbox is being torn down), but its readiness may still flip (probes run
+//     until its containers stop) and it may finish;
+//   - a ready Pod always has an IP.
+// Services, selectors, ports and labels change freely, as users change them. churn.test.ts checks these rules over
+// thousands of generated rounds.
 
 /** One round: steps applied back to back on each cluster, then both clusters must settle and agree. */
 export type ChurnRound = readonly Step[];
@@ -112,7 +121,7 @@ interface PodModel {
   labels: Record<string, string>;
   ips: readonly string[];
   ready: boolean;
-  phase: 'Running' | 'Succeeded' | 'Failed';
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
   terminating: boolean;
 }
 
@@ -162,11 +171,14 @@ function createPod(u: Universe, rand: () => number): Step[] | undefined {
   const labels = randomLabels(rand);
   const r = rand();
   const ips = r < 0.1 ? [] : u.newIps(r >= 0.35);
-  const ready = rand() < 0.75;
+  // Drawn even when unused, so that the random stream does not depend on the IP draw.
+  const readyDraw = rand() < 0.75;
+  const ready = ips.length > 0 && readyDraw;
+  const phase = ips.length > 0 ? 'Running' : 'Pending';
   const ports = pick(rand, POD_PORT_VARIANTS);
   const node = pick(rand, NODES);
   const statefulLike = labels.app === 'db' && rand() < 0.5;
-  u.pods.set(name, { name, labels, ips, ready, phase: 'Running', terminating: false });
+  u.pods.set(name, { name, labels, ips, ready, phase, terminating: false });
   return [
     {
       do: 'createPod',
@@ -175,6 +187,7 @@ function createPod(u: Universe, rand: () => number): Step[] | undefined {
       nodeName: node,
       ips,
       ready,
+      phase,
       ports: ports.ports,
       ...(ports.sidecarPorts ? { sidecarPorts: ports.sidecarPorts } : {}),
       ...(statefulLike ? { hostname: name, subdomain: 'db' } : {}),
@@ -217,19 +230,23 @@ function scaleDown(u: Universe, rand: () => number): Step[] | undefined {
 }
 
 function flipReadiness(u: Universe, rand: () => number): Step[] | undefined {
-  const pods = livePods(u, (p) => p.phase === 'Running');
+  const pods = livePods(u, (p) => p.phase === 'Running' && p.ips.length > 0);
   if (pods.length === 0) return undefined;
   const p = pick(rand, pods);
   p.ready = !p.ready;
   return [{ do: 'setPodStatus', name: p.name, ready: p.ready }];
 }
 
-/** Gives an address to a Pod without one, or (as a sandbox recreated by the kubelet) a new one. */
+/** Gives an address to a Pending Pod (which starts Running), or (as a sandbox recreated by the kubelet) a new one. */
 function changeIp(u: Universe, rand: () => number): Step[] | undefined {
-  const pods = livePods(u, (p) => p.phase === 'Running');
+  const pods = livePods(u, (p) => (p.phase === 'Running' || p.phase === 'Pending') && !p.terminating);
   if (pods.length === 0) return undefined;
   const p = pick(rand, pods);
   p.ips = u.newIps(p.ips.length !== 1 && rand() < 0.7);
+  if (p.phase === 'Pending') {
+    p.phase = 'Running';
+    return [{ do: 'setPodStatus', name: p.name, ips: p.ips, phase: 'Running' }];
+  }
   return [{ do: 'setPodStatus', name: p.name, ips: p.ips }];
 }
 
@@ -255,8 +272,9 @@ function terminate(u: Universe, rand: () => number): Step[] | undefined {
   const pods = livePods(u, (p) => !p.terminating);
   if (pods.length === 0) return undefined;
   const p = pick(rand, pods);
-  // The API server deletes a Pod in a terminal phase at once, graceful or not: it is gone, not terminating.
-  if (p.phase !== 'Running') u.pods.delete(p.name);
+  // The API server deletes a Pod in a terminal phase at once, graceful or not: it is gone, not terminating. (A
+  // Pending Pod is not: it has no kubelet-confirmed stop and stays terminating, like a Running one.)
+  if (p.phase === 'Succeeded' || p.phase === 'Failed') u.pods.delete(p.name);
   p.terminating = true;
   const steps: Step[] = [{ do: 'terminatePod', name: p.name }];
   if (p.ready && p.phase === 'Running' && rand() < 0.5) {
@@ -381,33 +399,35 @@ export class ChurnMismatchError extends Error {
 }
 
 /**
- * Runs one churn sequence in a fresh namespace on both clusters: each round's steps are applied in order on each
- * cluster (both clusters concurrently), then both must settle and agree. Throws {@link ChurnMismatchError} (with the
- * settle diff as cause) naming the seed and the replay command.
+ * Runs one churn sequence in a fresh namespace on every cluster: each round's steps are applied in order on each
+ * cluster (clusters concurrently), then all must settle and agree. Returns the run (writes report, racy steps);
+ * throws {@link ChurnMismatchError} (with the settle diff as cause) naming the seed and the replay command.
  */
-export async function runChurn(env: ParityEnv, seq: ChurnSequence, namespace: string, opts: SettleOptions = {}): Promise<void> {
-  for (const c of [env.upstream.client, env.ours.client])
-    await c.create(NAMESPACES, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
-  const length = seq.rounds.length - 1;
-  for (const [i, round] of seq.rounds.entries()) {
-    const apply = async (client: ParityEnv['ours']['client']) => {
-      for (const step of round) await applyStep(client, namespace, step);
-    };
-    await Promise.all([apply(env.upstream.client), apply(env.ours.client)]);
-    const context = `churn seed ${seq.seed}, round ${i} of ${length} [${round.map(describeStep).join(', ')}]`;
-    try {
-      await settle(env, namespace, ['endpoints', 'endpointslices'], context, opts);
-    } catch (err) {
-      const log = await saveOurLog(env, namespace, seq.seed);
-      const steps = seq.rounds
-        .slice(0, i + 1)
-        .map((r, k) => `  round ${k}: ${r.map((s) => JSON.stringify(s)).join('\n           ')}`)
-        .join('\n');
-      throw new ChurnMismatchError(
-        `${(err as Error).message}\nsteps so far:\n${steps}\n${log}\nreplay: ${replayCommand(seq.seed, length)}`,
-        { cause: err },
-      );
+export async function runChurn(env: ParityEnv, seq: ChurnSequence, namespace: string, opts: SettleOptions = {}): Promise<ParityRun> {
+  const run = await ParityRun.open(env, namespace);
+  try {
+    const length = seq.rounds.length - 1;
+    for (const [i, round] of seq.rounds.entries()) {
+      await run.apply(round);
+      const label = `round ${i} [${round.map(describeStep).join(', ')}]`;
+      const context = `churn seed ${seq.seed}, round ${i} of ${length} [${round.map(describeStep).join(', ')}]`;
+      try {
+        await run.settle(['endpoints', 'endpointslices'], context, label, { ...opts, burst: isBurst(round) });
+      } catch (err) {
+        const log = await saveOurLog(env, namespace, seq.seed);
+        const steps = seq.rounds
+          .slice(0, i + 1)
+          .map((r, k) => `  round ${k}: ${r.map((s) => JSON.stringify(s)).join('\n           ')}`)
+          .join('\n');
+        throw new ChurnMismatchError(
+          `${(err as Error).message}\nsteps so far:\n${steps}\n${log}\nreplay: ${replayCommand(seq.seed, length)}`,
+          { cause: err },
+        );
+      }
     }
+    return run;
+  } finally {
+    await run.close();
   }
 }
 

@@ -78,4 +78,39 @@ describe('parity normalisation', () => {
       lines.join('\n'),
     );
   });
+  it('compares the presence of the trigger-time annotation, not its value', () => {
+    const a = normalizeEndpoints(ep('a', '1', '2026-01-01T00:00:00Z', [{ name: 'x', port: 1 }]));
+    const without = ep('b', '1', 't', [{ name: 'x', port: 1 }]);
+    without.metadata.annotations = {};
+    assert.ok(describeDifferences(a, normalizeEndpoints(without)).some((l) => l.includes('last-change-trigger-time')));
+  });
+  it('maps owner UIDs to the current Service of each cluster: a stale owner is a difference', () => {
+    const s = slice('s1', ['10.0.0.1'], true);
+    const current = normalizeSlices([s], { serviceUids: new Map([['web', 'svc-s1']]) });
+    const otherCluster = normalizeSlices(
+      [{ ...s, metadata: { ...s.metadata, ownerReferences: [{ ...s.metadata.ownerReferences![0]!, uid: 'other' }] } }],
+      {
+        serviceUids: new Map([['web', 'other']]),
+      },
+    );
+    assert.deepEqual(current, otherCluster);
+    const stale = normalizeSlices([s], { serviceUids: new Map([['web', 'recreated']]) });
+    assert.ok(describeDifferences(current, stale).some((l) => l.includes('uid') && l.includes('stale')));
+    const gone = normalizeSlices([s], { serviceUids: new Map() });
+    assert.ok(describeDifferences(current, gone).some((l) => l.includes('none')));
+  });
+  it('compares slice metadata as a multiset', () => {
+    const labelled = (name: string, ip: string, extra: Record<string, string>): EndpointSlice => {
+      const s = slice(name, [ip], true);
+      return { ...s, metadata: { ...s.metadata, labels: { ...s.metadata.labels, ...extra } } };
+    };
+    // Same slice count, same set of metadata ({plain, marked}), different multiplicities.
+    const one = normalizeSlices([labelled('a', '10.0.0.1', {}), labelled('b', '10.0.0.2', {}), labelled('c', '10.0.0.3', { x: 'y' })]);
+    const two = normalizeSlices([
+      labelled('a', '10.0.0.1', {}),
+      labelled('b', '10.0.0.2', { x: 'y' }),
+      labelled('c', '10.0.0.3', { x: 'y' }),
+    ]);
+    assert.ok(describeDifferences(one, two).some((l) => l.includes('meta')));
+  });
 });

@@ -22,11 +22,27 @@ export function canonical(v: unknown): unknown {
   return v;
 }
 
+/** Placeholder for the trigger-time annotation's value: its presence is compared, its timestamp cannot be. */
+export const TRIGGER_TIME_PRESENT = '<present>';
+
 const withoutTriggerTime = (a: Record<string, string> | undefined): Record<string, string> => {
   const out = { ...(a ?? {}) };
-  delete out[ANNOTATION_LAST_CHANGE_TRIGGER_TIME];
+  if (out[ANNOTATION_LAST_CHANGE_TRIGGER_TIME] !== undefined) out[ANNOTATION_LAST_CHANGE_TRIGGER_TIME] = TRIGGER_TIME_PRESENT;
   return out;
 };
+
+/**
+ * What an ownerReference's UID is, relative to the cluster it was read from: the UID of the Service of that name that
+ * exists now (`current`), of one that no longer does (`stale`: a slice left from a deleted or recreated Service), or
+ * no Service of that name at all (`none`). UIDs differ between clusters; this relation must not.
+ */
+export type OwnerUidClass = 'current' | 'stale' | 'none';
+
+export function ownerUidClass(uid: string | undefined, name: string | undefined, serviceUids: ReadonlyMap<string, string>): OwnerUidClass {
+  const current = serviceUids.get(name ?? '');
+  if (current === undefined) return 'none';
+  return uid === current ? 'current' : 'stale';
+}
 
 /** A targetRef without the fields that are per-cluster (uid, resourceVersion). */
 const normRef = (r: { kind?: string; namespace?: string; name?: string } | undefined) =>
@@ -39,6 +55,8 @@ export interface NormalizeOptions {
    * hashes whole subsets, targetRef UIDs included, and Pod UIDs differ between clusters.
    */
   readonly hashOrder?: boolean;
+  /** The UIDs of the Services that exist now in this cluster, by name: ownerReference UIDs are compared against them. */
+  readonly serviceUids?: ReadonlyMap<string, string>;
 }
 
 /** An Endpoints object reduced to what must be equal across clusters. */
@@ -68,13 +86,18 @@ export function normalizeEndpoints(ep: Readonly<Endpoints>, opts: NormalizeOptio
 
 /**
  * The EndpointSlices of one Service reduced to what must be equal: per (addressType, port set), the number of slices
- * and the multiset of endpoints, plus each slice's labels, annotations and owner. Which endpoint lands in which slice
- * is random upstream (Go map order), so it is not compared.
+ * and the multiset of endpoints, plus the multiset of slice metadata (labels, annotations with the trigger time's
+ * presence, owners with their UID classified by {@link ownerUidClass}). A multiset, not a set: two slices with equal
+ * metadata on one side and one on the other is a difference. Which endpoint lands in which slice is random upstream
+ * (Go map order), so it is not compared. Nor is which endpoint of a zone carries which hint: when topology hints move
+ * endpoints between zones, upstream picks them in slice and map order (topologycache.go: redistributeHints); hints are
+ * compared as the multiset of (endpoint zone, node, readiness, hints), which fixes how many endpoints of each zone
+ * (or node) are hinted for each zone.
  */
 export function normalizeSlices(slices: readonly Readonly<EndpointSlice>[], opts: NormalizeOptions = {}): unknown {
   const groups = new Map<
     string,
-    { addressType: string; ports: unknown; slices: number; sizes: number[]; endpoints: unknown[]; meta: Set<string> }
+    { addressType: string; ports: unknown; slices: number; sizes: number[]; endpoints: unknown[]; hints: unknown[]; meta: string[] }
   >();
   for (const s of slices) {
     const portsRaw = (s.ports ?? []).map((p) => ({ name: p.name, port: p.port, protocol: p.protocol, appProtocol: p.appProtocol }));
@@ -82,7 +105,7 @@ export function normalizeSlices(slices: readonly Readonly<EndpointSlice>[], opts
     const key = `${s.addressType} ${sortedJSON(ports)}`;
     let g = groups.get(key);
     if (g === undefined) {
-      g = { addressType: s.addressType, ports, slices: 0, sizes: [], endpoints: [], meta: new Set() };
+      g = { addressType: s.addressType, ports, slices: 0, sizes: [], endpoints: [], hints: [], meta: [] };
       groups.set(key, g);
     }
     g.slices++;
@@ -95,19 +118,20 @@ export function normalizeSlices(slices: readonly Readonly<EndpointSlice>[], opts
           hostname: e.hostname,
           nodeName: e.nodeName,
           zone: e.zone,
-          hints: e.hints,
           targetRef: normRef(e.targetRef),
         }),
       );
+      g.hints.push(canonical({ zone: e.zone, nodeName: e.nodeName, ready: e.conditions?.ready, hints: e.hints ?? null }));
     }
     const owners = (s.metadata.ownerReferences ?? []).map((o) => ({
       apiVersion: o.apiVersion,
       kind: o.kind,
       name: o.name,
+      uid: opts.serviceUids === undefined ? undefined : ownerUidClass(o.uid, o.name, opts.serviceUids),
       controller: o.controller,
       blockOwnerDeletion: o.blockOwnerDeletion,
     }));
-    g.meta.add(
+    g.meta.push(
       sortedJSON({
         generateName: s.metadata.generateName,
         labels: s.metadata.labels ?? {},
@@ -124,6 +148,7 @@ export function normalizeSlices(slices: readonly Readonly<EndpointSlice>[], opts
       slices: g.slices,
       sizes: [...g.sizes].sort((a, b) => a - b),
       endpoints: sortBy(g.endpoints, sortedJSON),
+      hints: sortBy(g.hints, sortedJSON),
       meta: [...g.meta].sort().map((m) => JSON.parse(m) as unknown),
     }));
   return canonical(out);

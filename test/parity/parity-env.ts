@@ -9,7 +9,14 @@ import { startTestCluster, type TestCluster } from '../envtest/test-cluster.ts';
 
 // Two control planes fed the same inputs: `upstream` runs kube-controller-manager's three endpoint controllers,
 // `ours` runs this operator's, in-process. Both get the same tuning flags, chosen small so that scenarios cross slice
-// and subset boundaries with a handful of Pods.
+// and subset boundaries with a handful of Pods. Both also run kube-controller-manager's garbage collector (on `ours`
+// a kube-controller-manager with only `garbage-collector-controller`), so that slices owned by a deleted Service go
+// away on both sides as in a real cluster.
+//
+// Calibration (PARITY_CALIBRATE=1): a third control plane, `twin`, runs a second kube-controller-manager with the
+// same controllers and flags as `upstream`. Where the two kube-controller-managers disagree after a step, the outcome
+// depends on event timing upstream; the runner reports the step as racy upstream and accepts ours when it equals
+// either of them (run-scenario.ts).
 
 /** Tuning shared by both sides. kube-controller-manager's defaults except the two size caps. */
 export const PARITY_TUNING = {
@@ -17,13 +24,40 @@ export const PARITY_TUNING = {
   mirroringMaxEndpointsPerSubset: 5,
 } as const;
 
+/** The endpoint controllers of kube-controller-manager, and its garbage collector (names from `--controllers`). */
+const KCM_ENDPOINT_CONTROLLERS = ['endpoints-controller', 'endpointslice-controller', 'endpointslice-mirroring-controller'];
+const GARBAGE_COLLECTOR = 'garbage-collector-controller';
+
 export interface ParityEnv {
   readonly upstream: TestCluster;
   readonly ours: TestCluster;
+  /** Calibration only: a second kube-controller-manager fed the same inputs. */
+  readonly twin?: TestCluster;
   /** Every request our controllers made, for write counts. */
   readonly ourRequests: RequestRecord[];
   /** Our manager's recent log lines (debug and up, JSON), for failure reports; at most {@link LOG_RING_SIZE}. */
   readonly ourLog: string[];
+}
+
+/** Every control plane of the env: upstream, ours and (calibrating) the twin. */
+export const clustersOf = (env: ParityEnv): TestCluster[] => [env.upstream, env.ours, ...(env.twin ? [env.twin] : [])];
+
+/** Creates the Nodes every scenario may use (`node-a` in zone-a, `node-b` in zone-b) on every cluster. */
+export async function createBaseNodes(env: ParityEnv): Promise<void> {
+  for (const c of clustersOf(env)) {
+    await c.createNode('node-a', 'zone-a');
+    await c.createNode('node-b', 'zone-b');
+  }
+}
+
+/** PARITY_ONLY=<a>|<b>: whether a test name contains one of the `|`-separated substrings (all tests when unset). */
+export function selected(name: string, only: string | undefined = process.env.PARITY_ONLY): boolean {
+  return only === undefined || only.split('|').some((part) => name.includes(part));
+}
+
+/** Prints a run's writes report (and its racy-upstream steps, when calibrating) as test diagnostics. */
+export function reportRun(t: { diagnostic(message: string): void }, run: { report(): string[] }): void {
+  for (const line of run.report()) t.diagnostic(line);
 }
 
 /** How many of our manager's log lines a failure report can draw on. */
@@ -51,17 +85,17 @@ function parityLogger(ring: string[]) {
 export async function startParityEnv(): Promise<ParityEnv> {
   // Dual-stack Service CIDRs so that dual-stack scenarios run; kube-controller-manager needs nothing more for them.
   const apiServerFlags = { 'service-cluster-ip-range': '10.0.0.0/24,fd00:10:96::/112' };
-  const [upstream, ours] = await Promise.all([
-    startTestCluster({
-      name: 'upstream',
-      apiServerFlags,
-      controllers: ['endpoints-controller', 'endpointslice-controller', 'endpointslice-mirroring-controller'],
-      controllerManagerFlags: {
-        'max-endpoints-per-slice': String(PARITY_TUNING.maxEndpointsPerSlice),
-        'mirroring-max-endpoints-per-subset': String(PARITY_TUNING.mirroringMaxEndpointsPerSubset),
-      },
-    }),
-    startTestCluster({ name: 'ours', apiServerFlags }),
+  const controllerManagerFlags = {
+    'max-endpoints-per-slice': String(PARITY_TUNING.maxEndpointsPerSlice),
+    'mirroring-max-endpoints-per-subset': String(PARITY_TUNING.mirroringMaxEndpointsPerSubset),
+  };
+  const kcm = (name: string) =>
+    startTestCluster({ name, apiServerFlags, controllers: [...KCM_ENDPOINT_CONTROLLERS, GARBAGE_COLLECTOR], controllerManagerFlags });
+  const calibrate = process.env.PARITY_CALIBRATE === '1';
+  const [upstream, ours, twin] = await Promise.all([
+    kcm('upstream'),
+    startTestCluster({ name: 'ours', apiServerFlags, controllers: [GARBAGE_COLLECTOR] }),
+    calibrate ? kcm('twin') : undefined,
   ]);
   const ourRequests: RequestRecord[] = [];
   const ourLog: string[] = [];
@@ -78,5 +112,5 @@ export async function startParityEnv(): Promise<ParityEnv> {
     stop.abort();
     await outcome;
   });
-  return { upstream, ours, ourRequests, ourLog };
+  return { upstream, ours, ...(twin ? { twin } : {}), ourRequests, ourLog };
 }

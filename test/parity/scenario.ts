@@ -11,7 +11,15 @@ export interface PodPort {
 }
 
 export type Step =
-  | { readonly do: 'createNode'; readonly name: string; readonly zone?: string }
+  | {
+      readonly do: 'createNode';
+      readonly name: string;
+      readonly zone?: string;
+      /** Allocatable CPU (e.g. `"2"`) and a Ready condition, which topology hints need; absent: no status at all. */
+      readonly cpu?: string;
+    }
+  /** A kubelet's status report: allocatable CPU and the Ready condition (what the topology cache reads). */
+  | { readonly do: 'setNodeStatus'; readonly name: string; readonly cpu: string; readonly ready: boolean }
   | { readonly do: 'deleteNode'; readonly name: string }
   | {
       readonly do: 'createService';
@@ -26,6 +34,8 @@ export type Step =
       readonly publishNotReadyAddresses?: boolean;
       readonly type?: 'ClusterIP' | 'NodePort' | 'ExternalName';
       readonly externalName?: string;
+      readonly annotations?: Record<string, string>;
+      readonly trafficDistribution?: string;
     }
   | { readonly do: 'patchService'; readonly name: string; readonly patch: Record<string, unknown> }
   | { readonly do: 'deleteService'; readonly name: string }
@@ -44,6 +54,8 @@ export type Step =
       /** Ports of a restartable (sidecar) init container. */
       readonly sidecarPorts?: readonly PodPort[];
     }
+  /** Many Pods at once (created concurrently, a few at a time), as a large ReplicaSet would. */
+  | { readonly do: 'createPods'; readonly pods: readonly CreatePod[] }
   | {
       readonly do: 'setPodStatus';
       readonly name: string;
@@ -67,11 +79,50 @@ export type Step =
       readonly subsets: readonly EndpointSubset[];
       readonly labels?: Record<string, string>;
     }
-  | { readonly do: 'deleteEndpoints'; readonly name: string };
+  | { readonly do: 'deleteEndpoints'; readonly name: string }
+  /** Several steps back to back, with no settling in between (e.g. delete and recreate before anyone reacts). */
+  | { readonly do: 'steps'; readonly steps: readonly Step[] };
+
+export type CreatePod = Extract<Step, { do: 'createPod' }>;
 
 export interface Scenario {
   readonly name: string;
   /** Which outputs to compare; default both. */
   readonly compare?: readonly ('endpoints' | 'endpointslices')[];
   readonly steps: readonly Step[];
+  /** Run only in `npm run parity` (parity-full.test.ts), not in the `npm test` subset: too slow for CI. */
+  readonly fullOnly?: boolean;
+  /**
+   * What the agreed outcome must show after a given step (1-based), so that a scenario cannot pass by both sides
+   * doing nothing (e.g. no hints at all). Checked on upstream's normalised outputs once both sides agree.
+   */
+  readonly expect?: readonly Expectation[];
+}
+
+export interface Expectation {
+  readonly afterStep: number;
+  readonly what: string;
+  readonly holds: (outputs: NormalOutputs) => boolean;
+}
+
+/** The compared outputs as the runner normalises them (normalize.ts), read loosely for expectations. */
+export interface NormalOutputs {
+  readonly endpoints?: Record<
+    string,
+    { annotations?: Record<string, string>; subsets?: { addresses?: unknown[]; notReadyAddresses?: unknown[] }[] }
+  >;
+  readonly endpointslices?: Record<
+    string,
+    {
+      slices: number;
+      endpoints: { addresses: string[] }[];
+      /** One per endpoint; `hints` null when it has none. */
+      hints: {
+        zone?: string;
+        nodeName?: string;
+        ready?: boolean;
+        hints: { forZones?: { name: string }[]; forNodes?: { name: string }[] } | null;
+      }[];
+    }[]
+  >;
 }
