@@ -2,7 +2,6 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { NAMESPACES } from '../../controllers/runtime/resource.ts';
 import { compactEtcd, etcdRevision } from '../envtest/etcd-compaction.ts';
 import { startTestCluster, type TestCluster } from '../envtest/test-cluster.ts';
 import { waitFor } from '../envtest/wait-for.ts';
@@ -12,7 +11,7 @@ import { type ControllerProcess, waitForIdle } from './controller-process.ts';
 import { KcmProcess } from './kcm-process.ts';
 import { OperatorProcess } from './operator-process.ts';
 import type { ParityEnv } from './parity-env.ts';
-import { describeStep, settle } from './run-scenario.ts';
+import { describeStep, ParityRun } from './run-scenario.ts';
 
 // A parity pair for faults: the same two control planes as parity-env.ts, but both sides' controllers run as child
 // processes (kube-controller-manager, and `node cmd/operator/main.ts`) so that a fault can hit either for real, and
@@ -131,110 +130,121 @@ export async function runChurnWithFaults(
     { cluster: env.upstream, proc: pair.kcm as ControllerProcess },
     { cluster: env.ours, proc: pair.ours as ControllerProcess },
   ] as const;
-  for (const { cluster } of sides) {
-    await cluster.client.create(NAMESPACES, '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace } });
+  // The namespace, the per-step barrier and the write counters on both sides (run-scenario's ParityRun): each settle
+  // first proves both controllers processed everything up to it. The counters' watches may break on a fault; they only
+  // feed a report.
+  const run = await ParityRun.open(env, namespace);
+  try {
+    return await churnRounds(run);
+  } finally {
+    await run.close();
   }
-  const applyRounds = async (from: number, to: number) => {
-    for (let r = from; r <= to; r++) await applyRound(r);
-  };
-  const applyRound = (i: number) =>
-    Promise.all(
-      sides.map(async ({ cluster }) => {
-        for (const step of seq.rounds[i] ?? []) await applyStep(cluster.client, namespace, step);
-      }),
-    );
-  const describeRound = (i: number) => `round ${i} [${(seq.rounds[i] ?? []).map(describeStep).join(', ')}]`;
-  const reports: FaultReport[] = [];
-  for (let i = 0; i < seq.rounds.length; i++) {
-    const fault = faults.get(i);
-    const last = i + roundsDuring;
-    if (fault === undefined || last >= seq.rounds.length) {
-      await applyRound(i);
-      await settle(env, namespace, ['endpoints', 'endpointslices'], `churn seed ${seq.seed}, ${describeRound(i)}`, {
-        timeoutMs: ROUND_SETTLE_MS,
-      }).catch(async (err: unknown) => {
-        throw await withSavedLogs(err, pair, seq.seed);
-      });
-      continue;
-    }
-    const goneBefore = await Promise.all(sides.map(({ proc }) => goneCount(proc)));
-    const relistsBefore = await Promise.all(sides.map(({ proc }) => relistCount(proc)));
-    const faultStarted = performance.now();
-    switch (fault) {
-      case 'apiserver-restart':
-        await applyRound(i);
-        // The controllers are busy with round i when their API server goes away; the next rounds come once it is back.
-        await Promise.all(sides.map(({ cluster }) => cluster.cluster.restartApiServer({ timeoutMs: 2_000 })));
-        await applyRounds(i + 1, last);
-        break;
-      case 'etcd-compaction': {
-        // Frozen, the controllers lose their watches to an API server restart before anything changes (so no event
-        // is left in a socket buffer for them to read on waking), then the rounds move past their resourceVersions
-        // and the compaction erases those: when they thaw, resuming the watches must fail with 410 Gone.
-        for (const { proc } of sides) proc.freeze();
-        await Promise.all(sides.map(({ cluster }) => cluster.cluster.restartApiServer({ timeoutMs: 2_000 })));
-        await applyRounds(i, last);
-        await Promise.all(
-          sides.map(async ({ cluster }) => compactEtcd(cluster.cluster.etcdUrl, await etcdRevision(cluster.cluster.etcdUrl))),
-        );
-        for (const { proc } of sides) proc.thaw();
-        break;
-      }
-      case 'sigkill':
-        await applyRound(i);
-        // A moment into round i's work, so that some of its writes are done and some are not.
-        await sleep(200);
-        await Promise.all(sides.map(({ proc }) => proc.kill()));
-        await applyRounds(i + 1, last);
-        await Promise.all(sides.map(({ proc }) => proc.start()));
-        break;
-    }
-    // Each side's own recovery and the pair's agreement are timed from the end of the fault. A side is recovered once
-    // it has relisted every watch that got a 410 (its reflector may back off for seconds first, with empty queues,
-    // so empty queues alone do not mean done) and its queues are then empty and quiet. Only then are the outputs
-    // compared: before, both could agree on a state one of them is about to leave.
-    const faultEnded = performance.now();
-    const faultMs = faultEnded - faultStarted;
-    const quietMs = 2_000;
-    const context = `churn seed ${seq.seed}, ${fault} during rounds ${i}..${last}: ${[...Array(roundsDuring + 1).keys()].map((k) => describeRound(i + k)).join(', ')}`;
-    const [upIdle, ourIdle] = await Promise.all(
-      sides.map(async ({ proc }, k) => {
-        if (fault === 'etcd-compaction') {
-          await waitFor(
-            async () => {
-              const gone = (await goneCount(proc)) - (goneBefore[k] ?? 0);
-              return gone > 0 && (await relistCount(proc)) - (relistsBefore[k] ?? 0) >= gone;
-            },
-            { description: `${proc.side}: a relist after each 410`, timeoutMs: FAULT_SETTLE_MS, intervalMs: 100 },
-          );
-        }
-        const startedAt = performance.now() - faultEnded;
-        return startedAt + (await waitForIdle(proc, { timeoutMs: FAULT_SETTLE_MS }));
-      }),
-    );
-    try {
-      await settle(env, namespace, ['endpoints', 'endpointslices'], context, { timeoutMs: FAULT_SETTLE_MS, quietMs });
-    } catch (err) {
-      throw await withSavedLogs(err, pair, seq.seed);
-    }
-    const agreedMs = performance.now() - faultEnded - quietMs;
-    const goneAfter = await Promise.all(sides.map(({ proc }) => goneCount(proc)));
-    const report: FaultReport = {
-      fault,
-      round: i,
-      faultMs,
-      upstream: { idleMs: upIdle ?? 0, gone: (goneAfter[0] ?? 0) - (goneBefore[0] ?? 0) },
-      ours: { idleMs: ourIdle ?? 0, gone: (goneAfter[1] ?? 0) - (goneBefore[1] ?? 0) },
-      agreedMs,
+
+  async function churnRounds(run: ParityRun): Promise<FaultReport[]> {
+    const applyRounds = async (from: number, to: number) => {
+      for (let r = from; r <= to; r++) await applyRound(r);
     };
-    reports.push(report);
-    log(
-      `[faults] seed ${seq.seed} ${fault} at round ${i} (lasted ${s(faultMs)}), then: kube-controller-manager idle after ${s(report.upstream.idleMs)} (${report.upstream.gone} watches 410), ` +
-        `operator idle after ${s(report.ours.idleMs)} (${report.ours.gone} watches 410); outputs equal after ${s(report.agreedMs)}`,
-    );
-    i = last; // the rounds up to `last` were applied during the fault
+    const applyRound = (i: number) =>
+      Promise.all(
+        sides.map(async ({ cluster }) => {
+          for (const step of seq.rounds[i] ?? []) await applyStep(cluster.client, namespace, step);
+        }),
+      );
+    const describeRound = (i: number) => `round ${i} [${(seq.rounds[i] ?? []).map(describeStep).join(', ')}]`;
+    const reports: FaultReport[] = [];
+    for (let i = 0; i < seq.rounds.length; i++) {
+      const fault = faults.get(i);
+      const last = i + roundsDuring;
+      if (fault === undefined || last >= seq.rounds.length) {
+        await applyRound(i);
+        await run
+          .settle(['endpoints', 'endpointslices'], `churn seed ${seq.seed}, ${describeRound(i)}`, `round ${i}`, {
+            timeoutMs: ROUND_SETTLE_MS,
+          })
+          .catch(async (err: unknown) => {
+            throw await withSavedLogs(err, pair, seq.seed);
+          });
+        continue;
+      }
+      const goneBefore = await Promise.all(sides.map(({ proc }) => goneCount(proc)));
+      const relistsBefore = await Promise.all(sides.map(({ proc }) => relistCount(proc)));
+      const faultStarted = performance.now();
+      switch (fault) {
+        case 'apiserver-restart':
+          await applyRound(i);
+          // The controllers are busy with round i when their API server goes away; the next rounds come once it is back.
+          await Promise.all(sides.map(({ cluster }) => cluster.cluster.restartApiServer({ timeoutMs: 2_000 })));
+          await applyRounds(i + 1, last);
+          break;
+        case 'etcd-compaction': {
+          // Frozen, the controllers lose their watches to an API server restart before anything changes (so no event
+          // is left in a socket buffer for them to read on waking), then the rounds move past their resourceVersions
+          // and the compaction erases those: when they thaw, resuming the watches must fail with 410 Gone.
+          for (const { proc } of sides) proc.freeze();
+          await Promise.all(sides.map(({ cluster }) => cluster.cluster.restartApiServer({ timeoutMs: 2_000 })));
+          await applyRounds(i, last);
+          await Promise.all(
+            sides.map(async ({ cluster }) => compactEtcd(cluster.cluster.etcdUrl, await etcdRevision(cluster.cluster.etcdUrl))),
+          );
+          for (const { proc } of sides) proc.thaw();
+          break;
+        }
+        case 'sigkill':
+          await applyRound(i);
+          // A moment into round i's work, so that some of its writes are done and some are not.
+          await sleep(200);
+          await Promise.all(sides.map(({ proc }) => proc.kill()));
+          await applyRounds(i + 1, last);
+          await Promise.all(sides.map(({ proc }) => proc.start()));
+          break;
+      }
+      // Each side's own recovery and the pair's agreement are timed from the end of the fault. A side is recovered once
+      // it has relisted every watch that got a 410 (its reflector may back off for seconds first, with empty queues,
+      // so empty queues alone do not mean done) and its queues are then empty and quiet. Only then are the outputs
+      // compared: before, both could agree on a state one of them is about to leave.
+      const faultEnded = performance.now();
+      const faultMs = faultEnded - faultStarted;
+      const quietMs = 2_000;
+      const context = `churn seed ${seq.seed}, ${fault} during rounds ${i}..${last}: ${[...Array(roundsDuring + 1).keys()].map((k) => describeRound(i + k)).join(', ')}`;
+      const [upIdle, ourIdle] = await Promise.all(
+        sides.map(async ({ proc }, k) => {
+          if (fault === 'etcd-compaction') {
+            await waitFor(
+              async () => {
+                const gone = (await goneCount(proc)) - (goneBefore[k] ?? 0);
+                return gone > 0 && (await relistCount(proc)) - (relistsBefore[k] ?? 0) >= gone;
+              },
+              { description: `${proc.side}: a relist after each 410`, timeoutMs: FAULT_SETTLE_MS, intervalMs: 100 },
+            );
+          }
+          const startedAt = performance.now() - faultEnded;
+          return startedAt + (await waitForIdle(proc, { timeoutMs: FAULT_SETTLE_MS }));
+        }),
+      );
+      try {
+        await run.settle(['endpoints', 'endpointslices'], context, `round ${i} (${fault})`, { timeoutMs: FAULT_SETTLE_MS, quietMs });
+      } catch (err) {
+        throw await withSavedLogs(err, pair, seq.seed);
+      }
+      const agreedMs = performance.now() - faultEnded - quietMs;
+      const goneAfter = await Promise.all(sides.map(({ proc }) => goneCount(proc)));
+      const report: FaultReport = {
+        fault,
+        round: i,
+        faultMs,
+        upstream: { idleMs: upIdle ?? 0, gone: (goneAfter[0] ?? 0) - (goneBefore[0] ?? 0) },
+        ours: { idleMs: ourIdle ?? 0, gone: (goneAfter[1] ?? 0) - (goneBefore[1] ?? 0) },
+        agreedMs,
+      };
+      reports.push(report);
+      log(
+        `[faults] seed ${seq.seed} ${fault} at round ${i} (lasted ${s(faultMs)}), then: kube-controller-manager idle after ${s(report.upstream.idleMs)} (${report.upstream.gone} watches 410), ` +
+          `operator idle after ${s(report.ours.idleMs)} (${report.ours.gone} watches 410); outputs equal after ${s(report.agreedMs)}`,
+      );
+      i = last; // the rounds up to `last` were applied during the fault
+    }
+    return reports;
   }
-  return reports;
 }
 
 const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
