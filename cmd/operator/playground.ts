@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { Manager } from '../../controllers/runtime/manager.ts';
 import type { LocalClusterOptions } from '../../hack/local-cluster/local-cluster.ts';
 import { parseGoDuration } from './go-duration.ts';
-import { type PlaygroundDataPlaneMode, startPlaygroundDataPlane } from './playground-data-plane.ts';
+import type { PlaygroundDataPlaneMode } from './playground-data-plane.ts';
 import type { ApiServerAccess } from '../../hack/data-plane/data-plane.ts';
 import { newApiClient } from '../../controllers/runtime/api-client.ts';
 import { realClock } from '../../controllers/runtime/clock.ts';
@@ -365,7 +365,10 @@ export async function startPlayground(
   const dataPlane =
     dataPlaneAccess === undefined
       ? { note: 'no data plane: not an embedded playground' }
-      : await startPlaygroundDataPlane({
+      : // Loaded only here: main.ts imports this module for its flags on every start (docs/performance.md, start-up).
+        await (
+          await import('./playground-data-plane.ts')
+        ).startPlaygroundDataPlane({
           mode: config.dataPlane,
           nodes: config.nodes,
           access: dataPlaneAccess.access,
