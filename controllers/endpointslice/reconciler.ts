@@ -11,7 +11,7 @@ import { ENDPOINT_SLICES } from '../runtime/resource.ts';
 import { selectorMatches } from '../shared/pod-endpoints.ts';
 import type { TriggerTimeTracker } from '../shared/trigger-time-tracker.ts';
 import type { EndpointSliceMetrics } from './metrics.ts';
-import { type AddressTypePlan, reconcileSlices, type SlicePlan, type TopologyHintsCache } from './reconcile.ts';
+import { type AddressTypePlan, reconcileSlices, type SlicePlan, type TopologyHintsCache } from './plan.ts';
 import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 // The EndpointSlice controller's reconcile of one Service key: upstream Controller.syncService plus the writing half

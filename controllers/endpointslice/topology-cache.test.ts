@@ -4,7 +4,7 @@ import type { Node } from '../../api/core/v1.ts';
 import type { EndpointSlice, SliceEndpoint } from '../../api/discovery/v1.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
 import { ANNOTATION_TOPOLOGY_MODE } from './hints.ts';
-import { reconcileSlices } from './reconcile.ts';
+import { reconcileSlices } from './plan.ts';
 import { endpointFor, MANAGED_BY, makeNode, makePod, makeService, makeSlice, nodeLookup } from './test-fixtures.ts';
 import { givingAndReceivingZones, quantityMilliValue, serviceOverloaded, TopologyCache } from './topology-cache.ts';
 

@@ -2,7 +2,7 @@ import type { Node } from '../../api/core/v1.ts';
 import type { EndpointSlice, SliceEndpoint } from '../../api/discovery/v1.ts';
 import { LABEL_TOPOLOGY_ZONE } from '../../api/labels.ts';
 import { removeHints } from './hints.ts';
-import type { ServiceEvent, TopologyHintsCache, TopologySliceInfo } from './reconcile.ts';
+import type { ServiceEvent, TopologyHintsCache, TopologySliceInfo } from './plan.ts';
 
 // Upstream's TopologyCache (k8s.io/endpointslice topologycache, v1.36): hints for Services annotated
 // `service.kubernetes.io/topology-mode: Auto`, allocating ready endpoints to zones in proportion to the zones'
