@@ -10,8 +10,9 @@ import { MIRRORED_SLICES_INDEX, mirroredSlicesIndexFunc } from './mirrored-slice
 import { EndpointSliceMirroringReconciler } from './reconciler.ts';
 import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
-// Wiring of the EndpointSlice mirroring controller into the manager: informers, handlers, reconciler, queue policy,
-// and upstream's names (upstream-behaviour.md §1.10, §4, §5).
+// Wiring of the EndpointSlice mirroring controller into the manager: informers, handlers, reconciler, queue policy, and
+// upstream's names (endpointslicemirroring_controller.go: NewController; kube-controller-manager's
+// cmd/kube-controller-manager/app/discovery.go: newEndpointSliceMirroringControllerDescriptor).
 
 /** kube-controller-manager's name for this controller; used for logs and controller metrics. */
 export const CONTROLLER_NAME = 'endpointslice-mirroring-controller';
