@@ -217,7 +217,7 @@ function unchangedSlices(
   return existing.filter((s) => !changed.has(s.metadata.name));
 }
 
-/** Upstream's hint step of reconcileByAddressType (trafficdist.ReconcileHints or topologyCache.AddHints). */
+/** Upstream's hint step of reconcileByAddressType (trafficdist.ReconcileHints or TopologyCache.AddHints). */
 function planHints(
   input: ReconcileSlicesInput,
   addressType: IPAddressType,
