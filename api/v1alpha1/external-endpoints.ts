@@ -604,7 +604,7 @@ export type ExternalEndpointsStatus = z.infer<typeof externalEndpointsStatusSche
 
 /**
  * A whole ExternalEndpoints object in wire format. Metadata is loose (unknown fields kept); spec and status are parsed
- * strictly by their schemas, so never write a parsed object back as a whole (see typescript-ecosystem.md §3).
+ * strictly by their schemas, which keep only the fields they know, so never write a parsed object back as a whole.
  */
 export const externalEndpointsSchema = z.looseObject({
   apiVersion: z.literal(API_VERSION).optional(),

@@ -17,7 +17,7 @@ const check = (given: unknown): string[] => {
   return r.success ? [] : fieldErrors(r.error, 'spec');
 };
 
-describe('SessionAffinityPolicy spec (Service API rules, upstream-behaviour.md §6)', () => {
+describe('SessionAffinityPolicy spec (the Service API rules for sessionAffinityConfig)', () => {
   const cases: { name: string; given: unknown; want: string[] }[] = [
     { name: 'ClientIP without a timeout', given: base, want: [] },
     { name: 'ClientIP with the smallest timeout, 1', given: spec({ timeoutSeconds: 1 }), want: [] },

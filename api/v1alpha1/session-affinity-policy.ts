@@ -7,9 +7,10 @@ import { labelSelectorSchema } from './label-selector.ts';
 import { withValidationRules } from './validation-rule.ts';
 
 // SessionAffinityPolicy: Service session affinity as namespace policy. The timeout rules are the Service API's own
-// (upstream-behaviour.md §6): 1..86400 seconds, only with ClientIP, 10800 when ClientIP leaves it unset. That default
-// cannot be an OpenAPI default, because the API server would then also set it under `None` and the "only with ClientIP"
-// rule would refuse the object; {@link effectiveTimeoutSeconds} applies it instead.
+// (pkg/apis/core/validation/validation.go: validateClientIPAffinityConfig): 1..86400 seconds, only with ClientIP, 10800
+// when ClientIP leaves it unset. That default cannot be an OpenAPI default, because the API server would then also set
+// it under `None` and the "only with ClientIP" rule would refuse the object; {@link effectiveTimeoutSeconds} applies it
+// instead.
 
 /** Affinity values, as core/v1 Service. */
 export const SessionAffinity = { ClientIP: 'ClientIP', None: 'None' } as const;

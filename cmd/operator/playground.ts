@@ -34,7 +34,7 @@ export interface PlaygroundConfig {
 /** kube-controller-manager's `--controllers` in the playground. */
 export const PLAYGROUND_CONTROLLERS: readonly string[] = [
   '*',
-  // This operator is the endpoint control plane here (envtest.md §3.3: never two writers of the same objects).
+  // This operator is the endpoint control plane here (docs/local-cluster.md: never two writers of the same objects).
   '-endpoints-controller',
   '-endpointslice-controller',
   '-endpointslice-mirroring-controller',
@@ -224,7 +224,7 @@ export function playgroundClusterOptions(
     ...(config.kubeControllerManager
       ? {
           controllers: PLAYGROUND_CONTROLLERS,
-          // Every controller runs as the admin identity of the kubeconfig (envtest.md §3.2): no per-controller
+          // Every controller runs as the admin identity of the kubeconfig (docs/local-cluster.md): no per-controller
           // ServiceAccounts, tokens or signing keys to set up.
           controllerManagerFlags: {
             'use-service-account-credentials': 'false',

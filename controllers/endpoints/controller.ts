@@ -9,7 +9,7 @@ import { EndpointsReconciler } from './reconciler.ts';
 import { StaleEndpointsTracker } from './stale-endpoints-tracker.ts';
 
 // Wiring of the v1 Endpoints controller into the manager: informers, handlers, reconciler, startup scan, queue policy
-// and upstream's names (upstream-behaviour.md §1.10, §2, §5).
+// and upstream's names (endpoints_controller.go: NewEndpointController, checkLeftoverEndpoints, handleErr).
 
 /** kube-controller-manager's name for this controller; used for logs, controller metrics and the queue. */
 export const CONTROLLER_NAME = 'endpoints-controller';

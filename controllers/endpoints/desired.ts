@@ -2,8 +2,8 @@ import type { EndpointAddress, EndpointPort, EndpointSubset, Pod, Service } from
 import { isPodReady, resolvePort, parseIP, podExclusionReason, selectorMatches, shouldSetHostname } from '../shared/pod-endpoints.ts';
 import { repackSubsets } from './repack.ts';
 
-// What the Endpoints object of a Service should contain: upstream syncService steps 2 to 7 (upstream-behaviour.md
-// §2.4), as pure functions of the Service and its Pods.
+// What the Endpoints object of a Service should contain: upstream syncService steps 2 to 7 (endpoints_controller.go:
+// syncService), as pure functions of the Service and its Pods.
 
 /**
  * Whether this controller manages the Endpoints of `service` at all. ExternalName Services and Services without a

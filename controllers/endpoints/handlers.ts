@@ -5,10 +5,11 @@ import type { EventHandler } from '../runtime/cache/event-handler.ts';
 import { NAMESPACE_INDEX, type Store } from '../runtime/cache/store.ts';
 import { podUpdateKey, servicesToUpdate } from '../shared/pod-service-mapping.ts';
 
-// Which Service keys an informer event makes the Endpoints controller sync (upstream NewEndpointController handlers,
-// upstream-behaviour.md §2.2). Service events sync now; Pod events sync the affected Services after the batch period
-// so bursts coalesce; an Endpoints delete re-syncs its Service so a deleted Endpoints is recreated. Endpoints adds and
-// updates are not watched, as upstream: manual edits persist until the next Service or Pod event.
+// Which Service keys an informer event makes the Endpoints controller sync (upstream NewEndpointController handlers in
+// endpoints_controller.go: onServiceUpdate, onServiceDelete, onPodUpdate, onEndpointsDelete). Service events sync now;
+// Pod events sync the affected Services after the batch period so bursts coalesce; an Endpoints delete re-syncs its
+// Service so a deleted Endpoints is recreated. Endpoints adds and updates are not watched, as upstream: manual edits
+// persist until the next Service or Pod event.
 
 /**
  * The Service keys a Pod event affects (sorted), from the Services currently cached. `oldPod` is undefined for an add,

@@ -14,7 +14,7 @@ import { repackSubsets } from './repack.ts';
 import { countAddresses, MAX_ENDPOINTS_CAPACITY, truncateSubsets } from './truncate.ts';
 
 // Decides the one write (if any) that brings a Service's Endpoints to the desired state: upstream syncService steps 1
-// and 8 to 11 (upstream-behaviour.md §2.4), minus the I/O. The reconciler applies the result.
+// and 8 to 11 (endpoints_controller.go: syncService), minus the I/O. The reconciler applies the result.
 
 /** Value of the over-capacity annotation when addresses were dropped. */
 export const OVER_CAPACITY_TRUNCATED = 'truncated';

@@ -15,7 +15,7 @@ import { type EndpointsPlan, planEndpoints } from './plan.ts';
 import type { StaleEndpointsTracker } from './stale-endpoints-tracker.ts';
 
 // The Endpoints controller's reconcile: read the caches, compute desired subsets and a plan with the pure functions,
-// then make at most one API call (upstream syncService, upstream-behaviour.md §2.4).
+// then make at most one API call (upstream endpoints_controller.go: syncService).
 
 /** Everything the reconciler reads and writes through; all injected so tests and the parity suite can substitute. */
 export interface EndpointsReconcilerDeps {

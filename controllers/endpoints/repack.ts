@@ -3,9 +3,9 @@ import { deepHashObject } from '../shared/go-spew.ts';
 import { compareEndpointAddresses, regroupSubsets } from '../shared/repack-subsets.ts';
 import { endpointPortGo, endpointSubsetGo } from './go-types.ts';
 
-// The canonical form of Endpoints subsets: upstream's RepackSubsets/SortSubsets (pkg/api/v1/endpoints),
-// upstream-behaviour.md §2.6. The controller builds one single-address subset per (pod, port) and relies on this to
-// merge them, so the result (and its order) is what ends up in the API and what the no-op check compares against.
+// The canonical form of Endpoints subsets: upstream's RepackSubsets/SortSubsets (pkg/api/v1/endpoints/util.go). The
+// controller builds one single-address subset per (pod, port) and relies on this to merge them, so the result (and its
+// order) is what ends up in the API and what the no-op check compares against.
 
 /**
  * Repacks subsets into the canonical layout ({@link regroupSubsets} with ports equal by value: addresses de-duplicated

@@ -1,7 +1,7 @@
 // The Endpoints controller's guard against acting on a cache older than its own last write (upstream
-// staleEndpointsTracker, upstream-behaviour.md §2.4 step 8 and §9 item 12). After an update that really changed the
-// object, the resourceVersion it replaced is remembered; seeing that version in the cache again means the watch has
-// not delivered our write yet, and syncing from it would write stale data (or conflict).
+// endpoints_controller.go: staleEndpointsTracker, used by syncService). After an update that really changed the object,
+// the resourceVersion it replaced is remembered; seeing that version in the cache again means the watch has not
+// delivered our write yet, and syncing from it would write stale data (or conflict).
 
 /**
  * Remembers, per Endpoints `namespace/name`, the last resourceVersion this controller replaced. Safe for concurrent

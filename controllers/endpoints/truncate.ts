@@ -1,7 +1,7 @@
 import type { EndpointSubset } from '../../api/core/v1.ts';
 
-// The 1000-address cap of the Endpoints controller (upstream truncateEndpoints/addressSubset, upstream-behaviour.md
-// §2.5). Endpoints are deprecated and capped; consumers that need more read EndpointSlices.
+// The 1000-address cap of the Endpoints controller (endpoints_controller.go: truncateEndpoints, addressSubset).
+// Endpoints are deprecated and capped; consumers that need more read EndpointSlices.
 
 /** Most addresses (ready + not ready) one Endpoints object carries. */
 export const MAX_ENDPOINTS_CAPACITY = 1000;

@@ -8,10 +8,12 @@ import { endpointSliceEventHandler, endpointsEventHandler, serviceEventHandler }
 import { EndpointSliceMirroringMetrics } from './metrics.ts';
 import { MIRRORED_SLICES_INDEX, mirroredSlicesIndexFunc } from './mirrored-slices.ts';
 import { EndpointSliceMirroringReconciler } from './reconciler.ts';
+import { checkRange } from '../shared/check-range.ts';
 import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
-// Wiring of the EndpointSlice mirroring controller into the manager: informers, handlers, reconciler, queue policy,
-// and upstream's names (upstream-behaviour.md §1.10, §4, §5).
+// Wiring of the EndpointSlice mirroring controller into the manager: informers, handlers, reconciler, queue policy, and
+// upstream's names (endpointslicemirroring_controller.go: NewController; kube-controller-manager's
+// cmd/kube-controller-manager/app/discovery.go: newEndpointSliceMirroringControllerDescriptor).
 
 /** kube-controller-manager's name for this controller; used for logs and controller metrics. */
 export const CONTROLLER_NAME = 'endpointslice-mirroring-controller';
@@ -32,13 +34,6 @@ export interface EndpointSliceMirroringControllerOptions {
   readonly batchPeriodMs?: number;
   /** Retry backoff. Default: max(1 s·2ⁿ capped at 100 s per key, 10 qps / burst 100 overall), as upstream. */
   readonly rateLimiter?: RateLimiter;
-}
-
-function checkRange(name: string, value: number, min: number, max: number, integer = true): number {
-  if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
-    throw new RangeError(`${name} must be ${integer ? 'an integer ' : ''}in ${min}..${max}, got ${value}`);
-  }
-  return value;
 }
 
 /**

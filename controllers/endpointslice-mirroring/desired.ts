@@ -5,8 +5,8 @@ import { endpointIdentity } from '../shared/endpoint-identity.ts';
 import { addressTypePortMapKey, sortSlicePorts } from '../shared/port-map-key.ts';
 import { repackSubsets } from './repack-subsets.ts';
 
-// What the mirrored slices of one Endpoints object should contain (upstream-behaviour.md §4.5 steps 1-2): one group per
-// (address family, port set), each to become exactly one slice.
+// What the mirrored slices of one Endpoints object should contain (reconciler.go: reconciler.reconcile, its desiredCalc
+// from reconciler_helpers.go): one group per (address family, port set), each to become exactly one slice.
 
 /** The desired content of one mirrored slice. */
 export interface DesiredSliceGroup {

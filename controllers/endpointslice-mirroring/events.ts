@@ -1,5 +1,6 @@
-// Event reasons of the mirroring controller (upstream-behaviour.md §4.7) and the warnings a sync emits about addresses
-// it could not mirror. Only the last two reasons are emitted; the first two are defined upstream and kept for parity.
+// Event reasons of the mirroring controller (endpointslicemirroring events.go) and the warnings a sync emits about
+// addresses it could not mirror. Only the last two reasons are emitted; the first two are defined upstream and kept for
+// parity.
 
 /** Defined upstream for a failed slice list; never emitted (listing reads the cache). */
 export const REASON_FAILED_TO_LIST_ENDPOINT_SLICES = 'FailedToListEndpointSlices';

@@ -8,8 +8,9 @@ import { endpointsKeyForSlice, isManagedByMirroring } from './mirrored-slices.ts
 import { shouldMirror } from './should-mirror.ts';
 import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
-// Informer events to work-queue keys, as upstream's handlers do it (upstream-behaviour.md §4.3). Endpoints and Service
-// events enqueue at once; slice events are delayed by the batch period so a burst of slice changes gives one sync.
+// Informer events to work-queue keys, as upstream's handlers do it (endpointslicemirroring_controller.go:
+// NewController, onServiceAdd, onEndpointsUpdate, onEndpointSliceUpdate, ...). Endpoints and Service events enqueue at
+// once; slice events are delayed by the batch period so a burst of slice changes gives one sync.
 
 /** Where the handlers put keys: the controller's queue. */
 export interface MirroringQueue {

@@ -1,7 +1,7 @@
 import { Counter, exponentialBuckets, Gauge, Histogram, type Registry } from 'prom-client';
 
-// kube-controller-manager's mirroring metrics under their upstream names (upstream-behaviour.md §4.7), so dashboards
-// and alerts written for it work unchanged.
+// kube-controller-manager's mirroring metrics under their upstream names (endpointslicemirroring metrics/metrics.go),
+// so dashboards and alerts written for it work unchanged.
 
 const SUBSYSTEM = 'endpoint_slice_mirroring_controller';
 

@@ -7,7 +7,7 @@ import {
   MANAGED_BY_MIRRORING_CONTROLLER,
 } from '../../api/labels.ts';
 
-// The shape of a mirrored slice (upstream-behaviour.md §4.6). Updates send this whole object too, so what is left out
+// The shape of a mirrored slice (utils.go: newEndpointSlice). Updates send this whole object too, so what is left out
 // here (the trigger-time and kubectl last-applied annotations) is removed from existing slices on their next write.
 
 /** kubectl's client-side-apply record: mirroring it would copy an Endpoints manifest into every slice. */

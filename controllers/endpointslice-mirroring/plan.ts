@@ -6,9 +6,10 @@ import { LABELS_SET_BY_MIRRORING, mirroredAnnotations, newMirroredEndpointSlice 
 import { addressTypePortMapKey } from '../shared/port-map-key.ts';
 import { recycleSlices, type SlicesByAction } from './recycle-slices.ts';
 
-// From desired groups and the slices that exist to the writes that close the gap (upstream-behaviour.md §4.5 steps
-// 5-9). Mirroring keeps exactly one slice per group: the first existing one is kept (and rewritten whole if anything
-// differs), any others are deleted, and a group without a slice gets a new one.
+// From desired groups and the slices that exist to the writes that close the gap (reconciler.go:
+// reconcileByPortMapping, finalize; reconciler_helpers.go: recycleSlices). Mirroring keeps exactly one slice per group:
+// the first existing one is kept (and rewritten whole if anything differs), any others are deleted, and a group without
+// a slice gets a new one.
 
 /** Endpoint counts for the per-sync histograms. */
 export interface MirroringTotals {
@@ -73,7 +74,7 @@ function withoutKeys(m: Readonly<Record<string, string>> | undefined, keys: read
  * Endpoints labels, its annotations equal the mirrored Endpoints annotations, and no ownerReference names this
  * Endpoints object with another UID (the Endpoints was deleted and recreated). The comparison ignores the two mirroring
  * labels, so an Endpoints object that sets one of them itself never matches and is rewritten on every sync (upstream
- * quirk, §4.6).
+ * quirk, utils.go: newEndpointSlice).
  */
 export function mirroredMetadataUpToDate(endpoints: Readonly<Endpoints>, slice: Readonly<EndpointSlice>): boolean {
   if (!mapsEqual(endpoints.metadata.labels, withoutKeys(slice.metadata.labels, LABELS_SET_BY_MIRRORING))) return false;

@@ -18,9 +18,9 @@ import { type MirroringPlan, planMirroredSlices } from './plan.ts';
 import { mirroringDecision, type NotMirroredReason } from './should-mirror.ts';
 import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
-// One sync of one Endpoints object (upstream syncEndpoints + reconciler.reconcile, upstream-behaviour.md §4.4-4.5):
-// read the caches, decide, compute the plan with pure functions, then write in one place. A sync whose plan is empty
-// makes no API call at all.
+// One sync of one Endpoints object (endpointslicemirroring_controller.go: syncEndpoints + reconciler.go:
+// reconciler.reconcile): read the caches, decide, compute the plan with pure functions, then write in one place. A sync
+// whose plan is empty makes no API call at all.
 
 /** A write of the sync failed; the key is retried with backoff. `cause` is the API error. */
 export class EndpointSliceMirroringError extends Error {

@@ -1,7 +1,7 @@
 import type { EndpointSlice } from '../../api/discovery/v1.ts';
 
 // Creating a slice and deleting another of the same address type is one write too many: upstream turns such pairs into
-// an update of the slice that would have been deleted (recycleSlices, upstream-behaviour.md §4.5 step 9).
+// an update of the slice that would have been deleted (reconciler_helpers.go: recycleSlices).
 
 /** Slices to write, by operation. */
 export interface SlicesByAction {

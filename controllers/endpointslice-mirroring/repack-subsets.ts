@@ -1,10 +1,10 @@
 import type { EndpointPort, EndpointSubset } from '../../api/core/v1.ts';
 import { regroupSubsets } from '../shared/repack-subsets.ts';
 
-// Upstream canonicalises Endpoints subsets (pkg/api/v1/endpoints RepackSubsets, upstream-behaviour.md §2.6) before
-// mirroring them, so two hand-written subsets sharing an address set become one subset, and so one slice. Subset and
-// port order are not reproduced here (upstream sorts them by a hash): mirroring re-sorts ports anyway and puts each
-// subset into an unordered map, so only address order (which drives the per-subset cap) matters.
+// Upstream canonicalises Endpoints subsets (pkg/api/v1/endpoints/util.go: RepackSubsets) before mirroring them, so two
+// hand-written subsets sharing an address set become one subset, and so one slice. Subset and port order are not
+// reproduced here (upstream sorts them by a hash): mirroring re-sorts ports anyway and puts each subset into an
+// unordered map, so only address order (which drives the per-subset cap) matters.
 
 /**
  * The identity upstream's map gives a decoded port. Go keys its map by the EndpointPort struct, whose appProtocol is a

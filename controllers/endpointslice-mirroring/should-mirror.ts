@@ -1,8 +1,9 @@
 import type { Endpoints, Service } from '../../api/core/v1.ts';
 import { ANNOTATION_LEADER, LABEL_SKIP_MIRROR } from '../../api/labels.ts';
 
-// Which Endpoints the mirroring controller owns slices for (upstream-behaviour.md §4.2). Everything it does not mirror
-// must end up with no mirrored slices, so the decision also says why, for logs.
+// Which Endpoints the mirroring controller owns slices for (endpointslicemirroring_controller.go: shouldMirror,
+// utils.go: skipMirror, hasLeaderElection). Everything it does not mirror must end up with no mirrored slices, so the
+// decision also says why, for logs.
 
 /**
  * Upstream shouldMirror: false when the Endpoints object carries `endpointslice.kubernetes.io/skip-mirror: "true"`

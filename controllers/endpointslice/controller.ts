@@ -15,7 +15,8 @@ import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 // Wiring of the EndpointSlice controller (upstream pkg/controller/endpointslice NewController): informers, handlers,
 // reconciler, retry policy and the Node-driven topology check.
 
-/** The controller name (logs, metrics) and the names upstream uses for its client and events (§1.10). */
+/** The controller name (logs, metrics) and the names upstream uses for its client and events
+ * (endpointslice_controller.go: NewController, ControllerName). */
 export const ENDPOINTSLICE_CONTROLLER_NAME = 'endpointslice-controller';
 export const ENDPOINTSLICE_USER_AGENT = 'endpointslice-controller';
 export const ENDPOINTSLICE_EVENT_COMPONENT = 'endpoint-slice-controller';

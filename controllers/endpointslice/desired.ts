@@ -6,7 +6,8 @@ import { endpointPortsForPod, type IPAddressType, podToEndpoint } from './endpoi
 import { portMapKey, sortSlicePorts } from '../shared/port-map-key.ts';
 
 // The desired endpoints of a Service, per address type and port group: the first half of upstream
-// reconcileByAddressType (upstream-behaviour.md §3.4 "Address types" and B). Pure.
+// reconcileByAddressType (k8s.io/endpointslice reconciler.go: Reconciler.Reconcile, reconcileByAddressType; utils.go:
+// getAddressTypesForService). Pure.
 
 /** Read access to the Node cache by name; a Map or the Node informer's store both fit. */
 export interface NodeLookup {

@@ -9,7 +9,6 @@ import { slicePortGo } from '../shared/port-map-key.ts';
 
 // The metadata of the slices this controller owns: labels, owner reference, name prefix, and the placeholder test
 // (upstream utils.go newEndpointSlice, setEndpointSliceLabels, ownedBy; reconciler.go placeholderSliceCompare).
-// upstream-behaviour.md §3.1, §3.4 E, §9 items 5, 11 and 15.
 
 const RESERVED_LABELS: ReadonlySet<string> = new Set([LABEL_SERVICE_NAME, LABEL_MANAGED_BY, LABEL_HEADLESS]);
 

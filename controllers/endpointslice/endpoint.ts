@@ -4,7 +4,7 @@ import { LABEL_TOPOLOGY_ZONE } from '../../api/labels.ts';
 import { findPort, isPodReady, PortNotFoundError, parseIP, shouldSetHostname } from '../shared/pod-endpoints.ts';
 
 // One Pod as one EndpointSlice endpoint, and the ports it serves: upstream podToEndpoint and getEndpointPorts
-// (k8s.io/endpointslice utils.go), upstream-behaviour.md §3.4 B and §9 items 1, 2 and 15.
+// (k8s.io/endpointslice utils.go; util/controller_utils.go: ShouldPodBeInEndpoints).
 
 /** The address families an EndpointSlice controller writes; FQDN slices are never produced from Pods. */
 export type IPAddressType = 'IPv4' | 'IPv6';

@@ -9,9 +9,10 @@ import { podUpdateKey, servicesToUpdate } from '../shared/pod-service-mapping.ts
 import { serviceKeyForSlice } from './endpoint-slice.ts';
 import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
-// Informer events → Service keys, as upstream's NewController handlers (upstream-behaviour.md §3.2, §9 item 13).
-// Service events enqueue at once; Pod events after the batch period; slice events after max(1 s, batch period) and
-// only when they are not the echo of our own write; Node events only feed the topology hints.
+// Informer events → Service keys, as upstream's NewController handlers (endpointslice_controller.go: onServiceUpdate,
+// onPodUpdate, onEndpointSliceUpdate, queueServiceForEndpointSlice). Service events enqueue at once; Pod events after
+// the batch period; slice events after max(1 s, batch period) and only when they are not the echo of our own write;
+// Node events only feed the topology hints.
 
 /** Upstream endpointSliceChangeMinSyncDelay: slice-triggered syncs wait at least this long, to batch slice churn. */
 export const ENDPOINT_SLICE_CHANGE_MIN_SYNC_DELAY_MS = 1000;

@@ -1,8 +1,8 @@
 import type { EndpointHints, EndpointSlice, SliceEndpoint } from '../../api/discovery/v1.ts';
 
 // Topology hints on slice endpoints (upstream trafficdist.ReconcileHints and topologycache.RemoveHintsFromSlices),
-// upstream-behaviour.md §3.4 F and §3.8. Pure: slices from the cache are copied before any change; slices already
-// being created or updated are replaced by changed copies.
+// called from reconciler.go: reconcileByAddressType. Pure: slices from the cache are copied before any change; slices
+// already being created or updated are replaced by changed copies.
 
 /** The deprecated annotation; when present it takes precedence over {@link ANNOTATION_TOPOLOGY_MODE}. */
 export const ANNOTATION_TOPOLOGY_AWARE_HINTS = 'service.kubernetes.io/topology-aware-hints';

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { Registry } from 'prom-client';
 import { metricValue } from '../runtime/runtime-test-helpers.ts';
 import { EndpointSliceMetrics } from './metrics.ts';
-import type { PortGroupEfficiency } from './reconcile.ts';
+import type { PortGroupEfficiency } from './plan.ts';
 
 // Upstream metrics/cache_test.go, read through the exported gauges.
 

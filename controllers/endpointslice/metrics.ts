@@ -1,8 +1,8 @@
 import { Counter, exponentialBuckets, Gauge, Histogram, type Metric, type Registry } from 'prom-client';
-import type { PortGroupEfficiency } from './reconcile.ts';
+import type { PortGroupEfficiency } from './plan.ts';
 
 // The EndpointSlice controller's metrics under upstream's names (subsystem endpoint_slice_controller, no namespace,
-// k8s.io/endpointslice metrics/metrics.go and metrics/cache.go), upstream-behaviour.md §3.7, so dashboards built for
+// k8s.io/endpointslice metrics/metrics.go and metrics/cache.go: Cache.updateMetrics), so dashboards built for
 // kube-controller-manager read ours unchanged.
 
 const SUBSYSTEM = 'endpoint_slice_controller';

@@ -18,8 +18,9 @@ import { EndpointSliceReconciler, EndpointSliceSyncError, SLICES_BY_SERVICE_INDE
 import { endpointFor, FakeSliceApi, MANAGED_BY, makeNode, makePod, makeService, makeSlice, NS } from './test-fixtures.ts';
 import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
-// The reconciler against in-memory caches and a recording fake API (upstream endpointslice_controller_test.go,
-// upstream-behaviour.md §7.4). `catchUp()` plays the informer: it copies what the fake API stores into the cache.
+// The reconciler against in-memory caches and a recording fake API (upstream pkg/controller/endpointslice/
+// endpointslice_controller_test.go: TestSyncService and the tests around it). `catchUp()` plays the informer: it copies
+// what the fake API stores into the cache.
 
 interface RecordedEvent {
   object: ObjectReference;

@@ -11,12 +11,12 @@ import { ENDPOINT_SLICES } from '../runtime/resource.ts';
 import { selectorMatches } from '../shared/pod-endpoints.ts';
 import type { TriggerTimeTracker } from '../shared/trigger-time-tracker.ts';
 import type { EndpointSliceMetrics } from './metrics.ts';
-import { type AddressTypePlan, reconcileSlices, type SlicePlan, type TopologyHintsCache } from './reconcile.ts';
+import { type AddressTypePlan, reconcileSlices, type SlicePlan, type TopologyHintsCache } from './plan.ts';
 import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
-// The EndpointSlice controller's reconcile of one Service key: upstream Controller.syncService plus the writing half
-// of Reconciler (finalize), upstream-behaviour.md §3.3 and §3.4 G. Reads come from the informer caches, the plan
-// from the pure reconcileSlices, and finalize alone talks to the API server.
+// The EndpointSlice controller's reconcile of one Service key: upstream Controller.syncService plus the writing half of
+// Reconciler (reconciler.go: Reconciler.finalize). Reads come from the informer caches, the plan from the pure
+// reconcileSlices, and finalize alone talks to the API server.
 
 /** Index of the EndpointSlice store: `namespace/<kubernetes.io/service-name label>`. */
 export const SLICES_BY_SERVICE_INDEX = 'endpointslice.kubernetes.io/service';

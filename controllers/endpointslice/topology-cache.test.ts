@@ -4,11 +4,12 @@ import type { Node } from '../../api/core/v1.ts';
 import type { EndpointSlice, SliceEndpoint } from '../../api/discovery/v1.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
 import { ANNOTATION_TOPOLOGY_MODE } from './hints.ts';
-import { reconcileSlices } from './reconcile.ts';
+import { reconcileSlices } from './plan.ts';
 import { endpointFor, MANAGED_BY, makeNode, makePod, makeService, makeSlice, nodeLookup } from './test-fixtures.ts';
 import { givingAndReceivingZones, quantityMilliValue, serviceOverloaded, TopologyCache } from './topology-cache.ts';
 
-// Upstream topologycache/*_test.go (upstream-behaviour.md §7.3, §3.8). Zone iteration follows insertion order here.
+// Upstream topologycache/*_test.go (k8s.io/endpointslice topologycache_test.go, utils_test.go). Zone iteration follows
+// insertion order here.
 
 describe('quantityMilliValue', () => {
   const cases: { given: string | undefined; want: number }[] = [

@@ -2,12 +2,13 @@ import type { Node } from '../../api/core/v1.ts';
 import type { EndpointSlice, SliceEndpoint } from '../../api/discovery/v1.ts';
 import { LABEL_TOPOLOGY_ZONE } from '../../api/labels.ts';
 import { removeHints } from './hints.ts';
-import type { ServiceEvent, TopologyHintsCache, TopologySliceInfo } from './reconcile.ts';
+import type { ServiceEvent, TopologyHintsCache, TopologySliceInfo } from './plan.ts';
 
 // Upstream's TopologyCache (k8s.io/endpointslice topologycache, v1.36): hints for Services annotated
 // `service.kubernetes.io/topology-mode: Auto`, allocating ready endpoints to zones in proportion to the zones'
-// allocatable CPU, with a 20 % overload margin (upstream-behaviour.md §3.8). Where upstream iterates Go maps (zone
-// order in allocation and redistribution) this follows insertion order, one of the orders upstream can produce.
+// allocatable CPU, with a 20 % overload margin (topologycache/topologycache.go: TopologyCache.AddHints, SetNodes;
+// topologycache/utils.go: redistributeHints). Where upstream iterates Go maps (zone order in allocation and
+// redistribution) this follows insertion order, one of the orders upstream can produce.
 
 /** How far a zone may exceed its CPU share of endpoints before hints are redistributed. */
 const OVERLOAD_THRESHOLD = 0.2;

@@ -5,6 +5,7 @@ import type { ControllerHandle, ControllerRegistry } from '../runtime/manager-ty
 import { defaultControllerRateLimiter } from '../runtime/queue/rate-limiters.ts';
 import type { RateLimiter } from '../runtime/queue/types.ts';
 import { ENDPOINT_SLICES, ENDPOINTS, SERVICES } from '../runtime/resource.ts';
+import { checkRange } from '../shared/check-range.ts';
 import { DEFAULT_PROBE_ALLOWED_CIDRS, DEFAULT_PROBE_DENIED_CIDRS, newAddressPolicy } from './address-policy.ts';
 import { type DnsLookup, DnsResolver, NodeDnsLookup } from './dns/resolver.ts';
 import {
@@ -63,11 +64,9 @@ export class InvalidExternalEndpointsOptionsError extends Error {
   override readonly name = 'InvalidExternalEndpointsOptionsError';
 }
 
-function checkRange(name: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidExternalEndpointsOptionsError(`${name} must be an integer in ${min}..${max}, got ${value}`);
-  }
-  return value;
+/** {@link checkRange} throwing this controller's options error. */
+function checkOption(name: string, value: number, min: number, max: number): number {
+  return checkRange(name, value, min, max, true, InvalidExternalEndpointsOptionsError);
 }
 
 /**
@@ -78,10 +77,10 @@ export function setupExternalEndpointsController(
   registry: ControllerRegistry,
   options: ExternalEndpointsControllerOptions = {},
 ): ControllerHandle {
-  const workers = checkRange('workers', options.workers ?? 2, 1, 50);
-  const maxEndpointsPerSlice = checkRange('maxEndpointsPerSlice', options.maxEndpointsPerSlice ?? 100, 1, 1000);
-  const probeConcurrency = checkRange('probeConcurrency', options.probeConcurrency ?? 10, 1, 1000);
-  const statusMinIntervalMs = checkRange('statusMinIntervalMs', options.statusMinIntervalMs ?? 5000, 0, 600_000);
+  const workers = checkOption('workers', options.workers ?? 2, 1, 50);
+  const maxEndpointsPerSlice = checkOption('maxEndpointsPerSlice', options.maxEndpointsPerSlice ?? 100, 1, 1000);
+  const probeConcurrency = checkOption('probeConcurrency', options.probeConcurrency ?? 10, 1, 1000);
+  const statusMinIntervalMs = checkOption('statusMinIntervalMs', options.statusMinIntervalMs ?? 5000, 0, 600_000);
   let addressPolicy: ReturnType<typeof newAddressPolicy>;
   try {
     addressPolicy = newAddressPolicy({

@@ -12,7 +12,7 @@ import {
 } from './affinity.ts';
 import { CLIENT_IP, NONE, service } from './test-helpers.ts';
 
-describe('serviceAffinity (the API server defaulting, upstream-behaviour.md §6)', () => {
+describe('serviceAffinity (the API server defaulting of sessionAffinityConfig)', () => {
   const base = service('web');
   const cases: {
     name: string;

@@ -9,7 +9,7 @@ import {
 
 // A Service's session affinity as one value: the type plus, for ClientIP, the timeout. The two Service fields are read,
 // compared, recorded and restored together, always in the canonical form the API server's defaulting produces
-// (upstream-behaviour.md §6), so that "what we applied" and "what is live" compare exactly.
+// (pkg/apis/core/v1/defaults.go: SetDefaults_Service), so that "what we applied" and "what is live" compare exactly.
 
 /** Canonical affinity: `None` carries no config; `ClientIP` always carries its timeout (defaulted to 10800). */
 export type Affinity = { readonly sessionAffinity: 'None' } | { readonly sessionAffinity: 'ClientIP'; readonly timeoutSeconds: number };

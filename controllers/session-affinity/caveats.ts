@@ -2,9 +2,9 @@ import type { Service } from '../../api/core/v1.ts';
 import { MAX_WARNINGS } from '../../api/v1alpha1/session-affinity-policy.ts';
 import type { Affinity } from './affinity.ts';
 
-// Where ClientIP affinity will not do what the policy's author expects, by data plane and provider (user-demand.md
-// §0.8, F9). None of these is an error: the affinity is still applied, and the caveat is reported in the policy's
-// status so that it is seen before it is discovered in production.
+// Where ClientIP affinity will not do what the policy's author expects, by data plane and provider (each rule is a
+// constant or check below). None of these is an error: the affinity is still applied, and the caveat is reported in the
+// policy's status so that it is seen before it is discovered in production.
 
 /** Services named in one warning before the rest are counted. */
 export const MAX_NAMED_SERVICES = 10;

@@ -4,6 +4,7 @@ import type { ControllerHandle, ControllerRegistry } from '../runtime/manager-ty
 import { defaultControllerRateLimiter } from '../runtime/queue/rate-limiters.ts';
 import type { RateLimiter } from '../runtime/queue/types.ts';
 import { SERVICES } from '../runtime/resource.ts';
+import { checkRange } from '../shared/check-range.ts';
 import { ApplyFailures } from './apply-failures.ts';
 import { policyEventHandler, serviceEventHandler } from './handlers.ts';
 import { SessionAffinityReconciler } from './reconciler.ts';
@@ -38,13 +39,6 @@ export interface SessionAffinityControllerOptions {
 export interface SessionAffinityControllerHandles {
   readonly services: ControllerHandle;
   readonly status: ControllerHandle;
-}
-
-function checkRange(name: string, value: number, min: number, max: number, integer = true): number {
-  if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
-    throw new RangeError(`${name} must be ${integer ? 'an integer ' : ''}in ${min}..${max}, got ${value}`);
-  }
-  return value;
 }
 
 /**

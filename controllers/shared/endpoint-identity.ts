@@ -3,8 +3,8 @@ import type { SliceEndpoint } from '../../api/discovery/v1.ts';
 
 // Upstream's EndpointSet identifies a slice endpoint by what cannot change in place (addresses, hostname, target), so
 // that a change of readiness or node is an update of the same endpoint rather than a remove plus an add, and compares
-// two endpoints of one identity with EndpointsEqualBeyondHash to decide whether a slice needs writing (§1.9). Used by
-// the EndpointSlice and the mirroring controllers.
+// two endpoints of one identity with EndpointsEqualBeyondHash to decide whether a slice needs writing
+// (util/controller_utils.go). Used by the EndpointSlice and the mirroring controllers.
 
 /**
  * The identity of an endpoint (upstream hashEndpoint): sorted addresses, hostname ("" when absent), and the targetRef

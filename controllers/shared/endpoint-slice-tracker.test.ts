@@ -5,7 +5,8 @@ import { LABEL_SERVICE_NAME } from '../../api/labels.ts';
 import { deepFreeze } from './deep-freeze.ts';
 import { EndpointSliceTracker } from './endpoint-slice-tracker.ts';
 
-// Upstream util/endpointslice_tracker_test.go (v1.36), upstream-behaviour.md §7.3.
+// Upstream k8s.io/endpointslice util/endpointslice_tracker_test.go (v1.36): TestEndpointSliceTrackerUpdate,
+// TestEndpointSliceTrackerStaleSlices, TestEndpointSliceTrackerDeletion, TestEndpointSliceTrackerDeleteService.
 
 const slice = (opts: { uid?: string; generation?: number; namespace?: string; service?: string } = {}): EndpointSlice =>
   deepFreeze({

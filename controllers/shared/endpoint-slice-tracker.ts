@@ -1,12 +1,12 @@
 import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { LABEL_SERVICE_NAME } from '../../api/labels.ts';
 
-// Upstream EndpointSliceTracker (k8s.io/endpointslice util/endpointslice_tracker.go, v1.36), upstream-behaviour.md
-// §3.5: the generation of every slice a controller wrote, per Service (for the mirroring controller: per Endpoints
-// object, which has its Service's name). It serves two purposes: informer events that only echo our own writes are
-// ignored, and a sync that would act on a cache older than our own writes is refused (StaleCacheError) instead of
-// creating duplicates. Each controller owns one instance. v1.36 keys by namespace and name only, so entries are not
-// forgotten when a Service is recreated under a new UID (that came with v1.37, PR #141593).
+// Upstream EndpointSliceTracker (k8s.io/endpointslice util/endpointslice_tracker.go: EndpointSliceTracker, v1.36): the
+// generation of every slice a controller wrote, per Service (for the mirroring controller: per Endpoints object, which
+// has its Service's name). It serves two purposes: informer events that only echo our own writes are ignored, and a
+// sync that would act on a cache older than our own writes is refused (StaleCacheError) instead of creating duplicates.
+// Each controller owns one instance. v1.36 keys by namespace and name only, so entries are not forgotten when a Service
+// is recreated under a new UID (that came with v1.37, PR #141593).
 
 /** The generation recorded for a slice we deleted and whose delete event has not arrived yet. */
 const DELETION_EXPECTED = -1;

@@ -1,11 +1,11 @@
 import type { GoValue } from './go-value.ts';
 
 // Upstream orders Endpoints ports and subsets, and EndpointSlice port lists, by the FNV-1a-128 digest of a go-spew
-// `%#v` dump (k8s.io/utils/dump.ForHash + DeepHashObject, upstream-behaviour.md §1.9). Reproducing those orders byte
-// for byte needs the dump itself. This reproduces spew's Formatter for the value kinds GoValue models, including its
-// `ignoreNextType` state: types are printed for top-level values and struct fields, not for slice elements nor for
-// values reached through a pointer whose type was already printed. Checked against go-spew 1.1.2-0.20180830191138
-// (the version Kubernetes pins) in go-spew.test.ts.
+// `%#v` dump (k8s.io/utils dump/dump.go: ForHash; k8s.io/endpointslice util/controller_utils.go: deepHashObject).
+// Reproducing those orders byte for byte needs the dump itself. This reproduces spew's Formatter for the value kinds
+// GoValue models, including its `ignoreNextType` state: types are printed for top-level values and struct fields, not
+// for slice elements nor for values reached through a pointer whose type was already printed. Checked against go-spew
+// 1.1.2-0.20180830191138 (the version Kubernetes pins) in go-spew.test.ts.
 
 class SpewFormatter {
   #out = '';

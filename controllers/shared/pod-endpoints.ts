@@ -1,7 +1,8 @@
 import type { Pod, Service, ServicePort } from '../../api/core/v1.ts';
 
 // Pure rules shared by the Endpoints and EndpointSlice controllers (and the `kubectl endpoints` explainer), exactly as
-// upstream's endpointslice utils: upstream-behaviour.md §1.4 to §1.7.
+// upstream's endpointslice utils (util/controller_utils.go: ShouldPodBeInEndpoints, ShouldSetHostname; utils.go:
+// FindPort, getEndpointAddresses).
 
 /** Upstream ShouldPodBeInEndpoints: false for terminal phases, pods without any IP, and terminating pods unless allowed. */
 export function shouldPodBeInEndpoints(pod: Readonly<Pod>, includeTerminating: boolean): boolean {

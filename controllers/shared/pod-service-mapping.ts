@@ -3,9 +3,9 @@ import type { Pod, Service } from '../../api/core/v1.ts';
 import { isPodReady, selectorMatches } from './pod-endpoints.ts';
 
 // Which Services must be re-synced after a Pod event: upstream's pod projection (GetPodUpdateProjectionKey,
-// GetServicesToUpdate), upstream-behaviour.md §1.3. Shared by the Endpoints and EndpointSlice controllers.
-// Split in two on purpose, as upstream: the key is computed in the informer handler from the two Pod versions (cheap,
-// no Service lookup), the Service lookup happens later against the Service cache.
+// GetServicesToUpdate in k8s.io/endpointslice util/controller_utils.go). Shared by the Endpoints and EndpointSlice
+// controllers. Split in two on purpose, as upstream: the key is computed in the informer handler from the two Pod
+// versions (cheap, no Service lookup), the Service lookup happens later against the Service cache.
 
 type Labels = Readonly<Record<string, string>>;
 
@@ -61,8 +61,8 @@ function labelsEqual(a: Labels = {}, b: Labels = {}): boolean {
  * The projection key of a Pod event, or undefined when no Service can be affected.
  * - add (`oldPod` undefined): the new Pod's labels;
  * - delete (`newPod` undefined; pass the tombstone's last state): the old Pod's labels;
- * - update: undefined for a resync (same resourceVersion) or an irrelevant change (§1.3), otherwise the new labels,
- *   plus the old labels and `podChanged` when labels, hostname or subdomain changed.
+ * - update: undefined for a resync (same resourceVersion) or an irrelevant change (podEndpointsChanged), otherwise the
+ *   new labels, plus the old labels and `podChanged` when labels, hostname or subdomain changed.
  */
 export function podUpdateKey(oldPod: Readonly<Pod> | undefined, newPod: Readonly<Pod> | undefined): PodProjectionKey | undefined {
   if (newPod === undefined && oldPod === undefined) return undefined;

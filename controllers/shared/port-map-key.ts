@@ -5,9 +5,9 @@ import { type GoValue, goInt, goPointer, goSlice, goString, goStruct } from './g
 // Upstream groups a Service's (or mirrored Endpoints') slices by a key derived from their ports (NewPortMapKey), and
 // computing that key sorts the port list in place by the hash of each port. That sort is why every slice
 // kube-controller-manager writes lists its ports in hash order rather than Service order; reproducing the hash byte for
-// byte (FNV-1a-128 over go-spew's dump, upstream-behaviour.md §1.9) makes our port order identical. Used by the
-// EndpointSlice and the mirroring controllers. Verified against k8s.io/endpointslice v0.36.4 + go-spew
-// 1.1.2-0.20180830191138 (vectors in port-map-key.test.ts).
+// byte (FNV-1a-128 over go-spew's dump; k8s.io/endpointslice util/controller_utils.go: NewPortMapKey, deepHashObject)
+// makes our port order identical. Used by the EndpointSlice and the mirroring controllers. Verified against
+// k8s.io/endpointslice v0.36.4 + go-spew 1.1.2-0.20180830191138 (vectors in port-map-key.test.ts).
 
 /**
  * discovery/v1 EndpointPort as a Go value. The Go package of discovery/v1 is named `v1`, so reflection prints the type

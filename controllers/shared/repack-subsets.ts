@@ -1,9 +1,9 @@
 import type { EndpointAddress, EndpointPort, EndpointSubset } from '../../api/core/v1.ts';
 
-// The regrouping half of upstream's RepackSubsets (pkg/api/v1/endpoints, upstream-behaviour.md §2.6), shared by the
-// Endpoints controller, which repacks the single-address subsets it builds, and the mirroring controller, which
-// repacks hand-written Endpoints before mirroring them. The two differ only where upstream's Go types make them
-// differ, and each passes that in:
+// The regrouping half of upstream's RepackSubsets (pkg/api/v1/endpoints/util.go: RepackSubsets), shared by the
+// Endpoints controller, which repacks the single-address subsets it builds, and the mirroring controller, which repacks
+// hand-written Endpoints before mirroring them. The two differ only where upstream's Go types make them differ, and
+// each passes that in:
 // - which ports are "the same": Go keys its map by the EndpointPort struct, whose appProtocol is a pointer (see
 //   PortIdentity);
 // - the final SortSubsets: the Endpoints controller writes subsets, so their hash order is visible; mirroring puts

@@ -2,9 +2,9 @@ import type { Pod, Service } from '../../api/core/v1.ts';
 import { podReadyTransitionTime } from './pod-endpoints.ts';
 
 // The value of the `endpoints.kubernetes.io/last-change-trigger-time` annotation: upstream's TriggerTimeTracker,
-// upstream-behaviour.md §1.8. Shared by the Endpoints and EndpointSlice controllers.
-// Times are epoch milliseconds; `undefined` is Go's zero time. Kubernetes timestamps carry whole seconds on the wire
-// (metav1.Time drops sub-second parts in JSON and protobuf), so milliseconds lose nothing.
+// util/trigger_time_tracker.go: ComputeEndpointLastChangeTriggerTime. Shared by the Endpoints and EndpointSlice
+// controllers. Times are epoch milliseconds; `undefined` is Go's zero time. Kubernetes timestamps carry whole seconds
+// on the wire (metav1.Time drops sub-second parts in JSON and protobuf), so milliseconds lose nothing.
 
 /** What the tracker remembers of one Service between syncs. */
 export interface TriggerTimeState {

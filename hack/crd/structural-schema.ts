@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { ALLOWED_KEYS, type JSONSchemaProps, KUBERNETES_FORMATS } from './json-schema-props.ts';
 
-// zod 4 -> Kubernetes structural OpenAPI v3 schema (the pitfalls are listed in typescript-ecosystem.md §3).
-// zod's own converter does most of the work (target openapi-3.0, input mode so defaulted fields are not required);
-// this module repairs what a CRD cannot take: $ref, additionalProperties:false, type-less nodes, unions, JS-only
-// regular expressions, int64 sentinel bounds. Whatever it cannot translate faithfully it refuses with the field path,
-// so a schema change never ships a CRD that validates differently from the zod types without anyone noticing.
+// zod 4 -> Kubernetes structural OpenAPI v3 schema (the repairs are listed below). zod's own converter does most of the
+// work (target openapi-3.0, input mode so defaulted fields are not required); this module repairs what a CRD cannot
+// take: $ref, additionalProperties:false, type-less nodes, unions, JS-only regular expressions, int64 sentinel bounds.
+// Whatever it cannot translate faithfully it refuses with the field path, so a schema change never ships a CRD that
+// validates differently from the zod types without anyone noticing.
 
 /** A zod schema that cannot become a structural CRD schema; `path` is the field path (`spec.ports[].name`). */
 export class CrdSchemaError extends Error {

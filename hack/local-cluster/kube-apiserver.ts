@@ -38,9 +38,10 @@ export interface KubeApiServerOptions {
 }
 
 /**
- * The kube-apiserver command line: envtest's flags (§1.3 of docs/envtest.md) plus a loopback advertise address (no
- * default route needed) and no endpoint reconciler (loopback endpoints for default/kubernetes would be rejected and
- * would clutter endpoint comparisons). Pure.
+ * The kube-apiserver command line: envtest's flags (controller-runtime pkg/internal/testing/controlplane/apiserver.go:
+ * APIServer.defaultArgs; see docs/local-cluster.md) plus a loopback advertise address (no default route needed) and no
+ * endpoint reconciler (loopback endpoints for default/kubernetes would be rejected and would clutter endpoint
+ * comparisons). Pure.
  */
 export function kubeApiServerArgs(
   opts: Pick<KubeApiServerOptions, 'files' | 'etcdUrl' | 'securePort' | 'serviceClusterIpRange' | 'flags'>,

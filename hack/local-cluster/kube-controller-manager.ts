@@ -21,11 +21,11 @@ export interface KubeControllerManagerOptions {
 }
 
 /**
- * The kube-controller-manager command line (§3.2 of docs/envtest.md): only the listed controllers, no leader election
- * (it would create a Lease and delay the start), health served on loopback with an in-memory self-signed
- * certificate. No --authentication-kubeconfig: with it, kube-controller-manager keeps logging errors about the request
- * header CA the local API server does not configure; without it, only /healthz-style paths are served, which is all
- * the launcher needs. Pure.
+ * The kube-controller-manager command line (docs/local-cluster.md): only the listed controllers, no leader election (it
+ * would create a Lease and delay the start), health served on loopback with an in-memory self-signed certificate. No
+ * --authentication-kubeconfig: with it, kube-controller-manager keeps logging errors about the request header CA the
+ * local API server does not configure; without it, only /healthz-style paths are served, which is all the launcher
+ * needs. Pure.
  */
 export function kubeControllerManagerArgs(
   opts: Pick<KubeControllerManagerOptions, 'kubeconfigPath' | 'controllers' | 'securePort' | 'flags'>,

@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util';
 import { desiredSubsets, selectPods } from '../../controllers/endpoints/desired.ts';
 import { planEndpoints } from '../../controllers/endpoints/plan.ts';
-import { reconcileSlices } from '../../controllers/endpointslice/reconcile.ts';
+import { reconcileSlices } from '../../controllers/endpointslice/plan.ts';
 import {
   DEFAULT_PORTS,
   endpointFor,

@@ -3,8 +3,8 @@ import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { ANNOTATION_LAST_CHANGE_TRIGGER_TIME, LABEL_SERVICE_NAME } from '../../api/labels.ts';
 
 // Two clusters never agree on names, UIDs, resourceVersions or timestamps, and upstream itself is non-deterministic in
-// some orders (upstream-behaviour.md §8). Normalising removes exactly those differences and nothing else, so that
-// any remaining difference is a behaviour difference.
+// some orders (Go map iteration; see docs/adr/0004-parity-target-and-deviations.md). Normalising removes exactly those
+// differences and nothing else, so that any remaining difference is a behaviour difference.
 
 const sortedJSON = (v: unknown): string => JSON.stringify(canonical(v));
 

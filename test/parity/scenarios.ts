@@ -1,7 +1,7 @@
 import type { CreatePod, NormalOutputs, Scenario, Step } from './scenario.ts';
 
-// Parity scenarios, each a behaviour of upstream-behaviour.md (§ in the name). Nodes `node-a` (zone-a) and `node-b`
-// (zone-b) exist before any scenario runs. Pod IPs come from 10.244.0.0/16 and fd00:10:244::/64.
+// Parity scenarios, each one behaviour of kube-controller-manager, named after what it checks. Nodes `node-a` (zone-a)
+// and `node-b` (zone-b) exist before any scenario runs. Pod IPs come from 10.244.0.0/16 and fd00:10:244::/64.
 
 // Every pod of a scenario needs its own IP: equal IPs are ordered by Pod UID, which differs between clusters.
 const pod = (name: string, i: number, extra: Partial<Extract<Step, { do: 'createPod' }>> = {}): Step => ({
@@ -77,7 +77,7 @@ const NEW_SCENARIOS: readonly Scenario[] = [
     // not even read until another Node event. The Service keeps at most 5
     // endpoints (one slice at this suite's cap): with several slices, which endpoints a redistribution re-points
     // depends on upstream's random packing.
-    name: 'topology-mode Auto: hints by zone CPU, redistributed; CPU change, zone losing its Node, withdrawn (§3.8)',
+    name: 'topology-mode Auto: hints by zone CPU, redistributed; CPU change, zone losing its Node, withdrawn',
     steps: [
       { do: 'createNode', name: 'topo-a', zone: 'zone-a', cpu: '2' },
       { do: 'createNode', name: 'topo-b', zone: 'zone-b', cpu: '2' },
@@ -124,7 +124,7 @@ const NEW_SCENARIOS: readonly Scenario[] = [
     ],
   },
   {
-    name: 'trafficDistribution PreferClose, PreferSameZone, PreferSameNode, removed; topology annotation overrides it (§3.8)',
+    name: 'trafficDistribution PreferClose, PreferSameZone, PreferSameNode, removed; topology annotation overrides it',
     steps: [
       { do: 'createNode', name: 'td-nozone' },
       { ...web, name: 'td', selector: { app: 'td' }, trafficDistribution: 'PreferClose' } as Step,
@@ -157,7 +157,7 @@ const NEW_SCENARIOS: readonly Scenario[] = [
     // scale); back at 1,000 the annotation goes. The Pods exist before the Service, so each controller syncs it once
     // and fills 200 slices; later Pods come one at a time, so which slice each lands in (and leaves) is the same on
     // both sides: deleting two of the first 1,000 would hit one slice or two, depending on upstream's random packing.
-    name: 'more than 1,000 addresses: Endpoints truncated and annotated over-capacity, all in slices (§2.5)',
+    name: 'more than 1,000 addresses: Endpoints truncated and annotated over-capacity, all in slices',
     fullOnly: true,
     steps: [
       {
@@ -196,7 +196,7 @@ const NEW_SCENARIOS: readonly Scenario[] = [
     ],
   },
   {
-    name: 'Service deleted and recreated under the same name, with the garbage collector (§9.10)',
+    name: 'Service deleted and recreated under the same name, with the garbage collector',
     steps: [
       web,
       ...pods(3),
@@ -210,7 +210,7 @@ const NEW_SCENARIOS: readonly Scenario[] = [
   {
     // Nothing resyncs a plain Service when a Node goes: the next Pod event does, and then the Pods on the missing Node
     // are left out of the slices (and retried), while the Endpoints keep them.
-    name: 'Node deleted with Pods on it (§3.3, §9.14)',
+    name: 'Node deleted with Pods on it',
     steps: [
       { do: 'createNode', name: 'doomed', zone: 'zone-c' },
       web,
@@ -224,7 +224,7 @@ const NEW_SCENARIOS: readonly Scenario[] = [
     ],
   },
   {
-    name: 'Pod IP reused by another Pod (terminating holder, then deleted) (§1.4)',
+    name: 'Pod IP reused by another Pod (terminating holder, then deleted)',
     steps: [
       web,
       podOn('first', 'node-a', 0, { app: 'web' }, 250),
@@ -243,7 +243,7 @@ const NEW_SCENARIOS: readonly Scenario[] = [
     // the endpoints controller syncs the key only after the new Service exists, it finds a selectorless Service and
     // leaves the old Endpoints (it deletes them only when the Service is gone), and mirroring then mirrors them; if it
     // syncs in between, the Endpoints are deleted first. Upstream's outcome depends on that timing.
-    name: 'Service recreated selectorless with other ports before the controllers react (§2.8, §4)',
+    name: 'Service recreated selectorless with other ports before the controllers react',
     steps: [
       web,
       ...pods(3),
@@ -261,7 +261,7 @@ const NEW_SCENARIOS: readonly Scenario[] = [
   {
     // Issue 15's churn report: a selector removed in the same update that changes the ports. The endpoints and
     // EndpointSlice controllers stop managing the Service; what they wrote last stays, and mirroring takes over.
-    name: 'selector removed in the same update as a port change, then restored (§2.8, §4)',
+    name: 'selector removed in the same update as a port change, then restored',
     steps: [
       web,
       ...pods(3),
@@ -282,11 +282,11 @@ const NEW_SCENARIOS: readonly Scenario[] = [
 
 export const SCENARIOS: readonly Scenario[] = [
   {
-    name: 'ready pods become endpoints; readiness flips move them (§2.4, §9.1)',
+    name: 'ready pods become endpoints; readiness flips move them',
     steps: [web, ...pods(3), { do: 'setPodStatus', name: 'web-1', ready: false }, { do: 'setPodStatus', name: 'web-1', ready: true }],
   },
   {
-    name: 'scale up and down across slice boundaries (§3.4 packing)',
+    name: 'scale up and down across slice boundaries (minimal-churn packing)',
     steps: [
       web,
       ...pods(12),
@@ -298,7 +298,7 @@ export const SCENARIOS: readonly Scenario[] = [
     ],
   },
   {
-    name: 'named targetPort resolves per pod by name and protocol; containers before sidecars (§1.6)',
+    name: 'named targetPort resolves per pod by name and protocol; containers before sidecars',
     steps: [
       web,
       pod('p-main', 0),
@@ -310,7 +310,7 @@ export const SCENARIOS: readonly Scenario[] = [
     ],
   },
   {
-    name: 'multi-port Service groups addresses into one subset (§2.6)',
+    name: 'multi-port Service groups addresses into one subset',
     steps: [
       {
         do: 'createService',
@@ -327,7 +327,7 @@ export const SCENARIOS: readonly Scenario[] = [
     ],
   },
   {
-    name: 'headless Service with hostname and subdomain (§1.5, port-less subsets)',
+    name: 'headless Service with hostname and subdomain (port-less subsets)',
     steps: [
       { do: 'createService', name: 'db', selector: { app: 'db' }, headless: true, ports: [] },
       pod('db-0', 0, { labels: { app: 'db' }, hostname: 'db-0', subdomain: 'db' }),
@@ -336,11 +336,11 @@ export const SCENARIOS: readonly Scenario[] = [
     ],
   },
   {
-    name: 'terminating pods: out of Endpoints, in slices as terminating (§9.1)',
+    name: 'terminating pods: out of Endpoints, in slices as terminating',
     steps: [web, ...pods(3), { do: 'terminatePod', name: 'web-0' }, { do: 'setPodStatus', name: 'web-0', ready: false }],
   },
   {
-    name: 'publishNotReadyAddresses keeps not-ready and terminating pods ready (§9.1)',
+    name: 'publishNotReadyAddresses keeps not-ready and terminating pods ready',
     steps: [
       { ...web, name: 'pub', selector: { app: 'pub' }, publishNotReadyAddresses: true } as Step,
       ...pods(3, 'pub', { labels: { app: 'pub' } }),
@@ -349,7 +349,7 @@ export const SCENARIOS: readonly Scenario[] = [
     ],
   },
   {
-    name: 'pods without IP and pods in a terminal phase are excluded (§1.4)',
+    name: 'pods without IP and pods in a terminal phase are excluded',
     steps: [
       web,
       pod('no-ip', 0, { ips: [] }),
@@ -360,7 +360,7 @@ export const SCENARIOS: readonly Scenario[] = [
     ],
   },
   {
-    name: 'relabelling a pod moves it between Services (§1.3)',
+    name: 'relabelling a pod moves it between Services',
     steps: [
       web,
       { ...web, name: 'api', selector: { app: 'api' } } as Step,
@@ -370,7 +370,7 @@ export const SCENARIOS: readonly Scenario[] = [
     ],
   },
   {
-    name: 'selector change and removal; removal hands the Endpoints to mirroring (§2.8)',
+    name: 'selector change and removal; removal hands the Endpoints to mirroring',
     steps: [
       web,
       ...pods(2),
@@ -380,18 +380,18 @@ export const SCENARIOS: readonly Scenario[] = [
     ],
   },
   {
-    name: 'Service deleted: Endpoints deleted by the endpoints controller, slices by the garbage collector (§9.10)',
+    name: 'Service deleted: Endpoints deleted by the endpoints controller, slices by the garbage collector',
     steps: [web, ...pods(2), { do: 'deleteService', name: 'web' }],
   },
   {
-    name: 'ExternalName Service gets nothing (§2.4)',
+    name: 'ExternalName Service gets nothing',
     steps: [
       { do: 'createService', name: 'ext', type: 'ExternalName', externalName: 'db.example.com', selector: { app: 'web' } },
       ...pods(1),
     ],
   },
   {
-    name: 'dual-stack Service: slices per family, Endpoints for the primary family (§2.4, §9.3)',
+    name: 'dual-stack Service: slices per family, Endpoints for the primary family',
     steps: [
       { ...web, name: 'ds', selector: { app: 'ds' }, ipFamilyPolicy: 'RequireDualStack', ipFamilies: ['IPv4', 'IPv6'] } as Step,
       pod('ds-0', 0, { labels: { app: 'ds' }, ips: ['10.244.7.1', 'fd00:10:244::7:1'] }),
@@ -399,18 +399,18 @@ export const SCENARIOS: readonly Scenario[] = [
     ],
   },
   {
-    name: 'IPv6-primary dual-stack Service (§2.4)',
+    name: 'IPv6-primary dual-stack Service',
     steps: [
       { ...web, name: 'ds6', selector: { app: 'ds6' }, ipFamilyPolicy: 'PreferDualStack', ipFamilies: ['IPv6', 'IPv4'] } as Step,
       pod('ds6-0', 0, { labels: { app: 'ds6' }, ips: ['10.244.8.1', 'fd00:10:244::8:1'] }),
     ],
   },
   {
-    name: 'pod on a Node that does not exist (§3.3, §9.14)',
+    name: 'pod on a Node that does not exist',
     steps: [web, pod('ghost', 0, { nodeName: 'node-missing' }), pod('real', 1)],
   },
   {
-    name: 'mirroring: custom Endpoints of a selectorless Service, updated, skip-mirror, deleted (§4)',
+    name: 'mirroring: custom Endpoints of a selectorless Service, updated, skip-mirror, deleted',
     compare: ['endpointslices', 'endpoints'],
     steps: [
       { do: 'createService', name: 'legacy', selector: null, labels: { team: 'b' }, ports: [{ name: 'http', port: 80, protocol: 'TCP' }] },

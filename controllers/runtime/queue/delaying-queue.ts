@@ -2,8 +2,9 @@ import { type Clock, realClock, type Timer } from '../clock.ts';
 import type { DelayingQueue as DelayingQueueContract, QueueMetrics } from './types.ts';
 import { WorkQueue, type WorkQueueOptions } from './work-queue.ts';
 
-// client-go's delaying queue (upstream-behaviour.md §1.2): keys wait in a min-heap by ready time and are added to the
-// work queue when due. One clock timer covers the whole heap, armed for the earliest deadline.
+// client-go's delaying queue (util/workqueue/delaying_queue.go: AddAfter, waitingLoop): keys wait in a min-heap by
+// ready time and are added to the work queue when due. One clock timer covers the whole heap, armed for the earliest
+// deadline.
 
 /**
  * Longest a single timer is armed for, as client-go's 10 s heartbeat: the clock's `now` is wall time while timers run

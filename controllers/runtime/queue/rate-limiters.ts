@@ -2,8 +2,8 @@ import type { Clock } from '../clock.ts';
 import { TokenBucket } from '../token-bucket.ts';
 import type { RateLimiter } from './types.ts';
 
-// client-go's composable retry policies (upstream-behaviour.md §1.2, §5; performance-anchors.md §3). All delays are in
-// milliseconds.
+// client-go's composable retry policies (util/workqueue/default_rate_limiters.go: ItemExponentialFailureRateLimiter,
+// BucketRateLimiter, MaxOfRateLimiter, DefaultControllerRateLimiter). All delays are in milliseconds.
 
 /**
  * Per-key exponential backoff: the n-th `when` for a key (counting from 0) returns `baseMs * 2^n`, capped at `maxMs`

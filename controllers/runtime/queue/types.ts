@@ -1,4 +1,5 @@
-// Contracts of the work queue family, with client-go's semantics (see upstream-behaviour.md §1.2).
+// Contracts of the work queue family, with client-go's semantics (util/workqueue/queue.go, delaying_queue.go,
+// rate_limiting_queue.go).
 
 /**
  * A FIFO of keys that is fair (first in, first out across keys) and stingy: a key waiting in the queue is stored once

@@ -1,10 +1,10 @@
 import { type Clock, realClock, type Timer } from '../clock.ts';
 import type { QueueMetrics, WorkQueue as WorkQueueContract } from './types.ts';
 
-// client-go's work queue (upstream-behaviour.md §1.2): a FIFO, a dirty set and a processing set. Node is
-// single-threaded, so "blocking" Get becomes a promise, and the hand-off to a waiting getter is done synchronously
-// inside add/done: the key is in the processing set before any other code can run, which is what keeps a key from
-// ever reaching two workers.
+// client-go's work queue (util/workqueue/queue.go: Typed.Add, Get, Done): a FIFO, a dirty set and a processing set.
+// Node is single-threaded, so "blocking" Get becomes a promise, and the hand-off to a waiting getter is done
+// synchronously inside add/done: the key is in the processing set before any other code can run, which is what keeps a
+// key from ever reaching two workers.
 
 /** How often the unfinished-work gauges are refreshed while keys are being processed (client-go's period). */
 export const UNFINISHED_WORK_UPDATE_PERIOD_MS = 500;

@@ -8,7 +8,7 @@ import {
 } from '../../../../api/labels.ts';
 import { selectPods } from '../../../../controllers/endpoints/desired.ts';
 import { ownedBy } from '../../../../controllers/endpointslice/endpoint-slice.ts';
-import { reconcileSlices } from '../../../../controllers/endpointslice/reconcile.ts';
+import { reconcileSlices } from '../../../../controllers/endpointslice/plan.ts';
 import { TopologyCache } from '../../../../controllers/endpointslice/topology-cache.ts';
 import { desiredMirroredSlices } from '../../../../controllers/endpointslice-mirroring/desired.ts';
 import { endpointIdentity } from '../../../../controllers/shared/endpoint-identity.ts';

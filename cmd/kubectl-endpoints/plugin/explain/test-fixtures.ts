@@ -3,7 +3,7 @@ import type { EndpointSlice } from '../../../../api/discovery/v1.ts';
 import { MANAGED_BY_ENDPOINTSLICE_CONTROLLER } from '../../../../api/labels.ts';
 import { desiredSubsets, selectPods } from '../../../../controllers/endpoints/desired.ts';
 import { planEndpoints } from '../../../../controllers/endpoints/plan.ts';
-import { reconcileSlices } from '../../../../controllers/endpointslice/reconcile.ts';
+import { reconcileSlices } from '../../../../controllers/endpointslice/plan.ts';
 import { desiredMirroredSlices } from '../../../../controllers/endpointslice-mirroring/desired.ts';
 import { planMirroredSlices } from '../../../../controllers/endpointslice-mirroring/plan.ts';
 import { deepFreeze } from '../../../../controllers/shared/deep-freeze.ts';

@@ -5,11 +5,12 @@ import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { ANNOTATION_LAST_CHANGE_TRIGGER_TIME, LABEL_HEADLESS, LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from '../../api/labels.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
 import { ANNOTATION_TOPOLOGY_MODE } from './hints.ts';
-import { planHasWrites, type ReconcileSlicesInput, recycleSlices, reconcileSlices, type SlicePlan, sliceToFill } from './reconcile.ts';
+import { planHasWrites, type ReconcileSlicesInput, recycleSlices, reconcileSlices, type SlicePlan, sliceToFill } from './plan.ts';
 import { endpointFor, MANAGED_BY, makeNode, makePod, makeService, makeSlice, nodeLookup } from './test-fixtures.ts';
 
-// Upstream's reconciler_test.go scenarios (upstream-behaviour.md §7.2) as tables over the pure plan. Endpoint placement
-// is random upstream (Go map order); here it follows Pod order, so the counts per slice are what upstream asserts.
+// Upstream's scenarios (k8s.io/endpointslice reconciler_test.go: TestReconcile*) as tables over the pure plan. Endpoint
+// placement is random upstream (Go map order); here it follows Pod order, so the counts per slice are what upstream
+// asserts.
 
 const TRIGGER = Date.parse('2026-02-03T04:05:06Z');
 const node1 = makeNode('node-1');

@@ -11,7 +11,7 @@ import { portMapKey } from '../shared/port-map-key.ts';
 
 // The plan: which slices to create, update and delete so that a Service's slices hold its desired endpoints with the
 // fewest writes. Upstream Reconciler.Reconcile → reconcileByAddressType → reconcileByPortMapping, plus the recycling
-// and trigger-time steps of finalize (upstream-behaviour.md §3.4). Applying the plan is the reconciler's job.
+// and trigger-time steps of finalize (reconciler.go). Applying the plan is the reconciler's job.
 // Upstream picks endpoints and iterates groups in Go map order (random); here everything follows input order, which
 // is one of the orders upstream can produce.
 
@@ -217,7 +217,7 @@ function unchangedSlices(
   return existing.filter((s) => !changed.has(s.metadata.name));
 }
 
-/** Upstream's hint step of reconcileByAddressType (§3.4 F). */
+/** Upstream's hint step of reconcileByAddressType (trafficdist.ReconcileHints or TopologyCache.AddHints). */
 function planHints(
   input: ReconcileSlicesInput,
   addressType: IPAddressType,
