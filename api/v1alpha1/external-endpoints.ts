@@ -284,6 +284,66 @@ export const grpcHealthCheckSchema = z
   })
   .describe('gRPC health check (grpc.health.v1.Health/Check), plaintext. Healthy when the answer is SERVING.');
 
+/** Most bytes a TCP send/expect check reads while waiting for its answer. */
+export const MAX_TCP_EXPECT_READ_BYTES = 65536;
+
+/** `send`: text whose only escapes are \r \n \t \0 \\ and \xHH (so any byte can be written). */
+export const TCP_SEND_ESCAPES = /^(?:[^\\]|\\[rnt0\\]|\\x[0-9a-fA-F]{2})*$/s;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** TCP send/expect settings: write bytes, then read until the answer matches a regular expression. */
+export const tcpHealthCheckSchema = withValidationRules(
+  z
+    .object({
+      send: withValidationRules(
+        z
+          .string()
+          .max(4096)
+          .describe(
+            'Bytes written once connected, as text (UTF-8) with the escapes \\r \\n \\t \\0 \\\\ and \\xHH (one byte). At most one of send and sendBase64. Absent: nothing is written (for servers that speak first).',
+          ),
+        [
+          {
+            rule: String.raw`self.matches(r'^([^\\]|\\[rnt0\\]|\\x[0-9a-fA-F]{2})*$')`,
+            message: 'the only escapes allowed are \\r \\n \\t \\0 \\\\ and \\xHH',
+            check: (s) => TCP_SEND_ESCAPES.test(s),
+          },
+        ],
+      ).optional(),
+      sendBase64: withValidationRules(
+        z.string().max(5464).describe('Bytes written once connected, base64-encoded (standard alphabet, padded).'),
+        [
+          {
+            rule: String.raw`self.matches(r'^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$')`,
+            message: 'must be standard padded base64',
+            check: (s) => BASE64.test(s),
+          },
+        ],
+      ).optional(),
+      expect: z
+        .string()
+        .min(1)
+        .max(1024)
+        .describe(
+          'Regular expression (JavaScript syntax, no flags) the answer must match, searched in the bytes received so far read as Latin-1 (one character per byte), within timeoutSeconds.',
+        ),
+      maxReadBytes: z
+        .int32()
+        .min(1)
+        .max(MAX_TCP_EXPECT_READ_BYTES)
+        .default(4096)
+        .describe('Bytes read at most while waiting for a match; past them the check fails. Default 4096.'),
+    })
+    .describe('TCP send/expect check: connect, write send (if any), read until expect matches. Absent: connect only.'),
+  [
+    {
+      rule: '!(has(self.send) && has(self.sendBase64))',
+      message: 'at most one of send and sendBase64 may be set',
+      check: (t) => t.send === undefined || t.sendBase64 === undefined,
+    },
+  ],
+);
+
 /** Redis check settings. */
 export const redisHealthCheckSchema = z
   .object({
@@ -317,13 +377,14 @@ export const healthCheckSchema = withValidationRules(
       type: z
         .enum(HealthCheckType)
         .describe(
-          'TCP (connect), HTTP, HTTPS (request and expected status), GRPC (grpc.health.v1 Check), PostgreSQL or Redis (role-aware: primary or replica) or None (no probing: every backend counts as healthy).',
+          'TCP (connect, or send/expect with tcp), HTTP, HTTPS (request and expected status), GRPC (grpc.health.v1 Check), PostgreSQL or Redis (role-aware: primary or replica) or None (no probing: every backend counts as healthy).',
         ),
       port: probePortSchema.optional(),
       http: httpHealthCheckSchema.optional(),
       tls: tlsHealthCheckSchema.optional(),
       postgresql: postgresqlHealthCheckSchema.optional(),
       redis: redisHealthCheckSchema.optional(),
+      tcp: tcpHealthCheckSchema.optional(),
       grpc: grpcHealthCheckSchema.optional(),
       intervalSeconds: z.int32().min(1).max(3600).default(10).describe('Seconds between probes of one backend. Default 10.'),
       timeoutSeconds: z
@@ -388,6 +449,13 @@ export const healthCheckSchema = withValidationRules(
       fieldPath: '.redis',
       reason: 'FieldValueForbidden',
       check: (h) => h.redis === undefined || h.type === 'Redis',
+    },
+    {
+      rule: "!has(self.tcp) || self.type == 'TCP'",
+      message: 'tcp may only be set when type is TCP',
+      fieldPath: '.tcp',
+      reason: 'FieldValueForbidden',
+      check: (h) => h.tcp === undefined || h.type === 'TCP',
     },
     {
       rule: 'self.timeoutSeconds <= self.intervalSeconds',

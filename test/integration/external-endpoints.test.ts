@@ -709,6 +709,64 @@ describe('ExternalEndpoints with real backends', { skip }, () => {
     }
   });
 
+  it('TCP send/expect: a wedged server that still accepts connections goes unready, a plain TCP check misses it', async (t) => {
+    const ns = await cluster().createNamespace('xep');
+    const [pa, pb] = await Promise.all([createTestHost({ name: 'ping-a' }), createTestHost({ name: 'ping-b' })]);
+    hosts.push(pa, pb);
+    try {
+      const [serverPa] = await Promise.all([pa.startServer('ping'), pb.startServer('ping')]);
+      const endpoints = [{ ip: pa.address }, { ip: pb.address }];
+      const ports = [{ name: 'http', port: 7000 }];
+      await Promise.all([createService(ns, 'ping'), createService(ns, 'ping-connect')]);
+      await createObject(ns, 'ping', {
+        endpoints,
+        ports,
+        healthCheck: {
+          type: 'TCP',
+          tcp: { send: 'PING\\r\\n', expect: '^\\+PONG\\r\\n', maxReadBytes: 64 },
+          intervalSeconds: INTERVAL_S,
+          unhealthyThreshold: UNHEALTHY_THRESHOLD,
+        },
+      });
+      await createObject(ns, 'ping-connect', {
+        endpoints,
+        ports,
+        healthCheck: { type: 'TCP', intervalSeconds: INTERVAL_S, unhealthyThreshold: UNHEALTHY_THRESHOLD },
+      });
+      await waitForHealth(ns, 'ping', { [pa.address]: 'Healthy', [pb.address]: 'Healthy' });
+      await waitForPublished(ns, 'ping', [`${pa.address}=RS-`, `${pb.address}=RS-`]);
+      assert.match(serverPa.output(), /^PING /m, 'the bytes are sent');
+
+      const wedgedAt = Date.now();
+      process.kill(serverPa.pid, 'SIGUSR1');
+      await serverPa.waitForOutput(/^STATE WEDGED$/m, 5000);
+      await waitForPublished(ns, 'ping', [`${pa.address}=---`, `${pb.address}=RS-`], 10_000);
+      const flipMs = Date.now() - wedgedAt;
+      t.diagnostic(
+        `the wedged server was published not ready after ${flipMs} ms (interval x threshold = ${INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD} ms)`,
+      );
+      // A wedged answer is only judged at the probe's timeout (1 s): the connection stays open, a match could still come.
+      assert.ok(flipMs <= INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD * (1 + JITTER) + 1000 + 1000, `flip took ${flipMs} ms`);
+      // Status follows the slices (status writes are rate limited).
+      const down = await waitFor(
+        async () => {
+          const e = (await getObject(ns, 'ping')).status?.endpoints?.find((x) => x.address === pa.address);
+          return e?.reason === 'UnexpectedAnswer' ? e : false;
+        },
+        { description: 'the wedged server reported as UnexpectedAnswer' },
+      );
+      assert.match(down.lastError ?? '', /-LOADING/);
+      // The plain TCP check over the same server still sees it healthy: the handshake completes.
+      const connect = await getObject(ns, 'ping-connect');
+      assert.equal(connect.status?.endpoints?.find((e) => e.address === pa.address)?.health, 'Healthy');
+
+      process.kill(serverPa.pid, 'SIGUSR2');
+      await waitForPublished(ns, 'ping', [`${pa.address}=RS-`, `${pb.address}=RS-`], 10_000);
+    } finally {
+      await Promise.all([pa.remove(), pb.remove()]);
+    }
+  });
+
   it('fails open (all ready) or closed (none ready) when too few backends are healthy', async () => {
     const ns = await cluster().createNamespace('xep');
     await createService(ns, 'rail');

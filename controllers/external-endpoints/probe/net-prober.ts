@@ -5,6 +5,7 @@ import { httpProbe } from './http-probe.ts';
 import { type ProbeResult, type Prober, type ProbeSpec, type ProbeTarget, probeFailure } from './prober.ts';
 import { postgresqlProbe } from './postgresql-probe.ts';
 import { redisProbe } from './redis-probe.ts';
+import { tcpExchangeProbe } from './tcp-exchange-probe.ts';
 import { tcpProbe } from './tcp-probe.ts';
 
 /** Options of {@link NetProber}. */
@@ -30,7 +31,9 @@ export class NetProber implements Prober {
     }
     switch (spec.type) {
       case 'TCP':
-        return tcpProbe(target, spec, signal, this.#clock);
+        return spec.exchange === undefined
+          ? tcpProbe(target, spec, signal, this.#clock)
+          : tcpExchangeProbe(target, { ...spec, exchange: spec.exchange }, signal, this.#clock);
       case 'HTTP':
       case 'HTTPS':
         return httpProbe(target, spec, signal, this.#clock);
