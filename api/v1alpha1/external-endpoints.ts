@@ -23,8 +23,8 @@ export const MAX_BACKEND_STATUSES = 1000;
 export const MAX_CA_BUNDLE_LENGTH = 65536;
 
 /**
- * Health check kinds. `None`: no probing, every backend not in maintenance is published ready. `PostgreSQL` and
- * `Redis`: role-aware checks (healthCheck.postgresql, healthCheck.redis).
+ * Health check kinds. `None`: no probing, every backend not in maintenance is published ready. `PostgreSQL`, `Redis`
+ * and `MySQL`: role-aware checks (healthCheck.postgresql, healthCheck.redis, healthCheck.mysql).
  */
 export const HealthCheckType = {
   TCP: 'TCP',
@@ -33,6 +33,7 @@ export const HealthCheckType = {
   GRPC: 'GRPC',
   PostgreSQL: 'PostgreSQL',
   Redis: 'Redis',
+  MySQL: 'MySQL',
   None: 'None',
 } as const;
 export type HealthCheckType = (typeof HealthCheckType)[keyof typeof HealthCheckType];
@@ -273,6 +274,19 @@ export const postgresqlHealthCheckSchema = z
   })
   .describe('Role-aware PostgreSQL check: one connection, one query, within timeoutSeconds. No TLS.');
 
+/** MySQL/MariaDB check settings. */
+export const mysqlHealthCheckSchema = z
+  .object({
+    role: z
+      .enum(DatabaseRole)
+      .default('Primary')
+      .describe(
+        'Role the server must have: Primary (SELECT @@global.read_only is 0), Replica (1) or Any (answers the query). Default Primary.',
+      ),
+    credentialsSecretRef: credentialsSecretRefSchema,
+  })
+  .describe('Role-aware MySQL/MariaDB check: one connection, one query, within timeoutSeconds. No TLS.');
+
 /** gRPC health check settings. */
 export const grpcHealthCheckSchema = z
   .object({
@@ -377,13 +391,14 @@ export const healthCheckSchema = withValidationRules(
       type: z
         .enum(HealthCheckType)
         .describe(
-          'TCP (connect, or send/expect with tcp), HTTP, HTTPS (request and expected status), GRPC (grpc.health.v1 Check), PostgreSQL or Redis (role-aware: primary or replica) or None (no probing: every backend counts as healthy).',
+          'TCP (connect, or send/expect with tcp), HTTP, HTTPS (request and expected status), GRPC (grpc.health.v1 Check), PostgreSQL, Redis or MySQL (role-aware: primary or replica) or None (no probing: every backend counts as healthy).',
         ),
       port: probePortSchema.optional(),
       http: httpHealthCheckSchema.optional(),
       tls: tlsHealthCheckSchema.optional(),
       postgresql: postgresqlHealthCheckSchema.optional(),
       redis: redisHealthCheckSchema.optional(),
+      mysql: mysqlHealthCheckSchema.optional(),
       tcp: tcpHealthCheckSchema.optional(),
       grpc: grpcHealthCheckSchema.optional(),
       intervalSeconds: z.int32().min(1).max(3600).default(10).describe('Seconds between probes of one backend. Default 10.'),
@@ -435,6 +450,12 @@ export const healthCheckSchema = withValidationRules(
       message: 'postgresql must be set exactly when type is PostgreSQL',
       fieldPath: '.postgresql',
       check: (h) => (h.postgresql !== undefined) === (h.type === 'PostgreSQL'),
+    },
+    {
+      rule: "has(self.mysql) == (self.type == 'MySQL')",
+      message: 'mysql must be set exactly when type is MySQL',
+      fieldPath: '.mysql',
+      check: (h) => (h.mysql !== undefined) === (h.type === 'MySQL'),
     },
     {
       rule: "!has(self.grpc) || self.type == 'GRPC'",

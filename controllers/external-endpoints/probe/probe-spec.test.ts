@@ -135,6 +135,24 @@ describe('probePlanFor', () => {
     );
   });
 
+  it('MySQL: role, credentials or why they are missing', () => {
+    const my = spec({ endpoints: [], healthCheck: { type: 'MySQL', mysql: { role: 'Replica', credentialsSecretRef: { name: 'm' } } } });
+    assert.deepEqual(probePlanFor(my, undefined, { value: { username: 'u', password: 'p' } })?.spec, {
+      type: 'MySQL',
+      timeoutMs: 1000,
+      role: 'Replica',
+      credentials: { username: 'u', password: 'p' },
+      credentialsError: undefined,
+    });
+    assert.deepEqual(probePlanFor(my)?.spec, {
+      type: 'MySQL',
+      timeoutMs: 1000,
+      role: 'Replica',
+      credentials: undefined,
+      credentialsError: 'credentials not read yet',
+    });
+  });
+
   it('passes the CA bundle to HTTPS probes', () => {
     const plan = probePlanFor(spec({ endpoints: [], healthCheck: { type: 'HTTPS' } }), 'PEM');
     assert.equal(plan?.spec.type === 'HTTPS' ? plan.spec.tls?.ca : 'none', 'PEM');

@@ -62,6 +62,20 @@ export function probePlanFor(
       intervalMs,
     };
   }
+  if (hc.type === 'MySQL') {
+    const my = hc.mysql;
+    if (my === undefined) throw new InvalidHealthCheckError('healthCheck.mysql is required when type is MySQL');
+    return {
+      spec: {
+        type: 'MySQL',
+        timeoutMs,
+        role: my.role,
+        credentials: credentials?.value,
+        credentialsError: credentials?.value === undefined ? (credentials?.error ?? 'credentials not read yet') : undefined,
+      },
+      intervalMs,
+    };
+  }
   if (hc.type === 'PostgreSQL') {
     const pgc = hc.postgresql;
     if (pgc === undefined) throw new InvalidHealthCheckError('healthCheck.postgresql is required when type is PostgreSQL');

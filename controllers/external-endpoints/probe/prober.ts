@@ -92,6 +92,18 @@ export interface RedisProbeSpec {
   readonly credentialsError?: string | undefined;
 }
 
+/**
+ * A role-aware MySQL/MariaDB check: connect, authenticate, `SELECT @@global.read_only`, close, within the timeout
+ * (0 = Primary, 1 = Replica). Without `credentials` the probe fails at once with CredentialsUnavailable.
+ */
+export interface MySQLProbeSpec {
+  readonly type: 'MySQL';
+  readonly timeoutMs: number;
+  readonly role: 'Primary' | 'Replica' | 'Any';
+  readonly credentials?: ProbeCredentials | undefined;
+  readonly credentialsError?: string | undefined;
+}
+
 /** grpc.health.v1.Health/Check for `service` ('' = the whole server), plaintext. Healthy when SERVING. */
 export interface GrpcProbeSpec {
   readonly type: 'GRPC';
@@ -100,7 +112,7 @@ export interface GrpcProbeSpec {
 }
 
 /** How one backend is probed. */
-export type ProbeSpec = TcpProbeSpec | HttpProbeSpec | PostgreSQLProbeSpec | RedisProbeSpec | GrpcProbeSpec;
+export type ProbeSpec = TcpProbeSpec | HttpProbeSpec | PostgreSQLProbeSpec | RedisProbeSpec | MySQLProbeSpec | GrpcProbeSpec;
 
 /** Body bytes an HTTP probe reads at most (kubelet reads 10 KiB; a health page larger than this is not our problem). */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
