@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -34,6 +34,9 @@ export interface MariaDBServer {
 export async function startMariaDB(host: TestHost, user: string, password: string, readOnly: boolean): Promise<MariaDBServer> {
   const dir = mkdtempSync(join(tmpdir(), 'keo-mariadb-'));
   const socket = join(dir, 'mysqld.sock');
+  // A temporary directory of its own: two bootstraps sharing /tmp can trip over each other's temporary tables.
+  const tmp = join(dir, 'tmp');
+  mkdirSync(tmp);
   const remove = async (p?: TestProcess) => {
     await p?.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });
@@ -41,7 +44,14 @@ export async function startMariaDB(host: TestHost, user: string, password: strin
   try {
     await run(
       INSTALL_DB,
-      ['--no-defaults', `--datadir=${join(dir, 'data')}`, '--user=root', '--skip-test-db', '--auth-root-authentication-method=socket'],
+      [
+        '--no-defaults',
+        `--datadir=${join(dir, 'data')}`,
+        '--user=root',
+        '--skip-test-db',
+        '--auth-root-authentication-method=socket',
+        `--tmpdir=${tmp}`,
+      ],
       {
         timeout: 60_000,
       },
@@ -61,6 +71,7 @@ export async function startMariaDB(host: TestHost, user: string, password: strin
     `--socket=${socket}`,
     `--pid-file=${join(dir, 'mysqld.pid')}`,
     `--init-file=${join(dir, 'init.sql')}`,
+    `--tmpdir=${tmp}`,
     '--user=root',
     '--port=3306',
     '--bind-address=0.0.0.0',
