@@ -23,8 +23,8 @@ export const MAX_BACKEND_STATUSES = 1000;
 export const MAX_CA_BUNDLE_LENGTH = 65536;
 
 /**
- * Health check kinds. `None`: no probing, every backend not in maintenance is published ready. `PostgreSQL` and
- * `Redis`: role-aware checks (healthCheck.postgresql, healthCheck.redis).
+ * Health check kinds. `None`: no probing, every backend not in maintenance is published ready. `PostgreSQL`, `Redis`
+ * and `MySQL`: role-aware checks (healthCheck.postgresql, healthCheck.redis, healthCheck.mysql).
  */
 export const HealthCheckType = {
   TCP: 'TCP',
@@ -33,6 +33,7 @@ export const HealthCheckType = {
   GRPC: 'GRPC',
   PostgreSQL: 'PostgreSQL',
   Redis: 'Redis',
+  MySQL: 'MySQL',
   None: 'None',
 } as const;
 export type HealthCheckType = (typeof HealthCheckType)[keyof typeof HealthCheckType];
@@ -273,6 +274,19 @@ export const postgresqlHealthCheckSchema = z
   })
   .describe('Role-aware PostgreSQL check: one connection, one query, within timeoutSeconds. No TLS.');
 
+/** MySQL/MariaDB check settings. */
+export const mysqlHealthCheckSchema = z
+  .object({
+    role: z
+      .enum(DatabaseRole)
+      .default('Primary')
+      .describe(
+        'Role the server must have: Primary (SELECT @@global.read_only is 0), Replica (1) or Any (answers the query). Default Primary.',
+      ),
+    credentialsSecretRef: credentialsSecretRefSchema,
+  })
+  .describe('Role-aware MySQL/MariaDB check: one connection, one query, within timeoutSeconds. No TLS.');
+
 /** gRPC health check settings. */
 export const grpcHealthCheckSchema = z
   .object({
@@ -283,6 +297,66 @@ export const grpcHealthCheckSchema = z
       .describe('Service name sent in grpc.health.v1.HealthCheckRequest. Default "" (the health of the whole server).'),
   })
   .describe('gRPC health check (grpc.health.v1.Health/Check), plaintext. Healthy when the answer is SERVING.');
+
+/** Most bytes a TCP send/expect check reads while waiting for its answer. */
+export const MAX_TCP_EXPECT_READ_BYTES = 65536;
+
+/** `send`: text whose only escapes are \r \n \t \0 \\ and \xHH (so any byte can be written). */
+export const TCP_SEND_ESCAPES = /^(?:[^\\]|\\[rnt0\\]|\\x[0-9a-fA-F]{2})*$/s;
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** TCP send/expect settings: write bytes, then read until the answer matches a regular expression. */
+export const tcpHealthCheckSchema = withValidationRules(
+  z
+    .object({
+      send: withValidationRules(
+        z
+          .string()
+          .max(4096)
+          .describe(
+            'Bytes written once connected, as text (UTF-8) with the escapes \\r \\n \\t \\0 \\\\ and \\xHH (one byte). At most one of send and sendBase64. Absent: nothing is written (for servers that speak first).',
+          ),
+        [
+          {
+            rule: String.raw`self.matches(r'^([^\\]|\\[rnt0\\]|\\x[0-9a-fA-F]{2})*$')`,
+            message: 'the only escapes allowed are \\r \\n \\t \\0 \\\\ and \\xHH',
+            check: (s) => TCP_SEND_ESCAPES.test(s),
+          },
+        ],
+      ).optional(),
+      sendBase64: withValidationRules(
+        z.string().max(5464).describe('Bytes written once connected, base64-encoded (standard alphabet, padded).'),
+        [
+          {
+            rule: String.raw`self.matches(r'^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$')`,
+            message: 'must be standard padded base64',
+            check: (s) => BASE64.test(s),
+          },
+        ],
+      ).optional(),
+      expect: z
+        .string()
+        .min(1)
+        .max(1024)
+        .describe(
+          'Regular expression (JavaScript syntax, no flags) the answer must match, searched in the bytes received so far read as Latin-1 (one character per byte), within timeoutSeconds.',
+        ),
+      maxReadBytes: z
+        .int32()
+        .min(1)
+        .max(MAX_TCP_EXPECT_READ_BYTES)
+        .default(4096)
+        .describe('Bytes read at most while waiting for a match; past them the check fails. Default 4096.'),
+    })
+    .describe('TCP send/expect check: connect, write send (if any), read until expect matches. Absent: connect only.'),
+  [
+    {
+      rule: '!(has(self.send) && has(self.sendBase64))',
+      message: 'at most one of send and sendBase64 may be set',
+      check: (t) => t.send === undefined || t.sendBase64 === undefined,
+    },
+  ],
+);
 
 /** Redis check settings. */
 export const redisHealthCheckSchema = z
@@ -317,13 +391,15 @@ export const healthCheckSchema = withValidationRules(
       type: z
         .enum(HealthCheckType)
         .describe(
-          'TCP (connect), HTTP, HTTPS (request and expected status), GRPC (grpc.health.v1 Check), PostgreSQL or Redis (role-aware: primary or replica) or None (no probing: every backend counts as healthy).',
+          'TCP (connect, or send/expect with tcp), HTTP, HTTPS (request and expected status), GRPC (grpc.health.v1 Check), PostgreSQL, Redis or MySQL (role-aware: primary or replica) or None (no probing: every backend counts as healthy).',
         ),
       port: probePortSchema.optional(),
       http: httpHealthCheckSchema.optional(),
       tls: tlsHealthCheckSchema.optional(),
       postgresql: postgresqlHealthCheckSchema.optional(),
       redis: redisHealthCheckSchema.optional(),
+      mysql: mysqlHealthCheckSchema.optional(),
+      tcp: tcpHealthCheckSchema.optional(),
       grpc: grpcHealthCheckSchema.optional(),
       intervalSeconds: z.int32().min(1).max(3600).default(10).describe('Seconds between probes of one backend. Default 10.'),
       timeoutSeconds: z
@@ -376,6 +452,12 @@ export const healthCheckSchema = withValidationRules(
       check: (h) => (h.postgresql !== undefined) === (h.type === 'PostgreSQL'),
     },
     {
+      rule: "has(self.mysql) == (self.type == 'MySQL')",
+      message: 'mysql must be set exactly when type is MySQL',
+      fieldPath: '.mysql',
+      check: (h) => (h.mysql !== undefined) === (h.type === 'MySQL'),
+    },
+    {
       rule: "!has(self.grpc) || self.type == 'GRPC'",
       message: 'grpc may only be set when type is GRPC',
       fieldPath: '.grpc',
@@ -388,6 +470,13 @@ export const healthCheckSchema = withValidationRules(
       fieldPath: '.redis',
       reason: 'FieldValueForbidden',
       check: (h) => h.redis === undefined || h.type === 'Redis',
+    },
+    {
+      rule: "!has(self.tcp) || self.type == 'TCP'",
+      message: 'tcp may only be set when type is TCP',
+      fieldPath: '.tcp',
+      reason: 'FieldValueForbidden',
+      check: (h) => h.tcp === undefined || h.type === 'TCP',
     },
     {
       rule: 'self.timeoutSeconds <= self.intervalSeconds',

@@ -131,6 +131,7 @@ const PROBE_FAILURE_REASONS: ReadonlySet<string> = new Set<ProbeFailureReason>([
   'AuthFailed',
   'CredentialsUnavailable',
   'NotServing',
+  'UnexpectedAnswer',
 ]);
 
 /** True when `reason` is one of the prober's failure reasons (status `reason` also holds refusals and Maintenance). */

@@ -302,7 +302,13 @@ export class ExternalEndpointsReconciler implements Reconciler {
   ): Promise<{ result: CredentialsResult; refreshAt: number } | undefined> {
     const hc = object.spec.healthCheck;
     const ref =
-      hc?.type === 'PostgreSQL' ? hc.postgresql?.credentialsSecretRef : hc?.type === 'Redis' ? hc.redis?.credentialsSecretRef : undefined;
+      hc?.type === 'PostgreSQL'
+        ? hc.postgresql?.credentialsSecretRef
+        : hc?.type === 'Redis'
+          ? hc.redis?.credentialsSecretRef
+          : hc?.type === 'MySQL'
+            ? hc.mysql?.credentialsSecretRef
+            : undefined;
     if (ref === undefined) {
       this.#credentials.delete(key);
       return undefined;

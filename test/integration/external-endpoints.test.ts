@@ -21,6 +21,7 @@ import { startTestCluster } from '../envtest/test-cluster.ts';
 import { waitFor } from '../envtest/wait-for.ts';
 import { TestDnsServer } from '../nethost/dns-server.ts';
 import { createPostgresCluster, postgresSupport } from '../nethost/postgres.ts';
+import { mariadbSupport, startMariaDB } from '../nethost/mysql.ts';
 import { promoteRedis, redisSupport, startRedisPrimary, startRedisReplica } from '../nethost/redis.ts';
 import { startRelay } from '../nethost/relay.ts';
 import { createTestHost, type TestHost, type TestServer, testHostSupport } from '../nethost/test-host.ts';
@@ -663,6 +664,87 @@ describe('ExternalEndpoints with real backends', { skip }, () => {
     }
   });
 
+  it('MySQL (MariaDB): db-write follows read_only = 0 and db-read read_only = 1, through a flip', async (t) => {
+    const missing = mariadbSupport();
+    if (missing !== undefined) {
+      t.skip(missing);
+      return;
+    }
+    const ns = await cluster().createNamespace('xep');
+    const [ma, mb] = await Promise.all([createTestHost({ name: 'maria-a' }), createTestHost({ name: 'maria-b' })]);
+    hosts.push(ma, mb);
+    const servers: { remove(): Promise<void> }[] = [];
+    try {
+      const password = `pw-${Math.random().toString(36).slice(2)}`;
+      const startedAt = Date.now();
+      // Both started at once; whichever started is removed in the end even when the other failed.
+      const started = await Promise.allSettled([startMariaDB(ma, 'probe', password, false), startMariaDB(mb, 'probe', password, true)]);
+      for (const r of started) if (r.status === 'fulfilled') servers.push(r.value);
+      const [primary, replica] = started.map((r) => {
+        if (r.status === 'rejected') throw r.reason;
+        return r.value;
+      });
+      assert.ok(primary !== undefined && replica !== undefined);
+      t.diagnostic(`two MariaDB servers started in ${Date.now() - startedAt} ms`);
+      await cluster().client.create(SECRETS, ns, {
+        apiVersion: 'v1',
+        kind: 'Secret',
+        metadata: { name: 'mysql-probe', labels: { 'kube-endpoints-operator.io/probe-credentials': 'true' } },
+        stringData: { username: 'probe', password },
+      });
+      const check = (role: 'Primary' | 'Replica') => ({
+        type: 'MySQL' as const,
+        intervalSeconds: INTERVAL_S,
+        timeoutSeconds: 1,
+        unhealthyThreshold: UNHEALTHY_THRESHOLD,
+        mysql: { role, credentialsSecretRef: { name: 'mysql-probe' } },
+      });
+      const endpoints = [{ ip: ma.address }, { ip: mb.address }];
+      const ports = [{ name: 'http', port: 3306 }];
+      const closed = { minHealthy: 1, whenBelowMinHealthy: 'PublishNone' as const };
+      for (const name of ['db-write', 'db-read']) await createService(ns, name);
+      await createObject(ns, 'db-write', { endpoints, ports, healthCheck: check('Primary'), failurePolicy: closed });
+      await createObject(ns, 'db-read', { endpoints, ports, healthCheck: check('Replica'), failurePolicy: closed });
+      await waitForPublished(ns, 'db-write', [`${ma.address}=RS-`, `${mb.address}=---`]);
+      await waitForPublished(ns, 'db-read', [`${ma.address}=---`, `${mb.address}=RS-`]);
+      const write = await waitForHealth(ns, 'db-write', { [ma.address]: 'Healthy', [mb.address]: 'Unhealthy' });
+      assert.equal(write.status?.endpoints?.find((e) => e.address === mb.address)?.reason, 'WrongRole');
+
+      // A switchover as an orchestrator does it: demote the old primary, then make the new one writable.
+      const flipAt = Date.now();
+      await primary.sql('SET GLOBAL read_only = 1');
+      await replica.sql('SET GLOBAL read_only = 0');
+      const flippedMs = Date.now() - flipAt;
+      await waitForPublished(ns, 'db-write', [`${ma.address}=---`, `${mb.address}=RS-`], 15_000);
+      const followMs = Date.now() - flipAt;
+      await waitForPublished(ns, 'db-read', [`${ma.address}=RS-`, `${mb.address}=---`], 15_000);
+      const readMs = Date.now() - flipAt;
+      t.diagnostic(
+        `db-write followed the flip after ${followMs} ms, db-read after ${readMs} ms (flip took ${flippedMs} ms; interval x threshold = ${INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD} ms)`,
+      );
+      assert.ok(
+        followMs <= flippedMs + INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD * (1 + JITTER) + 1000,
+        `the write Service followed after ${followMs} ms`,
+      );
+
+      // Wrong credentials are AuthFailed, and the password never shows.
+      await primary.sql(`ALTER USER 'probe'@'%' IDENTIFIED BY 'other-${password}'`);
+      await waitFor(
+        async () => (await getObject(ns, 'db-read')).status?.endpoints?.find((e) => e.address === ma.address)?.reason === 'AuthFailed',
+        { description: 'refused credentials reported as AuthFailed', timeoutMs: 15_000 },
+      );
+      const all = JSON.stringify([
+        await getObject(ns, 'db-write'),
+        await getObject(ns, 'db-read'),
+        (await cluster().client.list(EVENTS, ns)).items,
+      ]);
+      assert.ok(!all.includes(password), 'the password appears in status or Events');
+    } finally {
+      await Promise.all(servers.map((s) => s.remove()));
+      await Promise.all([ma.remove(), mb.remove()]);
+    }
+  });
+
   it('gRPC health: NOT_SERVING and a killed server go unready within interval x threshold, SERVING comes back', async (t) => {
     const ns = await cluster().createNamespace('xep');
     const [ga, gb] = await Promise.all([createTestHost({ name: 'grpc-a' }), createTestHost({ name: 'grpc-b' })]);
@@ -692,8 +774,11 @@ describe('ExternalEndpoints with real backends', { skip }, () => {
         `NOT_SERVING published not ready after ${flipMs} ms (interval x threshold = ${INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD} ms)`,
       );
       assert.ok(flipMs <= INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD * (1 + JITTER) + 1000, `flip took ${flipMs} ms`);
-      const down = await getObject(ns, 'rpc');
-      assert.equal(down.status?.endpoints?.find((e) => e.address === ga.address)?.reason, 'NotServing');
+      // Status follows the slices (status writes are rate limited), so it is awaited, not read once.
+      await waitFor(
+        async () => (await getObject(ns, 'rpc')).status?.endpoints?.find((e) => e.address === ga.address)?.reason === 'NotServing',
+        { description: 'the NOT_SERVING server reported as NotServing' },
+      );
 
       process.kill(serverGa.pid, 'SIGUSR2');
       await waitForPublished(ns, 'rpc', [`${ga.address}=RS-`, `${gb.address}=RS-`], 10_000);
@@ -706,6 +791,64 @@ describe('ExternalEndpoints with real backends', { skip }, () => {
       );
     } finally {
       await Promise.all([ga.remove(), gb.remove()]);
+    }
+  });
+
+  it('TCP send/expect: a wedged server that still accepts connections goes unready, a plain TCP check misses it', async (t) => {
+    const ns = await cluster().createNamespace('xep');
+    const [pa, pb] = await Promise.all([createTestHost({ name: 'ping-a' }), createTestHost({ name: 'ping-b' })]);
+    hosts.push(pa, pb);
+    try {
+      const [serverPa] = await Promise.all([pa.startServer('ping'), pb.startServer('ping')]);
+      const endpoints = [{ ip: pa.address }, { ip: pb.address }];
+      const ports = [{ name: 'http', port: 7000 }];
+      await Promise.all([createService(ns, 'ping'), createService(ns, 'ping-connect')]);
+      await createObject(ns, 'ping', {
+        endpoints,
+        ports,
+        healthCheck: {
+          type: 'TCP',
+          tcp: { send: 'PING\\r\\n', expect: '^\\+PONG\\r\\n', maxReadBytes: 64 },
+          intervalSeconds: INTERVAL_S,
+          unhealthyThreshold: UNHEALTHY_THRESHOLD,
+        },
+      });
+      await createObject(ns, 'ping-connect', {
+        endpoints,
+        ports,
+        healthCheck: { type: 'TCP', intervalSeconds: INTERVAL_S, unhealthyThreshold: UNHEALTHY_THRESHOLD },
+      });
+      await waitForHealth(ns, 'ping', { [pa.address]: 'Healthy', [pb.address]: 'Healthy' });
+      await waitForPublished(ns, 'ping', [`${pa.address}=RS-`, `${pb.address}=RS-`]);
+      assert.match(serverPa.output(), /^PING /m, 'the bytes are sent');
+
+      const wedgedAt = Date.now();
+      process.kill(serverPa.pid, 'SIGUSR1');
+      await serverPa.waitForOutput(/^STATE WEDGED$/m, 5000);
+      await waitForPublished(ns, 'ping', [`${pa.address}=---`, `${pb.address}=RS-`], 10_000);
+      const flipMs = Date.now() - wedgedAt;
+      t.diagnostic(
+        `the wedged server was published not ready after ${flipMs} ms (interval x threshold = ${INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD} ms)`,
+      );
+      // A wedged answer is only judged at the probe's timeout (1 s): the connection stays open, a match could still come.
+      assert.ok(flipMs <= INTERVAL_S * 1000 * UNHEALTHY_THRESHOLD * (1 + JITTER) + 1000 + 1000, `flip took ${flipMs} ms`);
+      // Status follows the slices (status writes are rate limited).
+      const down = await waitFor(
+        async () => {
+          const e = (await getObject(ns, 'ping')).status?.endpoints?.find((x) => x.address === pa.address);
+          return e?.reason === 'UnexpectedAnswer' ? e : false;
+        },
+        { description: 'the wedged server reported as UnexpectedAnswer' },
+      );
+      assert.match(down.lastError ?? '', /-LOADING/);
+      // The plain TCP check over the same server still sees it healthy: the handshake completes.
+      const connect = await getObject(ns, 'ping-connect');
+      assert.equal(connect.status?.endpoints?.find((e) => e.address === pa.address)?.health, 'Healthy');
+
+      process.kill(serverPa.pid, 'SIGUSR2');
+      await waitForPublished(ns, 'ping', [`${pa.address}=RS-`, `${pb.address}=RS-`], 10_000);
+    } finally {
+      await Promise.all([pa.remove(), pb.remove()]);
     }
   });
 

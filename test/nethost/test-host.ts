@@ -79,7 +79,7 @@ export interface TestHost {
   spawn(command: string, args: readonly string[]): TestProcess;
   /** Starts servers/<kind>-server.ts inside the namespace and waits until it listens. */
   startServer(
-    kind: 'http' | 'tcp' | 'grpc-health',
+    kind: 'http' | 'tcp' | 'grpc-health' | 'ping',
     options?: { port?: number; args?: readonly string[]; timeoutMs?: number },
   ): Promise<TestServer>;
   /**
@@ -379,7 +379,7 @@ export async function createTestHost(options: TestHostOptions): Promise<TestHost
       return p;
     },
     async startServer(kind, opts = {}) {
-      const port = opts.port ?? (kind === 'http' ? 8080 : kind === 'grpc-health' ? 50051 : 5432);
+      const port = opts.port ?? (kind === 'http' ? 8080 : kind === 'grpc-health' ? 50051 : kind === 'ping' ? 7000 : 5432);
       const p = host.spawn(NODE, [join(SERVERS, `${kind}-server.ts`), '--port', String(port), ...(opts.args ?? [])]);
       try {
         await p.waitForOutput(/^LISTENING \d+$/m, opts.timeoutMs ?? 15_000);

@@ -3,8 +3,10 @@ import { type Clock, realClock } from '../../runtime/clock.ts';
 import { grpcProbe } from './grpc-probe.ts';
 import { httpProbe } from './http-probe.ts';
 import { type ProbeResult, type Prober, type ProbeSpec, type ProbeTarget, probeFailure } from './prober.ts';
+import { mysqlProbe } from './mysql-probe.ts';
 import { postgresqlProbe } from './postgresql-probe.ts';
 import { redisProbe } from './redis-probe.ts';
+import { tcpExchangeProbe } from './tcp-exchange-probe.ts';
 import { tcpProbe } from './tcp-probe.ts';
 
 /** Options of {@link NetProber}. */
@@ -30,7 +32,9 @@ export class NetProber implements Prober {
     }
     switch (spec.type) {
       case 'TCP':
-        return tcpProbe(target, spec, signal, this.#clock);
+        return spec.exchange === undefined
+          ? tcpProbe(target, spec, signal, this.#clock)
+          : tcpExchangeProbe(target, { ...spec, exchange: spec.exchange }, signal, this.#clock);
       case 'HTTP':
       case 'HTTPS':
         return httpProbe(target, spec, signal, this.#clock);
@@ -38,6 +42,8 @@ export class NetProber implements Prober {
         return postgresqlProbe(target, spec, signal, this.#clock);
       case 'Redis':
         return redisProbe(target, spec, signal, this.#clock);
+      case 'MySQL':
+        return mysqlProbe(target, spec, signal, this.#clock);
       case 'GRPC':
         return grpcProbe(target, spec, signal, this.#clock);
     }

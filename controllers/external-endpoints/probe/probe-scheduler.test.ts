@@ -229,6 +229,28 @@ describe('ProbeScheduler', () => {
     await scheduler.stop();
   });
 
+  it('restarts a TCP send/expect job whose regular expression or bytes changed (neither has a JSON form)', async () => {
+    const { clock, prober, scheduler, leader } = setup({ random: () => 0.5, auto: undefined });
+    const exchange = (expect: RegExp, send: number[]): ProbeSpec => ({
+      type: 'TCP',
+      timeoutMs: 1000,
+      exchange: { send: Uint8Array.from(send), expect, maxReadBytes: 64 },
+    });
+    scheduler.upsert(job(1, { spec: exchange(/^\+PONG/, [1]) }));
+    scheduler.start(leader.signal);
+    await clock.advance(5000);
+    assert.equal(prober.calls.length, 1);
+    scheduler.upsert(job(1, { spec: exchange(/^\+PONG/, [1]) }));
+    assert.equal(prober.calls[0]?.signal.aborted, false, 'an equal job keeps its running probe');
+    scheduler.upsert(job(1, { spec: exchange(/^-ERR/, [1]) }));
+    assert.equal(prober.calls[0]?.signal.aborted, true, 'a changed expect restarts the job');
+    await clock.advance(5000);
+    assert.equal(prober.calls.length, 2);
+    scheduler.upsert(job(1, { spec: exchange(/^-ERR/, [2]) }));
+    assert.equal(prober.calls[1]?.signal.aborted, true, 'changed bytes restart the job');
+    await scheduler.stop();
+  });
+
   it('refuses an address the policy denies, never probing it, and drops an older job under the key', async () => {
     const { clock, prober, scheduler, leader } = setup({ random: () => 0 });
     scheduler.start(leader.signal);

@@ -116,6 +116,43 @@ describe('probePlanFor', () => {
     });
   });
 
+  it('TCP send/expect: send text with escapes or base64, the regex compiled, maxReadBytes defaulted', () => {
+    const text = probePlanFor(spec({ endpoints: [], healthCheck: { type: 'TCP', tcp: { send: 'PING\\r\\n', expect: '^\\+PONG' } } }));
+    assert.deepEqual(text?.spec, {
+      type: 'TCP',
+      timeoutMs: 1000,
+      exchange: { send: Uint8Array.from(Buffer.from('PING\r\n')), expect: /^\+PONG/, maxReadBytes: 4096 },
+    });
+    const b64 = probePlanFor(
+      spec({ endpoints: [], healthCheck: { type: 'TCP', tcp: { sendBase64: 'AP8=', expect: 'x', maxReadBytes: 8 } } }),
+    );
+    assert.deepEqual(b64?.spec.type === 'TCP' ? [...(b64.spec.exchange?.send ?? [])] : [], [0x00, 0xff]);
+    const banner = probePlanFor(spec({ endpoints: [], healthCheck: { type: 'TCP', tcp: { expect: '^SSH-2\\.0-' } } }));
+    assert.equal(banner?.spec.type === 'TCP' ? banner.spec.exchange?.send.byteLength : -1, 0, 'nothing is sent');
+    assert.throws(
+      () => probePlanFor(spec({ endpoints: [], healthCheck: { type: 'TCP', tcp: { expect: '(unclosed' } } })),
+      (err: unknown) => err instanceof InvalidHealthCheckError && /tcp\.expect is not a valid regular expression/.test(err.message),
+    );
+  });
+
+  it('MySQL: role, credentials or why they are missing', () => {
+    const my = spec({ endpoints: [], healthCheck: { type: 'MySQL', mysql: { role: 'Replica', credentialsSecretRef: { name: 'm' } } } });
+    assert.deepEqual(probePlanFor(my, undefined, { value: { username: 'u', password: 'p' } })?.spec, {
+      type: 'MySQL',
+      timeoutMs: 1000,
+      role: 'Replica',
+      credentials: { username: 'u', password: 'p' },
+      credentialsError: undefined,
+    });
+    assert.deepEqual(probePlanFor(my)?.spec, {
+      type: 'MySQL',
+      timeoutMs: 1000,
+      role: 'Replica',
+      credentials: undefined,
+      credentialsError: 'credentials not read yet',
+    });
+  });
+
   it('passes the CA bundle to HTTPS probes', () => {
     const plan = probePlanFor(spec({ endpoints: [], healthCheck: { type: 'HTTPS' } }), 'PEM');
     assert.equal(plan?.spec.type === 'HTTPS' ? plan.spec.tls?.ca : 'none', 'PEM');

@@ -1,5 +1,6 @@
 import type { ExternalEndpoint, ExternalEndpointsSpec } from '../../../api/v1alpha1/external-endpoints.ts';
 import { parseStatusRange } from './http-probe.ts';
+import { decodeSendText } from './tcp-exchange-probe.ts';
 import type { ProbeCredentials, ProbeSpec, StatusRange } from './prober.ts';
 
 // From the ExternalEndpoints spec (defaults applied by its zod schema) to what the prober and scheduler take.
@@ -28,7 +29,25 @@ export function probePlanFor(
   if (hc === undefined || hc.type === 'None') return undefined;
   const timeoutMs = hc.timeoutSeconds * 1000;
   const intervalMs = hc.intervalSeconds * 1000;
-  if (hc.type === 'TCP') return { spec: { type: 'TCP', timeoutMs }, intervalMs };
+  if (hc.type === 'TCP') {
+    const tcp = hc.tcp;
+    if (tcp === undefined) return { spec: { type: 'TCP', timeoutMs }, intervalMs };
+    let send: Uint8Array;
+    let expect: RegExp;
+    try {
+      send = tcp.sendBase64 !== undefined ? Uint8Array.from(Buffer.from(tcp.sendBase64, 'base64')) : decodeSendText(tcp.send ?? '');
+    } catch (err) {
+      throw new InvalidHealthCheckError('healthCheck.tcp.send is invalid', { cause: err });
+    }
+    try {
+      expect = new RegExp(tcp.expect);
+    } catch (err) {
+      throw new InvalidHealthCheckError(`healthCheck.tcp.expect is not a valid regular expression: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    return { spec: { type: 'TCP', timeoutMs, exchange: { send, expect, maxReadBytes: tcp.maxReadBytes } }, intervalMs };
+  }
   if (hc.type === 'GRPC') return { spec: { type: 'GRPC', timeoutMs, service: hc.grpc?.service ?? '' }, intervalMs };
   if (hc.type === 'Redis') {
     const named = hc.redis?.credentialsSecretRef !== undefined;
@@ -39,6 +58,20 @@ export function probePlanFor(
         role: hc.redis?.role ?? 'Primary',
         credentials: named ? credentials?.value : undefined,
         credentialsError: named && credentials?.value === undefined ? (credentials?.error ?? 'credentials not read yet') : undefined,
+      },
+      intervalMs,
+    };
+  }
+  if (hc.type === 'MySQL') {
+    const my = hc.mysql;
+    if (my === undefined) throw new InvalidHealthCheckError('healthCheck.mysql is required when type is MySQL');
+    return {
+      spec: {
+        type: 'MySQL',
+        timeoutMs,
+        role: my.role,
+        credentials: credentials?.value,
+        credentialsError: credentials?.value === undefined ? (credentials?.error ?? 'credentials not read yet') : undefined,
       },
       intervalMs,
     };

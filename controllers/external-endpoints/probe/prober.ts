@@ -16,10 +16,22 @@ export interface StatusRange {
   readonly max: number;
 }
 
-/** Connect, then close. Healthy when the TCP handshake completes within the timeout. */
+/**
+ * Connect, then close: healthy when the TCP handshake completes within the timeout. With `exchange`, write its bytes
+ * once connected and read until the answer matches, all within the timeout.
+ */
 export interface TcpProbeSpec {
   readonly type: 'TCP';
   readonly timeoutMs: number;
+  readonly exchange?: TcpExchange | undefined;
+}
+
+/** A TCP send/expect exchange: `send` (possibly empty) is written, then `expect` is searched in the Latin-1 answer. */
+export interface TcpExchange {
+  readonly send: Uint8Array;
+  readonly expect: RegExp;
+  /** Bytes read at most; past them without a match the probe fails. */
+  readonly maxReadBytes: number;
 }
 
 /** TLS settings of an HTTPS probe. */
@@ -80,6 +92,18 @@ export interface RedisProbeSpec {
   readonly credentialsError?: string | undefined;
 }
 
+/**
+ * A role-aware MySQL/MariaDB check: connect, authenticate, `SELECT @@global.read_only`, close, within the timeout
+ * (0 = Primary, 1 = Replica). Without `credentials` the probe fails at once with CredentialsUnavailable.
+ */
+export interface MySQLProbeSpec {
+  readonly type: 'MySQL';
+  readonly timeoutMs: number;
+  readonly role: 'Primary' | 'Replica' | 'Any';
+  readonly credentials?: ProbeCredentials | undefined;
+  readonly credentialsError?: string | undefined;
+}
+
 /** grpc.health.v1.Health/Check for `service` ('' = the whole server), plaintext. Healthy when SERVING. */
 export interface GrpcProbeSpec {
   readonly type: 'GRPC';
@@ -88,7 +112,7 @@ export interface GrpcProbeSpec {
 }
 
 /** How one backend is probed. */
-export type ProbeSpec = TcpProbeSpec | HttpProbeSpec | PostgreSQLProbeSpec | RedisProbeSpec | GrpcProbeSpec;
+export type ProbeSpec = TcpProbeSpec | HttpProbeSpec | PostgreSQLProbeSpec | RedisProbeSpec | MySQLProbeSpec | GrpcProbeSpec;
 
 /** Body bytes an HTTP probe reads at most (kubelet reads 10 KiB; a health page larger than this is not our problem). */
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
@@ -102,6 +126,7 @@ export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
  * - InvalidTarget: the target is not an IP literal (a programming error upstream). Error: anything else.
  * - WrongRole: a database answered but has another role (a replica where a primary is wanted, or the reverse).
  * - NotServing: a gRPC health check answered other than SERVING (or the service is unknown).
+ * - UnexpectedAnswer: a TCP send/expect check read an answer that did not match (closed, or too long).
  * - AuthFailed: a database refused the credentials. CredentialsUnavailable: the credentials Secret or key is missing.
  */
 export type ProbeFailureReason =
@@ -118,7 +143,8 @@ export type ProbeFailureReason =
   | 'WrongRole'
   | 'AuthFailed'
   | 'CredentialsUnavailable'
-  | 'NotServing';
+  | 'NotServing'
+  | 'UnexpectedAnswer';
 
 /** A failed probe's reason and a one-line, human-readable message. */
 export interface ProbeError {
