@@ -339,7 +339,7 @@ export const tcpHealthCheckSchema = withValidationRules(
         .min(1)
         .max(1024)
         .describe(
-          'Regular expression (JavaScript syntax, no flags) the answer must match, searched in the bytes received so far read as Latin-1 (one character per byte), within timeoutSeconds.',
+          'Regular expression (RE2 syntax: matched in linear time, no backreferences or lookaround) the answer must match, searched in the bytes received so far read as Latin-1 (one character per byte), within timeoutSeconds.',
         ),
       maxReadBytes: z
         .int32()

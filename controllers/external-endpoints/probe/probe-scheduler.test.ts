@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from '../../runtime/clock.ts';
 import { newAddressPolicy } from '../address-policy.ts';
+import { AnswerPattern } from './answer-pattern.ts';
 import { type ProbeJob, type ProbeReport, ProbeScheduler } from './probe-scheduler.ts';
 import type { ProbeResult, Prober, ProbeSpec, ProbeTarget } from './prober.ts';
 import { abortedError } from './socket-errors.ts';
@@ -229,12 +230,12 @@ describe('ProbeScheduler', () => {
     await scheduler.stop();
   });
 
-  it('restarts a TCP send/expect job whose regular expression or bytes changed (neither has a JSON form)', async () => {
+  it('restarts a TCP send/expect job whose pattern or bytes changed', async () => {
     const { clock, prober, scheduler, leader } = setup({ random: () => 0.5, auto: undefined });
     const exchange = (expect: RegExp, send: number[]): ProbeSpec => ({
       type: 'TCP',
       timeoutMs: 1000,
-      exchange: { send: Uint8Array.from(send), expect, maxReadBytes: 64 },
+      exchange: { send: Uint8Array.from(send), expect: AnswerPattern.compile(expect.source), maxReadBytes: 64 },
     });
     scheduler.upsert(job(1, { spec: exchange(/^\+PONG/, [1]) }));
     scheduler.start(leader.signal);

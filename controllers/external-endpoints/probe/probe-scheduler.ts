@@ -105,9 +105,10 @@ export class ProbeScheduler {
       this.remove(job.key);
       return verdict;
     }
-    // RegExp and byte fields (TCP send/expect) have no JSON form of their own: spelled out, so a changed one counts.
+    // Byte fields (TCP send) have no JSON form of their own: spelled out, so a changed one counts (the expect pattern
+    // spells itself out through its toJSON).
     const fingerprint = JSON.stringify([job.target, job.spec, job.intervalMs], (_k, v: unknown) =>
-      v instanceof RegExp ? `/${v.source}/${v.flags}` : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
+      v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v,
     );
     const existing = this.#entries.get(job.key);
     if (existing?.fingerprint === fingerprint) return verdict;

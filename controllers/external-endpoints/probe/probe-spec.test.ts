@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ExternalEndpointsSpecInput, externalEndpointsSpecSchema } from '../../../api/v1alpha1/external-endpoints.ts';
 import { deepFreeze } from '../../shared/deep-freeze.ts';
+import { AnswerPattern } from './answer-pattern.ts';
 import { InvalidHealthCheckError, type ProbePlan, probePlanFor, probePortFor } from './probe-spec.ts';
 
 const ports = [
@@ -121,7 +122,7 @@ describe('probePlanFor', () => {
     assert.deepEqual(text?.spec, {
       type: 'TCP',
       timeoutMs: 1000,
-      exchange: { send: Uint8Array.from(Buffer.from('PING\r\n')), expect: /^\+PONG/, maxReadBytes: 4096 },
+      exchange: { send: Uint8Array.from(Buffer.from('PING\r\n')), expect: AnswerPattern.compile('^\\+PONG'), maxReadBytes: 4096 },
     });
     const b64 = probePlanFor(
       spec({ endpoints: [], healthCheck: { type: 'TCP', tcp: { sendBase64: 'AP8=', expect: 'x', maxReadBytes: 8 } } }),
@@ -131,7 +132,13 @@ describe('probePlanFor', () => {
     assert.equal(banner?.spec.type === 'TCP' ? banner.spec.exchange?.send.byteLength : -1, 0, 'nothing is sent');
     assert.throws(
       () => probePlanFor(spec({ endpoints: [], healthCheck: { type: 'TCP', tcp: { expect: '(unclosed' } } })),
-      (err: unknown) => err instanceof InvalidHealthCheckError && /tcp\.expect is not a valid regular expression/.test(err.message),
+      (err: unknown) => err instanceof InvalidHealthCheckError && /tcp\.expect is not a valid RE2 regular expression/.test(err.message),
+    );
+    // Backreferences and lookaround need a backtracking engine: refused with RE2's reason, never run.
+    assert.throws(
+      () => probePlanFor(spec({ endpoints: [], healthCheck: { type: 'TCP', tcp: { expect: '^(?=PONG)' } } })),
+      (err: unknown) =>
+        err instanceof InvalidHealthCheckError && /not a valid RE2 regular expression.*unsupported Perl syntax/.test(err.message),
     );
   });
 

@@ -2,6 +2,7 @@ import type { ExternalEndpoint, ExternalEndpointsSpec } from '../../../api/v1alp
 import { parseStatusRange } from './http-probe.ts';
 import { decodeSendText } from './tcp-exchange-probe.ts';
 import type { ProbeCredentials, ProbeSpec, StatusRange } from './prober.ts';
+import { AnswerPattern } from './answer-pattern.ts';
 
 // From the ExternalEndpoints spec (defaults applied by its zod schema) to what the prober and scheduler take.
 
@@ -33,16 +34,16 @@ export function probePlanFor(
     const tcp = hc.tcp;
     if (tcp === undefined) return { spec: { type: 'TCP', timeoutMs }, intervalMs };
     let send: Uint8Array;
-    let expect: RegExp;
+    let expect: AnswerPattern;
     try {
       send = tcp.sendBase64 !== undefined ? Uint8Array.from(Buffer.from(tcp.sendBase64, 'base64')) : decodeSendText(tcp.send ?? '');
     } catch (err) {
       throw new InvalidHealthCheckError('healthCheck.tcp.send is invalid', { cause: err });
     }
     try {
-      expect = new RegExp(tcp.expect);
+      expect = AnswerPattern.compile(tcp.expect);
     } catch (err) {
-      throw new InvalidHealthCheckError(`healthCheck.tcp.expect is not a valid regular expression: ${(err as Error).message}`, {
+      throw new InvalidHealthCheckError(`healthCheck.tcp.expect is not a valid RE2 regular expression: ${(err as Error).message}`, {
         cause: err,
       });
     }

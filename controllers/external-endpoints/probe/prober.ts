@@ -2,6 +2,8 @@
 // socket open: every outcome, including timeout and abort, is a result, and the socket is destroyed before the
 // result is delivered.
 
+import type { AnswerPattern } from './answer-pattern.ts';
+
 /** What to connect to. `address` is always an IP literal: names are resolved (and policy-checked) beforehand. */
 export interface ProbeTarget {
   readonly address: string;
@@ -29,7 +31,7 @@ export interface TcpProbeSpec {
 /** A TCP send/expect exchange: `send` (possibly empty) is written, then `expect` is searched in the Latin-1 answer. */
 export interface TcpExchange {
   readonly send: Uint8Array;
-  readonly expect: RegExp;
+  readonly expect: AnswerPattern;
   /** Bytes read at most; past them without a match the probe fails. */
   readonly maxReadBytes: number;
 }

@@ -3,6 +3,8 @@ import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { FakeClock, realClock } from '../../runtime/clock.ts';
+import { MAX_TCP_EXPECT_READ_BYTES } from '../../../api/v1alpha1/external-endpoints.ts';
+import { AnswerPattern } from './answer-pattern.ts';
 import { NetProber } from './net-prober.ts';
 import type { TcpExchange, TcpProbeSpec } from './prober.ts';
 import { answerExcerpt, decodeSendText, exchangeVerdict, tcpExchangeProbe } from './tcp-exchange-probe.ts';
@@ -30,7 +32,11 @@ describe('decodeSendText', () => {
 });
 
 describe('exchangeVerdict', () => {
-  const ex = (expect: RegExp, maxReadBytes = 16): TcpExchange => ({ send: new Uint8Array(0), expect, maxReadBytes });
+  const ex = (expect: RegExp | string, maxReadBytes = 16): TcpExchange => ({
+    send: new Uint8Array(0),
+    expect: AnswerPattern.compile(typeof expect === 'string' ? expect : expect.source),
+    maxReadBytes,
+  });
   const bytes = (s: string) => Uint8Array.from(Buffer.from(s, 'latin1'));
   const cases: readonly (readonly [string, string, TcpExchange, boolean, string])[] = [
     ['a match', '+PONG\r\n', ex(/^\+PONG/), false, 'Matched'],
@@ -40,16 +46,24 @@ describe('exchangeVerdict', () => {
     ['the limit reached without a match', 'x'.repeat(16), ex(/PONG/), false, 'TooLong'],
     ['a match on the read that reaches the limit', 'xxxxxxxxxxxxPONG', ex(/PONG/), false, 'Matched'],
     ['a match on the read before the close', 'OK', ex(/OK/), true, 'Matched'],
-    ['binary, one character per byte', '\x00\xff\x10', ex(/^\0\u00ff/), false, 'Matched'],
-    ['a sticky regex restarts from the beginning', 'OK', ex(/OK/gy), false, 'Matched'],
+    ['binary, one character per byte', '\x00\xff\x10', ex(String.raw`^\x00\xff`), false, 'Matched'],
+    ['searched anywhere, as RegExp.test', 'xxOKxx', ex(/OK/), false, 'Matched'],
   ];
   for (const [name, received, exchange, ended, verdict] of cases) {
     it(name, () => {
       assert.equal(exchangeVerdict(bytes(received), exchange, ended), verdict);
-      // The same verdict twice: a global regex keeps no state between reads.
+      // The same verdict twice: the pattern keeps no state between reads.
       assert.equal(exchangeVerdict(bytes(received), exchange, ended), verdict);
     });
   }
+
+  // `^(a+)+$` on "aaa...ab" takes JavaScript's backtracking RegExp 2^n steps (hours at n = 40); a backend's answer and
+  // a user's pattern must not be able to stall the operator's event loop. RE2 answers in linear time.
+  it('matches a pattern that backtracks catastrophically in JavaScript in linear time, on the largest answer', { timeout: 5000 }, () => {
+    const answer = `${'a'.repeat(MAX_TCP_EXPECT_READ_BYTES - 1)}b`;
+    assert.equal(exchangeVerdict(bytes(answer), ex(/^(a+)+$/, MAX_TCP_EXPECT_READ_BYTES), false), 'TooLong');
+    assert.equal(exchangeVerdict(bytes('a'.repeat(40) + 'b'), ex(/^(a+)+$/, 64), true), 'ClosedEarly');
+  });
 });
 
 describe('answerExcerpt', () => {
@@ -98,7 +112,7 @@ describe('tcpExchangeProbe', () => {
   const spec = (send: string, expect: RegExp, maxReadBytes = 1024, timeoutMs = 2000): TcpProbeSpec & { exchange: TcpExchange } => ({
     type: 'TCP',
     timeoutMs,
-    exchange: { send: decodeSendText(send), expect, maxReadBytes },
+    exchange: { send: decodeSendText(send), expect: AnswerPattern.compile(expect.source), maxReadBytes },
   });
   const settled = async () => {
     for (let i = 0; i < 100 && sockets.size > 0; i++) await new Promise((r) => setTimeout(r, 10));

@@ -53,7 +53,6 @@ export type ExchangeVerdict = 'Matched' | 'ReadMore' | 'TooLong' | 'ClosedEarly'
  */
 export function exchangeVerdict(received: Uint8Array, exchange: TcpExchange, ended: boolean): ExchangeVerdict {
   const text = Buffer.from(received.buffer, received.byteOffset, received.byteLength).toString('latin1');
-  exchange.expect.lastIndex = 0;
   if (exchange.expect.test(text)) return 'Matched';
   if (received.byteLength >= exchange.maxReadBytes) return 'TooLong';
   return ended ? 'ClosedEarly' : 'ReadMore';
