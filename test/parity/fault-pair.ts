@@ -132,7 +132,8 @@ export async function runChurnWithFaults(
   ] as const;
   // The namespace, the per-step barrier and the write counters on both sides (run-scenario's ParityRun): each settle
   // first proves both controllers processed everything up to it. The counters' watches may break on a fault; they only
-  // feed a report.
+  // feed a report. The trigger-time annotation is not compared here (NormalizeOptions.ignoreTriggerTime: a write that
+  // fails during an outage is retried without it, upstream and ours alike); the scenario suite compares it.
   const run = await ParityRun.open(env, namespace);
   try {
     return await churnRounds(run);
@@ -160,6 +161,7 @@ export async function runChurnWithFaults(
         await run
           .settle(['endpoints', 'endpointslices'], `churn seed ${seq.seed}, ${describeRound(i)}`, `round ${i}`, {
             timeoutMs: ROUND_SETTLE_MS,
+            ignoreTriggerTime: true,
           })
           .catch(async (err: unknown) => {
             throw await withSavedLogs(err, pair, seq.seed);
@@ -222,7 +224,11 @@ export async function runChurnWithFaults(
         }),
       );
       try {
-        await run.settle(['endpoints', 'endpointslices'], context, `round ${i} (${fault})`, { timeoutMs: FAULT_SETTLE_MS, quietMs });
+        await run.settle(['endpoints', 'endpointslices'], context, `round ${i} (${fault})`, {
+          timeoutMs: FAULT_SETTLE_MS,
+          quietMs,
+          ignoreTriggerTime: true,
+        });
       } catch (err) {
         throw await withSavedLogs(err, pair, seq.seed);
       }

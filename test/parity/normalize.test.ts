@@ -84,6 +84,18 @@ describe('parity normalisation', () => {
     without.metadata.annotations = {};
     assert.ok(describeDifferences(a, normalizeEndpoints(without)).some((l) => l.includes('last-change-trigger-time')));
   });
+  it('leaves the trigger-time annotation out when asked (runs with faults), on Endpoints and slices', () => {
+    const withIt = ep('a', '1', '2026-01-01T00:00:00Z', [{ name: 'x', port: 1 }]);
+    const without = ep('a', '1', 't', [{ name: 'x', port: 1 }]);
+    without.metadata.annotations = {};
+    const opts = { ignoreTriggerTime: true };
+    assert.deepEqual(describeDifferences(normalizeEndpoints(withIt, opts), normalizeEndpoints(without, opts)), []);
+    const s = slice('s1', ['10.0.0.1'], true);
+    const annotated = { ...s, metadata: { ...s.metadata, annotations: { 'endpoints.kubernetes.io/last-change-trigger-time': 'x' } } };
+    const bare = { ...s, metadata: { ...s.metadata, annotations: {} } };
+    assert.notDeepEqual(normalizeSlices([annotated]), normalizeSlices([bare]));
+    assert.deepEqual(normalizeSlices([annotated], opts), normalizeSlices([bare], opts));
+  });
   it('maps owner UIDs to the current Service of each cluster: a stale owner is a difference', () => {
     const s = slice('s1', ['10.0.0.1'], true);
     const current = normalizeSlices([s], { serviceUids: new Map([['web', 'svc-s1']]) });

@@ -25,9 +25,10 @@ export function canonical(v: unknown): unknown {
 /** Placeholder for the trigger-time annotation's value: its presence is compared, its timestamp cannot be. */
 export const TRIGGER_TIME_PRESENT = '<present>';
 
-const withoutTriggerTime = (a: Record<string, string> | undefined): Record<string, string> => {
+const withoutTriggerTime = (a: Record<string, string> | undefined, ignore = false): Record<string, string> => {
   const out = { ...(a ?? {}) };
-  if (out[ANNOTATION_LAST_CHANGE_TRIGGER_TIME] !== undefined) out[ANNOTATION_LAST_CHANGE_TRIGGER_TIME] = TRIGGER_TIME_PRESENT;
+  if (ignore) delete out[ANNOTATION_LAST_CHANGE_TRIGGER_TIME];
+  else if (out[ANNOTATION_LAST_CHANGE_TRIGGER_TIME] !== undefined) out[ANNOTATION_LAST_CHANGE_TRIGGER_TIME] = TRIGGER_TIME_PRESENT;
   return out;
 };
 
@@ -57,6 +58,13 @@ export interface NormalizeOptions {
   readonly hashOrder?: boolean;
   /** The UIDs of the Services that exist now in this cluster, by name: ownerReference UIDs are compared against them. */
   readonly serviceUids?: ReadonlyMap<string, string>;
+  /**
+   * Leave the trigger-time annotation out altogether instead of comparing its presence. For runs with faults: both
+   * controllers compute the trigger time before writing and consume it even when the write fails
+   * (endpointslice_controller.go: syncService, endpoints_controller.go: syncService), so whether an object written
+   * across an API server outage carries it depends on when the outage hit, on either side.
+   */
+  readonly ignoreTriggerTime?: boolean;
 }
 
 /** An Endpoints object reduced to what must be equal across clusters. */
@@ -79,7 +87,7 @@ export function normalizeEndpoints(ep: Readonly<Endpoints>, opts: NormalizeOptio
   return canonical({
     name: ep.metadata.name,
     labels: ep.metadata.labels ?? {},
-    annotations: withoutTriggerTime(ep.metadata.annotations),
+    annotations: withoutTriggerTime(ep.metadata.annotations, opts.ignoreTriggerTime),
     subsets: sortBy(subsets, sortedJSON),
   });
 }
@@ -135,7 +143,7 @@ export function normalizeSlices(slices: readonly Readonly<EndpointSlice>[], opts
       sortedJSON({
         generateName: s.metadata.generateName,
         labels: s.metadata.labels ?? {},
-        annotations: withoutTriggerTime(s.metadata.annotations),
+        annotations: withoutTriggerTime(s.metadata.annotations, opts.ignoreTriggerTime),
         owners,
       }),
     );

@@ -61,7 +61,13 @@ interface Snapshot {
  */
 const RACY_TRIGGER_TIME = '<not compared: written in a burst (stale-cache retry race upstream)>';
 
-async function snapshot(client: ApiClient, namespace: string, compare: readonly Compared[], barrier: number): Promise<Snapshot> {
+async function snapshot(
+  client: ApiClient,
+  namespace: string,
+  compare: readonly Compared[],
+  barrier: number,
+  ignoreTriggerTime = false,
+): Promise<Snapshot> {
   const [epList, sliceList, svcList] = await Promise.all([
     client.list(ENDPOINTS, namespace),
     client.list(ENDPOINT_SLICES, namespace),
@@ -78,7 +84,7 @@ async function snapshot(client: ApiClient, namespace: string, compare: readonly 
     out.endpoints = Object.fromEntries(
       allEps
         .filter((e) => !isBarrier(e.metadata.name))
-        .map((e) => [e.metadata.name ?? '', normalizeEndpoints(e, { hashOrder: true })])
+        .map((e) => [e.metadata.name ?? '', normalizeEndpoints(e, { hashOrder: true, ignoreTriggerTime })])
         .sort(([a], [b]) => String(a).localeCompare(String(b))),
     );
   }
@@ -87,7 +93,7 @@ async function snapshot(client: ApiClient, namespace: string, compare: readonly 
     out.endpointslices = Object.fromEntries(
       [...bySvc.entries()]
         .sort(([a], [b]) => a.localeCompare(b))
-        .map(([svc, ss]) => [svc, normalizeSlices(ss, { hashOrder: true, serviceUids })]),
+        .map(([svc, ss]) => [svc, normalizeSlices(ss, { hashOrder: true, serviceUids, ignoreTriggerTime })]),
     );
   }
   const endpointsRvs = new Map(allEps.map((e) => [e.metadata.name ?? '', e.metadata.resourceVersion ?? ''] as const));
@@ -168,7 +174,7 @@ export class ParityRun {
     compare: readonly Compared[],
     context: string,
     label: string,
-    opts: SettleOptions & { burst?: boolean } = {},
+    opts: SettleOptions & { burst?: boolean; ignoreTriggerTime?: boolean } = {},
   ): Promise<unknown> {
     const timeoutMs = opts.timeoutMs ?? 30_000;
     const quietMs = opts.quietMs ?? 2_000;
@@ -182,7 +188,9 @@ export class ParityRun {
     let lastChange: string[] = [];
     for (;;) {
       const raw = new Map<SideName, Snapshot>(
-        await Promise.all(this.#sides.map(async (s) => [s.name, await snapshot(s.client, this.#namespace, compare, n)] as const)),
+        await Promise.all(
+          this.#sides.map(async (s) => [s.name, await snapshot(s.client, this.#namespace, compare, n, opts.ignoreTriggerTime)] as const),
+        ),
       );
       const masked = this.#racyTriggerTimes(raw, opts.burst === true);
       const now = new Map([...raw].map(([k, snap]) => [k, maskTriggerTime(snap, masked)] as const));
