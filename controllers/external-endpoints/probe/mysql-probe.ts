@@ -1,6 +1,7 @@
 import { type Connection, createConnection } from 'mysql2';
 import type { Clock } from '../../runtime/clock.ts';
 import { type MySQLProbeSpec, type ProbeResult, type ProbeTarget, probeFailure } from './prober.ts';
+import { probeOutcome } from './probe-outcome.ts';
 import { abortedError, classifySocketError, joinHostPort } from './socket-errors.ts';
 
 // A role-aware MySQL/MariaDB check: one fresh connection (mysql2, no pool, no TLS), authenticate, SELECT
@@ -32,69 +33,55 @@ export function mysqlProbe(target: ProbeTarget, spec: MySQLProbeSpec, signal: Ab
   if (credentials === undefined) {
     return Promise.resolve(probeFailure('CredentialsUnavailable', spec.credentialsError ?? 'credentials not read yet', 0));
   }
-  return new Promise((resolve) => {
-    let settled = false;
-    let connection: Connection | undefined;
-    const finish = (result: ProbeResult) => {
-      if (settled) return;
-      settled = true;
-      timer.cancel();
-      signal.removeEventListener('abort', onAbort);
-      connection?.destroy();
-      resolve(result);
-    };
-    const onAbort = () => {
-      const e = abortedError(signal, where);
-      finish(probeFailure(e.reason, e.message, elapsed()));
-    };
-    const timer = clock.setTimer(spec.timeoutMs, () =>
-      finish(probeFailure('Timeout', `MySQL check of ${where} timed out after ${spec.timeoutMs}ms`, elapsed())),
-    );
-    signal.addEventListener('abort', onAbort, { once: true });
-    const failed = (err: unknown) => {
-      const e = err as { code?: unknown; errno?: unknown; message?: unknown; fatal?: unknown };
-      const message = typeof e.message === 'string' ? e.message : String(err);
-      if (typeof e.errno === 'number' && AUTH_ERRORS.has(e.errno)) {
-        // The server's message names the user and host, never the password.
-        finish(probeFailure('AuthFailed', `MySQL at ${where} refused the credentials: ${String(e.code)}`, elapsed()));
-      } else if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
-        const s = classifySocketError(err, 'connect', where);
-        finish(probeFailure(s.reason, s.message, elapsed()));
-      } else {
-        finish(probeFailure(/timed? ?out/i.test(message) ? 'Timeout' : 'Error', `MySQL check of ${where} failed: ${message}`, elapsed()));
-      }
-    };
-    try {
-      connection = createConnection({
-        host: target.address,
-        port: target.port,
-        user: credentials.username,
-        password: credentials.password,
-        connectTimeout: spec.timeoutMs,
-        enableKeepAlive: false,
-        multipleStatements: false,
-      });
-    } catch (err) {
-      failed(err);
-      return;
-    }
-    // Kept for the connection's lifetime: an error after the outcome must not become an uncaught exception.
-    connection.on('error', failed);
-    connection.query({ sql: 'SELECT @@global.read_only AS read_only', timeout: spec.timeoutMs, rowsAsArray: true }, (err, rows) => {
-      if (err !== null) {
+  let connection: Connection | undefined;
+  return probeOutcome(
+    { clock, signal, timeoutMs: spec.timeoutMs, where, check: 'MySQL', elapsed, teardown: () => connection?.destroy() },
+    (finish) => {
+      const failed = (err: unknown) => {
+        const e = err as { code?: unknown; errno?: unknown; message?: unknown; fatal?: unknown };
+        const message = typeof e.message === 'string' ? e.message : String(err);
+        if (typeof e.errno === 'number' && AUTH_ERRORS.has(e.errno)) {
+          // The server's message names the user and host, never the password.
+          finish(probeFailure('AuthFailed', `MySQL at ${where} refused the credentials: ${String(e.code)}`, elapsed()));
+        } else if (typeof e.code === 'string' && /^E[A-Z]+$/.test(e.code)) {
+          const s = classifySocketError(err, 'connect', where);
+          finish(probeFailure(s.reason, s.message, elapsed()));
+        } else {
+          finish(probeFailure(/timed? ?out/i.test(message) ? 'Timeout' : 'Error', `MySQL check of ${where} failed: ${message}`, elapsed()));
+        }
+      };
+      try {
+        connection = createConnection({
+          host: target.address,
+          port: target.port,
+          user: credentials.username,
+          password: credentials.password,
+          connectTimeout: spec.timeoutMs,
+          enableKeepAlive: false,
+          multipleStatements: false,
+        });
+      } catch (err) {
         failed(err);
         return;
       }
-      const first: unknown = Array.isArray(rows) ? rows[0] : undefined;
-      const role = mysqlRoleOf(Array.isArray(first) ? first[0] : undefined);
-      if (role === undefined) {
-        finish(probeFailure('ProtocolError', `${where} answered SELECT @@global.read_only with neither 0 nor 1`, elapsed()));
-      } else if (spec.role === 'Any' || spec.role === role) {
-        finish({ ok: true, latencyMs: elapsed() });
-      } else {
-        const word = role === 'Primary' ? 'primary (read_only = 0)' : 'replica (read_only = 1)';
-        finish(probeFailure('WrongRole', `${where} is a ${word}, not a ${spec.role.toLowerCase()}`, elapsed()));
-      }
-    });
-  });
+      // Kept for the connection's lifetime: an error after the outcome must not become an uncaught exception.
+      connection.on('error', failed);
+      connection.query({ sql: 'SELECT @@global.read_only AS read_only', timeout: spec.timeoutMs, rowsAsArray: true }, (err, rows) => {
+        if (err !== null) {
+          failed(err);
+          return;
+        }
+        const first: unknown = Array.isArray(rows) ? rows[0] : undefined;
+        const role = mysqlRoleOf(Array.isArray(first) ? first[0] : undefined);
+        if (role === undefined) {
+          finish(probeFailure('ProtocolError', `${where} answered SELECT @@global.read_only with neither 0 nor 1`, elapsed()));
+        } else if (spec.role === 'Any' || spec.role === role) {
+          finish({ ok: true, latencyMs: elapsed() });
+        } else {
+          const word = role === 'Primary' ? 'primary (read_only = 0)' : 'replica (read_only = 1)';
+          finish(probeFailure('WrongRole', `${where} is a ${word}, not a ${spec.role.toLowerCase()}`, elapsed()));
+        }
+      });
+    },
+  );
 }

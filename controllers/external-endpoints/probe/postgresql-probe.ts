@@ -2,6 +2,7 @@ import { Socket } from 'node:net';
 import pg from 'pg';
 import type { Clock } from '../../runtime/clock.ts';
 import { type PostgreSQLProbeSpec, type ProbeResult, type ProbeTarget, probeFailure } from './prober.ts';
+import { probeOutcome } from './probe-outcome.ts';
 import { abortedError, classifySocketError, joinHostPort } from './socket-errors.ts';
 
 // A role-aware PostgreSQL check: one fresh connection (no pool), one query, close. The role comes from the server
@@ -57,49 +58,49 @@ export function postgresqlProbe(target: ProbeTarget, spec: PostgreSQLProbeSpec, 
   socket.on('error', () => undefined);
   // Errors after the outcome (a late socket error, the server closing) must not become uncaught exceptions.
   client.on('error', () => undefined);
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (result: ProbeResult) => {
-      if (settled) return;
-      settled = true;
-      timer.cancel();
-      signal.removeEventListener('abort', onAbort);
-      // end() sends Terminate when it can; the socket is destroyed in any case, so nothing lingers on a wedged server.
-      void client.end().catch(() => undefined);
-      socket.destroy();
-      resolve(result);
-    };
-    const onAbort = () => {
-      const e = abortedError(signal, where);
-      finish(probeFailure(e.reason, e.message, elapsed()));
-    };
-    const timer = clock.setTimer(spec.timeoutMs, () =>
-      finish(probeFailure('Timeout', `PostgreSQL check of ${where} timed out after ${spec.timeoutMs}ms`, elapsed())),
-    );
-    signal.addEventListener('abort', onAbort, { once: true });
-    (async () => {
-      await client.connect();
-      const res = await client.query<RoleRow>('SELECT pg_is_in_recovery() AS in_recovery');
-      const role: PostgreSQLRole = res.rows[0]?.in_recovery === true ? 'Replica' : 'Primary';
-      if (roleMatches(spec.role, role)) finish({ ok: true, latencyMs: elapsed() });
-      else finish(probeFailure('WrongRole', `${where} is a ${role.toLowerCase()}, not a ${spec.role.toLowerCase()}`, elapsed()));
-    })().catch((err: unknown) => {
-      const e = err as { code?: string; message?: string; severity?: string };
-      if (e.severity !== undefined) {
-        // A server error: its SQLSTATE says whether it is about the credentials.
-        const reason = isAuthError(e.code) ? 'AuthFailed' : 'ProtocolError';
-        finish(
-          probeFailure(reason, `PostgreSQL at ${where} refused the check: ${e.message ?? 'error'} (SQLSTATE ${e.code ?? '?'})`, elapsed()),
-        );
-        return;
-      }
-      if (typeof e.code === 'string') {
-        const s = classifySocketError(err, 'connect', where);
-        finish(probeFailure(s.reason, s.message, elapsed()));
-        return;
-      }
-      const message = e.message ?? String(err);
-      finish(probeFailure(/timeout/i.test(message) ? 'Timeout' : 'Error', `PostgreSQL check of ${where} failed: ${message}`, elapsed()));
-    });
-  });
+  return probeOutcome(
+    {
+      clock,
+      signal,
+      timeoutMs: spec.timeoutMs,
+      where,
+      check: 'PostgreSQL',
+      elapsed,
+      teardown: () => {
+        // end() sends Terminate when it can; the socket is destroyed in any case, so nothing lingers on a wedged server.
+        void client.end().catch(() => undefined);
+        socket.destroy();
+      },
+    },
+    (finish) => {
+      (async () => {
+        await client.connect();
+        const res = await client.query<RoleRow>('SELECT pg_is_in_recovery() AS in_recovery');
+        const role: PostgreSQLRole = res.rows[0]?.in_recovery === true ? 'Replica' : 'Primary';
+        if (roleMatches(spec.role, role)) finish({ ok: true, latencyMs: elapsed() });
+        else finish(probeFailure('WrongRole', `${where} is a ${role.toLowerCase()}, not a ${spec.role.toLowerCase()}`, elapsed()));
+      })().catch((err: unknown) => {
+        const e = err as { code?: string; message?: string; severity?: string };
+        if (e.severity !== undefined) {
+          // A server error: its SQLSTATE says whether it is about the credentials.
+          const reason = isAuthError(e.code) ? 'AuthFailed' : 'ProtocolError';
+          finish(
+            probeFailure(
+              reason,
+              `PostgreSQL at ${where} refused the check: ${e.message ?? 'error'} (SQLSTATE ${e.code ?? '?'})`,
+              elapsed(),
+            ),
+          );
+          return;
+        }
+        if (typeof e.code === 'string') {
+          const s = classifySocketError(err, 'connect', where);
+          finish(probeFailure(s.reason, s.message, elapsed()));
+          return;
+        }
+        const message = e.message ?? String(err);
+        finish(probeFailure(/timeout/i.test(message) ? 'Timeout' : 'Error', `PostgreSQL check of ${where} failed: ${message}`, elapsed()));
+      });
+    },
+  );
 }

@@ -1,6 +1,7 @@
 import { Redis } from 'ioredis';
 import type { Clock } from '../../runtime/clock.ts';
 import { type ProbeResult, type ProbeTarget, probeFailure, type RedisProbeSpec } from './prober.ts';
+import { probeOutcome } from './probe-outcome.ts';
 import { abortedError, classifySocketError, joinHostPort } from './socket-errors.ts';
 
 // A role-aware Redis check: one fresh connection (ioredis, no reconnects, no offline queue), AUTH when credentials are
@@ -47,48 +48,44 @@ export function redisProbe(target: ProbeTarget, spec: RedisProbeSpec, signal: Ab
   client.on('error', (err: unknown) => {
     socketError ??= err;
   });
-  return new Promise((resolve) => {
-    let settled = false;
-    const finish = (result: ProbeResult) => {
-      if (settled) return;
-      settled = true;
-      timer.cancel();
-      signal.removeEventListener('abort', onAbort);
-      client.disconnect();
-      (client.stream as typeof client.stream | undefined)?.destroy();
-      resolve(result);
-    };
-    const onAbort = () => {
-      const e = abortedError(signal, where);
-      finish(probeFailure(e.reason, e.message, elapsed()));
-    };
-    const timer = clock.setTimer(spec.timeoutMs, () =>
-      finish(probeFailure('Timeout', `Redis check of ${where} timed out after ${spec.timeoutMs}ms`, elapsed())),
-    );
-    signal.addEventListener('abort', onAbort, { once: true });
-    (async () => {
-      await client.connect();
-      const role = redisRoleOf(await client.call('ROLE'));
-      if (role === undefined) {
-        finish(probeFailure('ProtocolError', `${where} answered ROLE with neither master nor slave`, elapsed()));
-      } else if (spec.role === 'Any' || spec.role === role) {
-        finish({ ok: true, latencyMs: elapsed() });
-      } else {
-        finish(probeFailure('WrongRole', `${where} is a ${role.toLowerCase()}, not a ${spec.role.toLowerCase()}`, elapsed()));
-      }
-    })().catch((rejection: unknown) => {
-      const coded = (x: unknown) => typeof (x as { code?: unknown } | undefined)?.code === 'string';
-      const err = coded(rejection) || !coded(socketError) ? rejection : socketError;
-      const e = err as { code?: string; message?: string };
-      const message = e.message ?? String(err);
-      if (/^(WRONGPASS|NOAUTH|NOPERM)/.test(message)) {
-        finish(probeFailure('AuthFailed', `Redis at ${where} refused the credentials: ${message.split(' ')[0] ?? ''}`, elapsed()));
-      } else if (typeof e.code === 'string' && e.code.startsWith('E')) {
-        const s = classifySocketError(err, 'connect', where);
-        finish(probeFailure(s.reason, s.message, elapsed()));
-      } else {
-        finish(probeFailure(/timed? ?out/i.test(message) ? 'Timeout' : 'Error', `Redis check of ${where} failed: ${message}`, elapsed()));
-      }
-    });
-  });
+  return probeOutcome(
+    {
+      clock,
+      signal,
+      timeoutMs: spec.timeoutMs,
+      where,
+      check: 'Redis',
+      elapsed,
+      teardown: () => {
+        client.disconnect();
+        (client.stream as typeof client.stream | undefined)?.destroy();
+      },
+    },
+    (finish) => {
+      (async () => {
+        await client.connect();
+        const role = redisRoleOf(await client.call('ROLE'));
+        if (role === undefined) {
+          finish(probeFailure('ProtocolError', `${where} answered ROLE with neither master nor slave`, elapsed()));
+        } else if (spec.role === 'Any' || spec.role === role) {
+          finish({ ok: true, latencyMs: elapsed() });
+        } else {
+          finish(probeFailure('WrongRole', `${where} is a ${role.toLowerCase()}, not a ${spec.role.toLowerCase()}`, elapsed()));
+        }
+      })().catch((rejection: unknown) => {
+        const coded = (x: unknown) => typeof (x as { code?: unknown } | undefined)?.code === 'string';
+        const err = coded(rejection) || !coded(socketError) ? rejection : socketError;
+        const e = err as { code?: string; message?: string };
+        const message = e.message ?? String(err);
+        if (/^(WRONGPASS|NOAUTH|NOPERM)/.test(message)) {
+          finish(probeFailure('AuthFailed', `Redis at ${where} refused the credentials: ${message.split(' ')[0] ?? ''}`, elapsed()));
+        } else if (typeof e.code === 'string' && e.code.startsWith('E')) {
+          const s = classifySocketError(err, 'connect', where);
+          finish(probeFailure(s.reason, s.message, elapsed()));
+        } else {
+          finish(probeFailure(/timed? ?out/i.test(message) ? 'Timeout' : 'Error', `Redis check of ${where} failed: ${message}`, elapsed()));
+        }
+      });
+    },
+  );
 }
