@@ -86,6 +86,57 @@ const clusterRoles = (objects: readonly ManifestObject[]) =>
     .map((o) => o.metadata.name)
     .sort();
 
+// ---- on a real API server ------------------------------------------------------------------------------------------------
+// Started before the first describe, as everything awaited at the top level: node:test runs the file's `after` hooks
+// (the work directory's removal) as soon as the describes declared so far are done.
+
+const env = await startTestCluster({ name: 'helm-test' });
+const kubeconfig = env.cluster.kubeconfigPath;
+const helmOn = await helmCli(helmBinary, join(work, 'helm'), kubeconfig);
+const NS = OPERATOR_NAMESPACE;
+
+const liveSchema = z.looseObject({
+  kind: z.string(),
+  metadata: z.looseObject({ name: z.string(), namespace: z.string().optional(), deletionTimestamp: z.string().optional() }),
+});
+
+/** The objects of `objects` that exist on the API server now (kubectl get -f, not-found ones left out). */
+async function live(objects: readonly ManifestObject[], file: string): Promise<z.infer<typeof liveSchema>[]> {
+  await writeFile(join(work, file), objects.map((o) => stringify(o)).join('---\n'));
+  const got = await kubectl(kubeconfig, 'get', '-f', join(work, file), '--ignore-not-found', '-o', 'json');
+  assert.equal(got.code, 0, got.stderr);
+  if (got.stdout.trim() === '') return [];
+  const parsed = z.looseObject({ kind: z.string(), items: z.array(z.unknown()).optional() }).parse(JSON.parse(got.stdout));
+  return (parsed.kind === 'List' ? (parsed.items ?? []) : [parsed]).map((o) => liveSchema.parse(o));
+}
+
+async function releaseManifest(): Promise<ManifestObject[]> {
+  const r = await helmOn('get', 'manifest', RELEASE, '-n', NS);
+  assert.equal(r.code, 0, r.stderr);
+  return parseManifests(r.stdout);
+}
+
+/** Names of the releases in the namespace, in any state. */
+async function releases(): Promise<string[]> {
+  const states = ['--deployed', '--failed', '--pending', '--superseded', '--uninstalling', '--uninstalled'];
+  const listed = await helmOn('list', '-n', NS, '-q', ...states);
+  assert.equal(listed.code, 0, listed.stderr);
+  return listed.stdout.split('\n').filter((l) => l !== '');
+}
+
+async function liveDeployment() {
+  const got = await kubectl(kubeconfig, 'get', 'deployment', RELEASE, '-n', NS, '-o', 'json');
+  assert.equal(got.code, 0, got.stderr);
+  return deploymentSchema.parse(JSON.parse(got.stdout));
+}
+
+const crdNames = (await render('--include-crds')).filter((o) => o.kind === 'CustomResourceDefinition').map((o) => `crd/${o.metadata.name}`);
+
+async function crdsEstablished(): Promise<void> {
+  const established = await kubectl(kubeconfig, 'wait', '--for=condition=Established', '--timeout=60s', ...crdNames);
+  assert.equal(established.code, 0, established.stderr);
+}
+
 describe('the chart, rendered by helm template', () => {
   it('with default values renders exactly the objects of kubectl kustomize config/default, plus Helm’s standard labels', async () => {
     const [charted, kustomized] = await Promise.all([render('--include-crds'), renderKustomization(join(REPO, 'config/default'))]);
@@ -243,55 +294,6 @@ describe('the chart, rendered by helm template', () => {
     );
   });
 });
-
-// ---- on a real API server ------------------------------------------------------------------------------------------------
-
-const env = await startTestCluster({ name: 'helm-test' });
-const kubeconfig = env.cluster.kubeconfigPath;
-const helmOn = await helmCli(helmBinary, join(work, 'helm'), kubeconfig);
-const NS = OPERATOR_NAMESPACE;
-
-const liveSchema = z.looseObject({
-  kind: z.string(),
-  metadata: z.looseObject({ name: z.string(), namespace: z.string().optional(), deletionTimestamp: z.string().optional() }),
-});
-
-/** The objects of `objects` that exist on the API server now (kubectl get -f, not-found ones left out). */
-async function live(objects: readonly ManifestObject[], file: string): Promise<z.infer<typeof liveSchema>[]> {
-  await writeFile(join(work, file), objects.map((o) => stringify(o)).join('---\n'));
-  const got = await kubectl(kubeconfig, 'get', '-f', join(work, file), '--ignore-not-found', '-o', 'json');
-  assert.equal(got.code, 0, got.stderr);
-  if (got.stdout.trim() === '') return [];
-  const parsed = z.looseObject({ kind: z.string(), items: z.array(z.unknown()).optional() }).parse(JSON.parse(got.stdout));
-  return (parsed.kind === 'List' ? (parsed.items ?? []) : [parsed]).map((o) => liveSchema.parse(o));
-}
-
-async function releaseManifest(): Promise<ManifestObject[]> {
-  const r = await helmOn('get', 'manifest', RELEASE, '-n', NS);
-  assert.equal(r.code, 0, r.stderr);
-  return parseManifests(r.stdout);
-}
-
-/** Names of the releases in the namespace, in any state. */
-async function releases(): Promise<string[]> {
-  const states = ['--deployed', '--failed', '--pending', '--superseded', '--uninstalling', '--uninstalled'];
-  const listed = await helmOn('list', '-n', NS, '-q', ...states);
-  assert.equal(listed.code, 0, listed.stderr);
-  return listed.stdout.split('\n').filter((l) => l !== '');
-}
-
-async function liveDeployment() {
-  const got = await kubectl(kubeconfig, 'get', 'deployment', RELEASE, '-n', NS, '-o', 'json');
-  assert.equal(got.code, 0, got.stderr);
-  return deploymentSchema.parse(JSON.parse(got.stdout));
-}
-
-const crdNames = (await render('--include-crds')).filter((o) => o.kind === 'CustomResourceDefinition').map((o) => `crd/${o.metadata.name}`);
-
-async function crdsEstablished(): Promise<void> {
-  const established = await kubectl(kubeconfig, 'wait', '--for=condition=Established', '--timeout=60s', ...crdNames);
-  assert.equal(established.code, 0, established.stderr);
-}
 
 describe('helm install, upgrade and uninstall on a real API server', () => {
   it('helm install --create-namespace creates every object of the chart and the CRDs, without a warning', async () => {
