@@ -42,8 +42,9 @@ fullnameOverride: ""
 
 namespace:
   # Render the release namespace as a Namespace with Pod Security \`restricted\` enforced, as config/default does.
-  # Install with --create-namespace (Helm creates it, the chart adopts it and adds the labels); set false to install
-  # into a namespace that exists already. Uninstalling deletes a namespace the chart created.
+  # Install with --create-namespace: Helm 4 creates it, then applies the chart server-side, which adopts it and adds
+  # the labels. Set false to install into a namespace that exists already (or with a Helm that creates objects with
+  # plain POSTs). Uninstalling deletes a namespace the chart rendered.
   create: true
 
 image:

@@ -364,4 +364,18 @@ describe('helm install, upgrade and uninstall on a real API server', () => {
     await crdsEstablished();
     assert.deepEqual(await releases(), []);
   });
+
+  it('with namespace.create=false installs into a namespace that exists, and uninstalling leaves that namespace', async () => {
+    const ns = await env.createNamespace('existing');
+    const installed = await helmOn('install', RELEASE, CHART, '-n', ns, '--set', 'namespace.create=false');
+    assert.equal(installed.code, 0, installed.stderr);
+    const manifest = parseManifests((await helmOn('get', 'manifest', RELEASE, '-n', ns)).stdout);
+    assert.ok(!manifest.some((o) => o.kind === 'Namespace'));
+    assert.equal((await live(manifest, 'existing.yaml')).length, manifest.length);
+    const uninstalled = await helmOn('uninstall', RELEASE, '-n', ns);
+    assert.equal(uninstalled.code, 0, uninstalled.stderr);
+    assert.deepEqual(await live(manifest, 'existing-uninstalled.yaml'), []);
+    const namespace = await kubectl(kubeconfig, 'get', 'namespace', ns, '-o', 'jsonpath={.status.phase}');
+    assert.equal(namespace.stdout, 'Active');
+  });
 });
