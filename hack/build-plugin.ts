@@ -29,8 +29,8 @@ export interface BuildResult {
   readonly manifest: string;
 }
 
-function run(command: string, args: readonly string[], what: string): void {
-  const r = spawnSync(command, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+function run(command: string, args: readonly string[], what: string, cwd?: string): void {
+  const r = spawnSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.status !== 0) throw new Error(`${what} failed (exit ${r.status ?? r.signal}): ${r.error?.message ?? ''}${r.stderr}${r.stdout}`);
 }
 
@@ -56,12 +56,20 @@ export async function buildPlugin(out: string): Promise<BuildResult> {
       absWorkingDir: root,
       logLevel: 'error',
     });
+    // Paths relative to the work directory: the blob records the main script's path as given, and the temporary
+    // directory's name must not change the executable's bytes.
     const blob = join(work, 'sea.blob');
     writeFileSync(
       join(work, 'sea-config.json'),
-      JSON.stringify({ main: bundle, output: blob, disableExperimentalSEAWarning: true, useSnapshot: false, useCodeCache: false }),
+      JSON.stringify({
+        main: 'kubectl-endpoints.cjs',
+        output: 'sea.blob',
+        disableExperimentalSEAWarning: true,
+        useSnapshot: false,
+        useCodeCache: false,
+      }),
     );
-    run(process.execPath, ['--experimental-sea-config', join(work, 'sea-config.json')], 'node --experimental-sea-config');
+    run(process.execPath, ['--experimental-sea-config', 'sea-config.json'], 'node --experimental-sea-config', work);
 
     mkdirSync(out, { recursive: true });
     const binary = join(out, 'kubectl-endpoints');
