@@ -11,6 +11,7 @@ import { EXTERNAL_ENDPOINTS_RESOURCE } from '../../api/v1alpha1/group-version.ts
 import type { DiffReport } from '../../cmd/kubectl-endpoints/plugin/explain/explain-diff.ts';
 import { explainDiff } from '../../cmd/kubectl-endpoints/plugin/explain/explain-diff.ts';
 import type { WhyReport } from '../../cmd/kubectl-endpoints/plugin/explain/explain-why.ts';
+import type { WhyPodReport } from '../../cmd/kubectl-endpoints/plugin/explain/explain-pod.ts';
 import type { PodVerdict } from '../../cmd/kubectl-endpoints/plugin/explain/pod-verdict.ts';
 import { DEFAULT_EXPLAIN_SETTINGS } from '../../cmd/kubectl-endpoints/plugin/explain/snapshot.ts';
 import { fetchSnapshot } from '../../cmd/kubectl-endpoints/plugin/fetch-snapshot.ts';
@@ -458,6 +459,80 @@ describe('kubectl endpoints why: each Pod-level reason, text and JSON', () => {
       podBlock(t.stdout, 'web-probe'),
       /ready\s+10\.244\.0\.8 on node-up \(published although not Ready: publishNotReadyAddresses\)/,
     );
+  });
+});
+
+// ---- scenario: one Pod in depth -----------------------------------------------------------------------------------
+
+describe('kubectl endpoints why SERVICE POD: one Pod in depth', () => {
+  const whyPod = async (pod: string, ...extra: string[]) => plugin('why', 'web', pod, '-n', ns, ...extra);
+  const whyPodJson = async (pod: string): Promise<{ code: number; report: WhyPodReport }> => {
+    const r = await whyPod(pod, '-o', 'json');
+    assert.equal(r.stderr, '');
+    return { code: r.code, report: JSON.parse(r.stdout) as WhyPodReport };
+  };
+  const sliceOf = async (pod: string): Promise<string> => {
+    const list = (await env.client.list(ENDPOINT_SLICES, ns, { labelSelector: `${LABEL_SERVICE_NAME}=web` })) as {
+      items: { metadata: { name: string }; endpoints?: { targetRef?: { name?: string } }[] }[];
+    };
+    const slice = list.items.find((s) => (s.endpoints ?? []).some((e) => e.targetRef?.name === pod));
+    assert.ok(slice, `a stored slice lists ${pod}`);
+    return slice.metadata.name;
+  };
+
+  it('a ready Pod: where it is stored, exit 0', async () => {
+    const { code, report } = await whyPodJson('web-ready');
+    assert.equal(code, 0);
+    assert.equal(report.verdict?.state, 'ready');
+    assert.deepEqual(report.pod.ips, [{ ip: '10.244.0.1', family: 'IPv4' }]);
+    assert.deepEqual(
+      report.storedSlices.map((s) => [s.slice, s.addresses, s.conditions]),
+      [[await sliceOf('web-ready'), ['10.244.0.1'], { ready: true, serving: true, terminating: false }]],
+    );
+    assert.deepEqual(report.storedEndpoints, [{ ip: '10.244.0.1', ready: true, ports: ['http:8080/TCP'] }]);
+    assert.deepEqual([report.slicesUpToDate, report.endpointsUpToDate], [true, true]);
+  });
+
+  it('a readiness gate False: the gate, the verdict, and both stored objects listing it not ready, exit 3', async () => {
+    const { code, report } = await whyPodJson('web-gate');
+    assert.equal(code, 3);
+    assert.deepEqual(report.pod.readinessGates, [{ conditionType: 'example.com/lb-registered', status: 'False' }]);
+    assert.equal(report.verdict?.reason?.code, 'NotReady');
+    assert.deepEqual(report.storedEndpoints, [{ ip: '10.244.0.9', ready: false, ports: ['http:8080/TCP'] }]);
+    const t = await whyPod('web-gate');
+    assert.equal(t.code, 3);
+    assert.match(
+      t.stdout,
+      /^Pod \S+\/web-gate behind Service web \(ClusterIP [\d.]+\)\n {2}selector {5}✓ app=web\n {2}node {9}node-up \(Ready=True\)\n/,
+    );
+    assert.match(t.stdout, /gates {8}! example\.com\/lb-registered: False/);
+    assert.match(t.stdout, /Verdict\n {2}! not Ready: Ready=False \(ReadinessGatesNotReady/);
+    const slice = await sliceOf('web-gate');
+    assert.match(t.stdout, new RegExp(`! ${slice} IPv4 10\\.244\\.0\\.9 \\[http:8080/TCP\\] ready=false serving=false terminating=false`));
+    assert.match(t.stdout, /Endpoints\n {2}! 10\.244\.0\.9 in notReadyAddresses \[http:8080\/TCP\]\n$/);
+  });
+
+  it("a named targetPort it does not declare: absent, with the Endpoints controller's reason", async () => {
+    const { code, report } = await whyPodJson('web-port');
+    assert.equal(code, 3);
+    assert.equal(report.verdict?.reason?.code, 'NoPortResolved');
+    assert.deepEqual(report.verdict?.endpoints, { state: 'absent', reason: 'NoMatchingPort' });
+    assert.deepEqual(report.storedSlices, []);
+    const t = await whyPod('web-port');
+    assert.match(t.stdout, /ports {8}✗ http 80→"http"\/TCP: no container port named http with protocol TCP/);
+    assert.match(t.stdout, /Endpoints\n {2}· not listed: no Service port resolves on it/);
+  });
+
+  it('a Pod the selector misses: the label and its value, exit 3', async () => {
+    const { code, report } = await whyPodJson('pod/web-typo');
+    assert.equal(code, 3);
+    assert.deepEqual(report.selector, { matches: false, labels: [{ key: 'app', want: 'web', actual: 'wbe', matches: false }] });
+    assert.match((await whyPod('web-typo')).stdout, /selector {5}✗ app=web: the Pod has app=wbe/);
+  });
+
+  it('a Pod that does not exist: exit 2', async () => {
+    const t = await whyPod('web-nope');
+    assert.deepEqual([t.code, t.stdout], [2, `✗ Pod ${ns}/web-nope not found\n`]);
   });
 });
 

@@ -3,6 +3,7 @@ import { newApiClient } from '../../../controllers/runtime/api-client.ts';
 import packageJson from '../../../package.json' with { type: 'json' };
 import { type CliOptions, parseArgs } from './args.ts';
 import { DIFF_EXIT, diffExitCode, explainDiff } from './explain/explain-diff.ts';
+import { explainPod, whyPodExitCode } from './explain/explain-pod.ts';
 import { explainWhy, whyExitCode } from './explain/explain-why.ts';
 import { DEFAULT_EXPLAIN_SETTINGS, type ExplainSettings } from './explain/snapshot.ts';
 import { fetchSnapshot } from './fetch-snapshot.ts';
@@ -10,6 +11,7 @@ import { helpText } from './help.ts';
 import { processEnvironment, resolveKubeconfig } from './kubeconfig.ts';
 import { renderDiff } from './render-diff.ts';
 import { renderWhy } from './render-why.ts';
+import { renderWhyPod } from './render-why-pod.ts';
 import { newStyle, useColor } from './style.ts';
 
 // `kubectl endpoints`: command line → kubeconfig → one read of the cluster → pure explanation → text or JSON → exit
@@ -70,6 +72,11 @@ export async function main(
     const snapshot = await fetchSnapshot(client, kc.namespace, options.service, signal);
     const settings = settingsFrom(options);
     const style = newStyle(options.output === 'text' && useColor(options.color, io.isTTY, env));
+    if (options.command === 'why' && options.pod !== undefined) {
+      const report = explainPod(snapshot, options.pod, settings);
+      io.stdout(options.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderWhyPod(report, style));
+      return whyPodExitCode(report);
+    }
     if (options.command === 'why') {
       const report = explainWhy(snapshot, settings);
       io.stdout(options.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderWhy(report, style));
