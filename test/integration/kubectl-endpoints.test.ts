@@ -517,9 +517,17 @@ describe('kubectl endpoints why SERVICE POD: one Pod in depth', () => {
     assert.equal(code, 3);
     assert.equal(report.verdict?.reason?.code, 'NoPortResolved');
     assert.deepEqual(report.verdict?.endpoints, { state: 'absent', reason: 'NoMatchingPort' });
-    assert.deepEqual(report.storedSlices, []);
+    // The EndpointSlice controller still lists it, in a slice without ports, which proxies ignore.
+    assert.deepEqual(
+      report.storedSlices.map((s) => [s.addresses, s.ports]),
+      [[['10.244.0.4'], []]],
+    );
     const t = await whyPod('web-port');
     assert.match(t.stdout, /ports {8}✗ http 80→"http"\/TCP: no container port named http with protocol TCP/);
+    assert.match(
+      t.stdout,
+      /\[\] ready=true serving=true terminating=false(, zone \S+)? \(endpointslice-controller\.k8s\.io\)\n\s+a port-less slice: proxies ignore it/,
+    );
     assert.match(t.stdout, /Endpoints\n {2}· not listed: no Service port resolves on it/);
   });
 

@@ -1,6 +1,6 @@
 import type { EndpointConditions, EndpointHints } from '../../../api/discovery/v1.ts';
 import type { EndpointsAbsenceReason, EndpointState } from './explain/pod-verdict.ts';
-import type { WhyPodReport } from './explain/explain-pod.ts';
+import { proxiedSlice, type WhyPodReport } from './explain/explain-pod.ts';
 import { reasonText } from './render-why.ts';
 import type { Style } from './style.ts';
 
@@ -148,11 +148,13 @@ export function renderWhyPod(r: WhyPodReport, style: Style): string {
   if (r.storedSlices.length === 0)
     out.push(`  ${r.expectedSlices.length === 0 ? style.dim('·') : style.bad('✗')} not in any EndpointSlice`);
   for (const s of r.storedSlices) {
-    const mark = s.conditions.ready !== false ? style.ok('✓') : style.warn('!');
+    const proxied = proxiedSlice(r, s);
+    const mark = !proxied ? style.warn('!') : s.conditions.ready !== false ? style.ok('✓') : style.warn('!');
     const extra = [s.zone ? `zone ${s.zone}` : '', r.topology.kind !== 'none' || s.hints ? hintsText(s.hints) : ''].filter((x) => x !== '');
     out.push(
       `  ${mark} ${s.slice} ${s.addressType} ${s.addresses.join(',')} [${s.ports.join(' ')}] ${conditionsText(s.conditions)}${extra.length > 0 ? `, ${extra.join(', ')}` : ''}${s.managedBy ? style.dim(` (${s.managedBy})`) : ''}`,
     );
+    if (!proxied) out.push(`      ${style.dim('a port-less slice: proxies ignore it for a Service with a cluster IP')}`);
   }
   if (r.topology.kind === 'annotation') out.push(`  ${style.dim('topology: the topology-mode annotation asks for zone hints (Auto)')}`);
   if (r.topology.kind === 'trafficDistribution') out.push(`  ${style.dim(`topology: trafficDistribution ${r.topology.value}`)}`);

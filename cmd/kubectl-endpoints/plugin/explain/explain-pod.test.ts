@@ -29,6 +29,7 @@ const gated = testPod('web-1', 1, {
     ],
   },
 });
+const wrongPort = testPod('web-1', 1, { spec: { containers: [{ name: 'app', ports: [{ name: 'web', containerPort: 8080 }] }] } });
 const dualService = testService({ ipFamilies: ['IPv4', 'IPv6'], ipFamilyPolicy: 'RequireDualStack' });
 const dualPod = testPod('web-1', 1, { status: { podIPs: [{ ip: '10.0.0.1' }, { ip: 'fd00::1' }] } });
 const withHints = (slices: EndpointSlice[]): EndpointSlice[] =>
@@ -108,10 +109,14 @@ const cases: { name: string; given: Partial<ServiceSnapshot>; pod?: string; want
     },
   },
   {
-    name: 'the named targetPort is not declared: absent, with the Endpoints reason',
-    given: { pods: [testPod('web-1', 1, { spec: { containers: [{ name: 'app', ports: [{ name: 'web', containerPort: 8080 }] }] } })] },
+    name: 'the named targetPort is not declared: absent, with the Endpoints reason; a port-less slice does not count',
+    given: { pods: [wrongPort], ...stored([wrongPort]) },
     exit: 3,
     want: (r) => {
+      assert.deepEqual(
+        r.storedSlices.map((s) => [s.ports, s.conditions.ready]),
+        [[[], true]],
+      );
       assert.equal(r.verdict?.reason?.code, 'NoPortResolved');
       assert.equal(r.verdict?.ports[0]?.resolved, undefined);
       assert.deepEqual(r.verdict?.endpoints, { state: 'absent', reason: 'NoMatchingPort' });

@@ -350,8 +350,20 @@ export function explainPod(snapshot: ServiceSnapshot, podName: string, settings:
 /** Exit codes of `why SERVICE POD`. */
 export const WHY_POD_EXIT = { ready: 0, error: 2, notReady: 3 } as const;
 
-/** 0 when a stored EndpointSlice lists the Pod as ready, 3 when none does, 2 when the Service or the Pod is missing. */
+/**
+ * Whether proxies use the slice's endpoints: a Service with a cluster IP ignores port-less slices (where the
+ * EndpointSlice controller puts Pods on which no Service port resolves), as publishedCounts does.
+ */
+export function proxiedSlice(report: Pick<WhyPodReport, 'service'>, slice: Pick<StoredSliceEndpoint, 'ports'>): boolean {
+  return report.service.headless === true || slice.ports.length > 0;
+}
+
+/**
+ * 0 when a stored EndpointSlice that proxies use lists the Pod as ready, 3 when none does, 2 when the Service or the
+ * Pod is missing.
+ */
 export function whyPodExitCode(report: WhyPodReport): number {
   if (!report.service.found || !report.pod.found) return WHY_POD_EXIT.error;
-  return report.storedSlices.some((s) => s.conditions.ready !== false) ? WHY_POD_EXIT.ready : WHY_POD_EXIT.notReady;
+  const ready = report.storedSlices.some((s) => s.conditions.ready !== false && proxiedSlice(report, s));
+  return ready ? WHY_POD_EXIT.ready : WHY_POD_EXIT.notReady;
 }
