@@ -812,6 +812,67 @@ describe('kubectl endpoints why: the 1000-address cap of Endpoints', () => {
   });
 });
 
+// ---- kubectl endpoints why --watch --------------------------------------------------------------------------------
+
+describe('kubectl endpoints why SERVICE --watch', () => {
+  it('a readiness flip prints the Pod line, then the slice line with its delay; Ctrl-C stops it with exit 0', async () => {
+    const wns = await env.createNamespace('watch');
+    await createService(wns, 'web', { selector: { app: 'web' } });
+    await createPod(wns, 'web-1', { nodeName: 'node-up' }, runningStatus('10.246.0.1'));
+    await createPod(wns, 'web-2', { nodeName: 'node-up' }, runningStatus('10.246.0.2', false));
+    await waitInSync(wns, 'web');
+
+    const child = spawn(process.execPath, [MAIN, '--kubeconfig', kubeconfigPath, 'why', 'web', '-n', wns, '--watch'], {
+      env: { ...process.env, NO_COLOR: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      await waitFor(() => /watching \(Ctrl-C to stop\)/.test(stdout), {
+        description: 'the watch to start',
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      });
+      assert.match(
+        stdout,
+        /^\d\d:\d\d:\d\d\.\d{3} watch web Service selector app=web; 2 Pods selected \(1 Ready\), 1 EndpointSlices, an Endpoints object; watching/,
+      );
+
+      await env.client.patch(PODS, wns, 'web-2', { status: runningStatus('10.246.0.2', true) }, 'merge', { subresource: 'status' });
+      const slicePattern = /^(\d\d:\d\d:\d\d\.\d{3}) slice (\S+) updated: web-2 ready \(\+(\d+) ms after the Pod change\)$/m;
+      await waitFor(() => slicePattern.test(stdout) && /endpoints web updated: web-2 ready/.test(stdout), {
+        description: 'the slice and Endpoints lines',
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      });
+      const lines = stdout.trim().split('\n');
+      const podLine = lines.findIndex((l) => /^\d\d:\d\d:\d\d\.\d{3} pod web-2 became Ready$/.test(l));
+      const sliceLine = lines.findIndex((l) => slicePattern.test(l));
+      assert.ok(podLine > 0 && sliceLine > podLine, `Pod line before slice line:\n${stdout}`);
+      const [, , sliceName, delay] = slicePattern.exec(stdout) ?? [];
+      const stored = (await env.client.list(ENDPOINT_SLICES, wns, { labelSelector: `${LABEL_SERVICE_NAME}=web` })) as {
+        items: { metadata: { name: string } }[];
+      };
+      assert.deepEqual(
+        stored.items.map((i) => i.metadata.name),
+        [sliceName],
+      );
+      assert.ok(Number(delay) >= 0);
+
+      child.kill('SIGINT');
+      assert.equal(await exited, 0, stderr);
+      assert.equal(stderr, '');
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
+});
+
 // ---- kubectl plugin discovery -------------------------------------------------------------------------------------
 
 describe('kubectl finds the plugin on the PATH', () => {
