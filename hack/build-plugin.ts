@@ -12,7 +12,7 @@ import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { build } from 'esbuild';
+import { build, type Plugin } from 'esbuild';
 import packageJson from '../package.json' with { type: 'json' };
 import { archiveName, krewManifest } from './plugin/krew-manifest.ts';
 import { tarGz } from './plugin/ustar.ts';
@@ -21,6 +21,19 @@ const root = join(import.meta.dirname, '..');
 const MANIFEST = 'plugins/endpoints.yaml';
 /** The fuse Node's single executable applications look for (from Node's documentation of SEA). */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
+
+/**
+ * The plugin reads only `version` from package.json, but a bundler inlines the whole file: then every new npm script
+ * or dependency would change the executable's bytes and the manifest's sha256. Only the version goes in.
+ */
+const versionOnlyPackageJson: Plugin = {
+  name: 'version-only-package-json',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]package\.json$/ }, (args) =>
+      args.path === join(root, 'package.json') ? { contents: JSON.stringify({ version: packageJson.version }), loader: 'json' } : undefined,
+    );
+  },
+};
 
 export interface BuildResult {
   readonly binary: string;
@@ -55,6 +68,7 @@ export async function buildPlugin(out: string): Promise<BuildResult> {
       minify: true,
       absWorkingDir: root,
       logLevel: 'error',
+      plugins: [versionOnlyPackageJson],
     });
     // Paths relative to the work directory: the blob records the main script's path as given, and the temporary
     // directory's name must not change the executable's bytes.
