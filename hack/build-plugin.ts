@@ -1,8 +1,9 @@
 // Builds `kubectl endpoints` as a single executable (`npm run build:plugin`): the plugin bundled into one CommonJS file
 // with esbuild, embedded into a copy of the pinned Node 24 as a single executable application (node
 // --experimental-sea-config, then postject), a reproducible tar.gz of it with the LICENSE, and the krew manifest
-// plugins/endpoints.yaml with that archive's sha256. With --verify (`npm run verify:plugin`, CI) the manifest is not
-// written but compared: exit 1 if the committed one is not what this build gives. See docs/adr/0003-plugin-launcher.md.
+// plugins/endpoints.yaml with that archive's sha256. With --verify (`npm run verify:plugin`, before a release) the
+// manifest is not written but compared: exit 1 if the committed one is not what this build gives. CI's binary test
+// compares it but for the sha256, which every change to a bundled source moves. See docs/adr/0003-plugin-launcher.md.
 //
 //   node hack/build-plugin.ts [--out DIR] [--verify]     (DIR default dist/plugin)
 
