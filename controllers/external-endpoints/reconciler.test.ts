@@ -25,7 +25,7 @@ import {
   RecordingEventRecorder,
   testContext,
 } from './test-helpers.ts';
-import { SliceTracker } from './tracker.ts';
+import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 const KEY = 'prod/db';
 const OK: ProbeResult = { ok: true, latencyMs: 2 };
@@ -74,7 +74,7 @@ class Harness {
   readonly health = new BackendHealthStore();
   readonly dns = new FakeDns();
   readonly registry = new Registry();
-  readonly tracker = new SliceTracker();
+  readonly tracker = new EndpointSliceTracker();
   reconciler: ExternalEndpointsReconciler;
 
   constructor() {

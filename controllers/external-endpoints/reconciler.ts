@@ -1,6 +1,6 @@
 import { type ObjectReference, splitKey } from '../../api/core/meta.ts';
 import type { Endpoints, Service } from '../../api/core/v1.ts';
-import { type EndpointSlice, endpointSliceSchema } from '../../api/discovery/v1.ts';
+import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { LABEL_SERVICE_NAME, MANAGED_BY_EXTERNAL_ENDPOINTS } from '../../api/labels.ts';
 import type { ExternalEndpoints, ExternalEndpointsStatus } from '../../api/v1alpha1/external-endpoints.ts';
 import { API_VERSION, ExternalEndpointsConditionType, Kind } from '../../api/v1alpha1/group-version.ts';
@@ -19,7 +19,7 @@ import {
   StaleCacheError,
   TerminalError,
 } from '../runtime/reconcile.ts';
-import { ENDPOINT_SLICES, ENDPOINTS } from '../runtime/resource.ts';
+import { ENDPOINTS } from '../runtime/resource.ts';
 import type { AddressPolicy } from './address-policy.ts';
 import { type Backend, type BackendSet, resolveBackends } from './backends.ts';
 import { desiredEndpoints, sliceLabels } from './desired.ts';
@@ -37,7 +37,7 @@ import { BackendHealthStore } from './health-store.ts';
 import { desiredLegacyEndpoints, planLegacyEndpoints } from './legacy-endpoints.ts';
 import type { ExternalEndpointsMetrics, PublishedState } from './metrics.ts';
 import { dueNames, NameResolutions } from './name-resolutions.ts';
-import { isEmptySlicePlan, planSlices, type SlicePlan } from './plan.ts';
+import { planSlices, type SlicePlan } from './plan.ts';
 import type { ProbeScheduler } from './probe/probe-scheduler.ts';
 import { InvalidHealthCheckError, type ProbePlan, probePlanFor } from './probe/probe-spec.ts';
 import { type CredentialsResult, credentialsFromSecret, type SecretLike } from './credentials.ts';
@@ -46,7 +46,8 @@ import { checkService, type ServiceVerdict } from './service-check.ts';
 import { desiredStatus, sameSignificantStatus } from './status.ts';
 import { decideTier, hasTiers, isStandby, type TierInput, type TierPolicy, type TierState, tierChangeMessage } from './tiers.ts';
 import { decideSlowStart, type SlowStartPolicy, slowStartEnabled } from './slow-start.ts';
-import type { SliceTracker } from './tracker.ts';
+import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
+import { applySlicePlan } from '../shared/slice-writer.ts';
 
 // One reconcile of one ExternalEndpoints object (key `namespace/name`, also the Service's key), level-triggered:
 // read the caches, check the Service, resolve due DNS names, keep the probe jobs in line with the backends, decide
@@ -96,7 +97,7 @@ export interface ExternalEndpointsReconcilerDeps {
   /** Health memory, shared with the probe result handler. */
   readonly health: BackendHealthStore;
   readonly resolver: Pick<DnsResolver, 'resolve'>;
-  readonly tracker: SliceTracker;
+  readonly tracker: EndpointSliceTracker;
   readonly metrics: ExternalEndpointsMetrics;
   readonly addressPolicy: AddressPolicy;
   /** 1..1000 (`--max-endpoints-per-slice`). */
@@ -172,7 +173,8 @@ export class ExternalEndpointsReconciler implements Reconciler {
       return done();
     }
     const slices = this.#d.endpointSlices.byIndex(SLICES_BY_OBJECT_INDEX, key);
-    if (this.#d.tracker.stale(key, slices))
+    const { namespace, name } = splitKey(key);
+    if (this.#d.tracker.staleSlices(namespace, name, slices))
       throw new StaleCacheError(`EndpointSlice cache is behind our writes for ExternalEndpoints ${key}`);
 
     const service = checkService(key, this.#d.services.get(key), object.spec.ports);
@@ -232,7 +234,6 @@ export class ExternalEndpointsReconciler implements Reconciler {
     const legacy = object.spec.publishEndpoints ? desiredLegacyEndpoints(object, set.backends, conditions, service.ports) : undefined;
     const endpointsConflict = await this.#applyLegacyEndpoints(key, object, legacy, ctx);
 
-    const { namespace, name } = splitKey(key);
     this.#d.metrics.setPublished(namespace, name, publishedCounts(decision));
     const status = desiredStatus({
       object,
@@ -421,7 +422,7 @@ export class ExternalEndpointsReconciler implements Reconciler {
     this.#d.metrics.forgetObject(namespace, name);
     const doomed = this.#d.endpointSlices.byIndex(SLICES_BY_OBJECT_INDEX, key).filter((s) => s.metadata.deletionTimestamp === undefined);
     await this.#applySlices(key, { toCreate: [], toUpdate: [], toDelete: doomed }, ctx);
-    this.#d.tracker.forget(key);
+    this.#d.tracker.deleteService(namespace, name);
     const legacy = this.#d.endpoints.get(key);
     if (legacy !== undefined) await this.#deleteLegacyEndpoints(key, ctx);
   }
@@ -525,59 +526,25 @@ export class ExternalEndpointsReconciler implements Reconciler {
     this.#announced.set(key, next);
   }
 
-  /** The only writer of slices: creates, then updates, then deletes; stops at the first failure. */
+  /**
+   * Writes the slice plan through the shared slice writer. Our slices are ours alone, so an update Conflict means the
+   * cache had not seen our own write yet: a stale cache, retried, rather than a failure.
+   */
   async #applySlices(key: string, plan: SlicePlan, ctx: ReconcileContext): Promise<void> {
-    if (isEmptySlicePlan(plan)) return;
-    const { client, tracker } = this.#d;
-    const { namespace } = splitKey(key);
-    const log = ctx.logger;
-    for (const slice of plan.toCreate) {
-      let created: EndpointSlice;
-      try {
-        created = endpointSliceSchema.parse(await client.create(ENDPOINT_SLICES, namespace, slice, { signal: ctx.signal }));
-      } catch (err) {
-        if (isNamespaceTerminating(err)) {
-          log.debug({ err: describeError(err) }, 'Skipped EndpointSlice writes in terminating namespace');
-          return;
-        }
-        throw new ExternalEndpointsSyncError(`failed to create EndpointSlice for ExternalEndpoints ${key}: ${describeError(err).message}`, {
-          cause: err,
-        });
-      }
-      tracker.written(key, created);
-      log.debug({ endpointSlice: created.metadata.name, endpoints: created.endpoints?.length ?? 0 }, 'Created EndpointSlice');
-    }
-    for (const slice of plan.toUpdate) {
-      const sliceName = slice.metadata.name ?? '';
-      let updated: EndpointSlice;
-      try {
-        updated = endpointSliceSchema.parse(await client.update(ENDPOINT_SLICES, namespace, sliceName, slice, { signal: ctx.signal }));
-      } catch (err) {
-        if (isConflict(err))
-          throw new StaleCacheError(`EndpointSlice ${namespace}/${sliceName} changed since it was cached`, { cause: err });
-        throw new ExternalEndpointsSyncError(
-          `failed to update EndpointSlice ${sliceName} of ExternalEndpoints ${key}: ${describeError(err).message}`,
-          { cause: err },
-        );
-      }
-      tracker.written(key, updated);
-      log.debug({ endpointSlice: sliceName, endpoints: updated.endpoints?.length ?? 0 }, 'Updated EndpointSlice');
-    }
-    for (const slice of plan.toDelete) {
-      const sliceName = slice.metadata.name ?? '';
-      try {
-        await client.delete(ENDPOINT_SLICES, namespace, sliceName, { signal: ctx.signal });
-      } catch (err) {
-        if (!isNotFound(err)) {
-          throw new ExternalEndpointsSyncError(
-            `failed to delete EndpointSlice ${sliceName} of ExternalEndpoints ${key}: ${describeError(err).message}`,
-            { cause: err },
-          );
-        }
-      }
-      tracker.deleted(key, sliceName);
-      log.debug({ endpointSlice: sliceName }, 'Deleted EndpointSlice');
-    }
+    const outcome = await applySlicePlan(
+      {
+        client: this.#d.client,
+        tracker: this.#d.tracker,
+        namespace: splitKey(key).namespace,
+        owner: `ExternalEndpoints ${key}`,
+        signal: ctx.signal,
+        logger: ctx.logger,
+      },
+      plan,
+      { conflictIsStaleCache: true },
+    );
+    if (outcome.kind === 'failed') throw new ExternalEndpointsSyncError(outcome.message, { cause: outcome.cause });
+    if (outcome.kind === 'stale') throw outcome.error;
   }
 
   /**
