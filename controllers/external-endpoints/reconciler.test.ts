@@ -306,6 +306,37 @@ describe('ExternalEndpointsReconciler', () => {
     );
   });
 
+  it('forgets everything about a deleted object: no memory, health, probe or tracked slice is left', async () => {
+    const h = new Harness();
+    h.dns.answers.set('db.test', { v4: [{ address: '198.18.0.10', ttl: 30 }], v6: [] });
+    h.create({
+      ...TWO_BACKENDS,
+      endpoints: [{ ip: '198.18.0.2' }, { ip: '198.18.0.6', tier: 1 }, { dnsName: 'db.test' }],
+      publishEndpoints: true,
+      slowStart: { minReadySeconds: 5 },
+    });
+    await h.reconcile();
+    h.probe('198.18.0.2', OK);
+    await h.reconcile();
+    const slices = h.slices.list();
+    assert.ok(slices.length > 0);
+    assert.ok(h.reconciler.remembers(KEY));
+    assert.ok(h.health.addresses(KEY).length > 0);
+    assert.ok(slices.every((s) => h.tracker.has(s)));
+
+    await h.server.delete(EXTERNAL_ENDPOINTS, 'prod', 'db');
+    h.sync();
+    await h.reconcile();
+    assert.equal(h.reconciler.remembers(KEY), false);
+    assert.deepEqual(h.health.addresses(KEY), []);
+    assert.equal(h.probes.jobs.size, 0);
+    assert.deepEqual(
+      slices.map((s) => h.tracker.has(s)),
+      slices.map(() => false),
+    );
+    assert.equal(h.tracker.staleSlices('prod', 'db', []), false);
+  });
+
   it('drains a backend in maintenance without probing it', async () => {
     const h = new Harness();
     h.create({ ...TWO_BACKENDS, endpoints: [{ ip: '198.18.0.2' }, { ip: '198.18.0.6', maintenance: true }] });
