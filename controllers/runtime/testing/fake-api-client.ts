@@ -125,15 +125,15 @@ export class FakeApiClient implements ApiClient {
   }
 
   /**
-   * Stores (or replaces) objects as another client's write would: as given, with a new resourceVersion. No call is
-   * recorded. A cache fed from the fake should hold these copies (see {@link objects}), as an informer would.
+   * Stores (or replaces) objects as another client's write would, as given: a fixture's resourceVersion is kept (so a
+   * cache built from the same fixture agrees with the server), a new one assigned when it has none. No call is recorded.
    */
   seed(r: ResourceType, ...objects: readonly object[]): void {
     for (const o of objects) {
       const obj = structuredClone(o) as FakeObject;
       const name = obj.metadata.name ?? '';
       const namespace = obj.metadata.namespace ?? '';
-      obj.metadata = { ...obj.metadata, name, resourceVersion: this.#nextRV() };
+      obj.metadata = { resourceVersion: this.#nextRV(), ...obj.metadata, name };
       if (r.namespaced) obj.metadata.namespace = namespace;
       this.#objects.set(FakeApiClient.#key(r.plural, namespace, name), obj);
     }
