@@ -17,7 +17,7 @@ import { byName, MIRRORED_SLICES_INDEX } from './mirrored-slices.ts';
 import { type MirroringPlan, planMirroredSlices } from './plan.ts';
 import { mirroringDecision, type NotMirroredReason } from './should-mirror.ts';
 import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
-import { applySlicePlan } from '../shared/slice-writer.ts';
+import { applySlicePlanOrThrow, type SliceOperation } from '../shared/slice-writer.ts';
 
 // One sync of one Endpoints object (endpointslicemirroring_controller.go: syncEndpoints + reconciler.go:
 // reconciler.reconcile): read the caches, decide, compute the plan with pure functions, then write in one place. A sync
@@ -127,22 +127,10 @@ export class EndpointSliceMirroringReconciler implements Reconciler {
    * failure, and a NotFound delete is a failure too, as upstream's finalize makes it.
    */
   async #apply(key: string, plan: MirroringPlan, ctx: ReconcileContext): Promise<void> {
-    const { metrics } = this.#deps;
-    const outcome = await applySlicePlan(
-      {
-        client: this.#deps.client,
-        tracker: this.#deps.tracker,
-        namespace: splitKey(key).namespace,
-        owner: `Endpoints ${key}`,
-        signal: ctx.signal,
-        logger: ctx.logger,
-        onWrite: (operation) => metrics.changes.inc({ operation }),
-      },
-      plan,
-      { deleteNotFound: 'fail' },
-    );
-    if (outcome.kind === 'failed') throw new EndpointSliceMirroringError(outcome.message, { cause: outcome.cause });
-    if (outcome.kind === 'stale') throw outcome.error;
+    const { client, tracker, metrics } = this.#deps;
+    const writer = { ...ctx, client, tracker, namespace: splitKey(key).namespace, owner: `Endpoints ${key}` };
+    const onWrite = (operation: SliceOperation) => metrics.changes.inc({ operation });
+    await applySlicePlanOrThrow({ ...writer, onWrite }, plan, { deleteNotFound: 'fail' }, (m, o) => new EndpointSliceMirroringError(m, o));
   }
 
   /**

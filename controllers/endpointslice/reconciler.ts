@@ -221,14 +221,8 @@ export class EndpointSliceReconciler implements Reconciler {
 
   #writer(service: Readonly<Service>, ctx: ReconcileContext): SliceWriterContext {
     const namespace = service.metadata.namespace ?? '';
-    return {
-      client: this.#deps.client,
-      tracker: this.#deps.tracker,
-      namespace,
-      owner: `Service ${namespace}/${service.metadata.name ?? ''}`,
-      signal: ctx.signal,
-      logger: ctx.logger,
-      onWrite: (operation) => this.#deps.metrics.countChange(operation),
-    };
+    const { client, tracker, metrics } = this.#deps;
+    const owner = `Service ${namespace}/${service.metadata.name ?? ''}`;
+    return { ...ctx, client, tracker, namespace, owner, onWrite: (operation) => metrics.countChange(operation) };
   }
 }

@@ -48,7 +48,7 @@ import { desiredStatus, sameSignificantStatus } from './status.ts';
 import { decideTier, hasTiers, isStandby, type TierInput, type TierPolicy, type TierState, tierChangeMessage } from './tiers.ts';
 import { decideSlowStart, type SlowStartPolicy, slowStartEnabled } from './slow-start.ts';
 import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
-import { applySlicePlan } from '../shared/slice-writer.ts';
+import { applySlicePlanOrThrow } from '../shared/slice-writer.ts';
 
 // One reconcile of one ExternalEndpoints object (key `namespace/name`, also the Service's key), level-triggered:
 // read the caches, check the Service, resolve due DNS names, keep the probe jobs in line with the backends, decide
@@ -528,20 +528,9 @@ export class ExternalEndpointsReconciler implements Reconciler {
    * cache had not seen our own write yet: a stale cache, retried, rather than a failure.
    */
   async #applySlices(key: string, plan: SlicePlan, ctx: ReconcileContext): Promise<void> {
-    const outcome = await applySlicePlan(
-      {
-        client: this.#d.client,
-        tracker: this.#d.tracker,
-        namespace: splitKey(key).namespace,
-        owner: `ExternalEndpoints ${key}`,
-        signal: ctx.signal,
-        logger: ctx.logger,
-      },
-      plan,
-      { conflictIsStaleCache: true },
-    );
-    if (outcome.kind === 'failed') throw new ExternalEndpointsSyncError(outcome.message, { cause: outcome.cause });
-    if (outcome.kind === 'stale') throw outcome.error;
+    const { client, tracker } = this.#d;
+    const writer = { ...ctx, client, tracker, namespace: splitKey(key).namespace, owner: `ExternalEndpoints ${key}` };
+    await applySlicePlanOrThrow(writer, plan, { conflictIsStaleCache: true }, (m, o) => new ExternalEndpointsSyncError(m, o));
   }
 
   /**

@@ -1,8 +1,7 @@
-import type { Logger } from 'pino';
 import { type EndpointSlice, endpointSliceSchema } from '../../api/discovery/v1.ts';
 import type { ApiClient } from '../runtime/api-client.ts';
 import { describeError, isConflict, isNamespaceTerminating, isNotFound } from '../runtime/api-errors.ts';
-import { StaleCacheError } from '../runtime/reconcile.ts';
+import { type ReconcileContext, StaleCacheError } from '../runtime/reconcile.ts';
 import { ENDPOINT_SLICES } from '../runtime/resource.ts';
 import type { EndpointSliceTracker } from './endpoint-slice-tracker.ts';
 
@@ -44,14 +43,12 @@ export type SliceWriteOutcome =
   | { readonly kind: 'stale'; readonly error: StaleCacheError };
 
 /** What {@link applySlicePlan} writes through and how it names the owner in errors. */
-export interface SliceWriterContext {
+export interface SliceWriterContext extends Pick<ReconcileContext, 'signal' | 'logger'> {
   readonly client: ApiClient;
   readonly tracker: Pick<EndpointSliceTracker, 'update' | 'expectDeletion'>;
   readonly namespace: string;
   /** The owner as errors name it: `Service ns/name`, `Endpoints ns/name`, `ExternalEndpoints ns/name`. */
   readonly owner: string;
-  readonly signal: AbortSignal;
-  readonly logger: Logger;
   /** Called after each successful write (metrics). */
   readonly onWrite?: (operation: SliceOperation, slice: Readonly<EndpointSlice>) => void;
 }
@@ -81,11 +78,39 @@ function wireBody(slice: Readonly<EndpointSlice>): EndpointSlice {
   return { ...slice, apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice' };
 }
 
-function logWrite(ctx: SliceWriterContext, message: string, slice: Readonly<EndpointSlice>): void {
+const PAST: Record<SliceOperation, string> = { create: 'Created', update: 'Updated', delete: 'Deleted' };
+
+/** Records a successful write: tracker, `onWrite`, debug log. */
+function written(ctx: SliceWriterContext, operation: SliceOperation, slice: Readonly<EndpointSlice>): void {
+  if (operation === 'delete') ctx.tracker.expectDeletion(slice);
+  else ctx.tracker.update(slice);
+  ctx.onWrite?.(operation, slice);
   ctx.logger.debug(
     { endpointSlice: slice.metadata.name, addressType: slice.addressType, endpoints: slice.endpoints?.length ?? 0 },
-    message,
+    `${PAST[operation]} EndpointSlice`,
   );
+}
+
+/** Upstream's message for a failed write: `failed to create EndpointSlice for <owner>: ...`, `failed to update <name> ...`. */
+function failed(ctx: SliceWriterContext, operation: SliceOperation, slice: Readonly<EndpointSlice>, err: unknown): SliceWriteOutcome {
+  const what = operation === 'create' ? 'EndpointSlice' : `${slice.metadata.name ?? ''} EndpointSlice`;
+  return {
+    kind: 'failed',
+    operation,
+    message: `failed to ${operation} ${what} for ${ctx.owner}: ${describeError(err).message}`,
+    cause: err,
+  };
+}
+
+/** Sends one create or update; returns the API server's answer. */
+async function send(ctx: SliceWriterContext, operation: 'create' | 'update', slice: Readonly<EndpointSlice>): Promise<EndpointSlice> {
+  const { client, namespace, signal } = ctx;
+  const body = wireBody(slice);
+  const answer =
+    operation === 'create'
+      ? await client.create(ENDPOINT_SLICES, namespace, body, { signal })
+      : await client.update(ENDPOINT_SLICES, namespace, slice.metadata.name ?? '', body, { signal });
+  return endpointSliceSchema.parse(answer);
 }
 
 /** Applies one sync's writes under the policy above. Never throws for an API error: the outcome says what happened. */
@@ -94,68 +119,51 @@ export async function applySlicePlan(
   plan: SliceWrites,
   options: SliceWriterOptions = {},
 ): Promise<SliceWriteOutcome> {
-  const { client, tracker, namespace, owner, signal } = ctx;
-  if (options.skipCreates !== true) {
-    for (const slice of plan.toCreate) {
-      let created: EndpointSlice;
-      try {
-        created = endpointSliceSchema.parse(await client.create(ENDPOINT_SLICES, namespace, wireBody(slice), { signal }));
-      } catch (err) {
-        if (isNamespaceTerminating(err)) {
-          ctx.logger.debug({ err: describeError(err) }, 'Skipped EndpointSlice writes in terminating namespace');
-          return { kind: 'namespace-terminating' };
-        }
-        return {
-          kind: 'failed',
-          operation: 'create',
-          message: `failed to create EndpointSlice for ${owner}: ${describeError(err).message}`,
-          cause: err,
-        };
-      }
-      tracker.update(created);
-      ctx.onWrite?.('create', created);
-      logWrite(ctx, 'Created EndpointSlice', created);
-    }
-  }
-  for (const slice of plan.toUpdate) {
-    const name = slice.metadata.name ?? '';
-    let updated: EndpointSlice;
+  const writes: ['create' | 'update', Readonly<EndpointSlice>][] = [
+    ...(options.skipCreates === true ? [] : plan.toCreate.map((s) => ['create', s] as ['create', Readonly<EndpointSlice>])),
+    ...plan.toUpdate.map((s) => ['update', s] as ['update', Readonly<EndpointSlice>]),
+  ];
+  for (const [operation, slice] of writes) {
+    let answer: EndpointSlice;
     try {
-      updated = endpointSliceSchema.parse(await client.update(ENDPOINT_SLICES, namespace, name, wireBody(slice), { signal }));
+      answer = await send(ctx, operation, slice);
     } catch (err) {
-      if (options.conflictIsStaleCache === true && isConflict(err)) {
-        return {
-          kind: 'stale',
-          error: new StaleCacheError(`EndpointSlice ${namespace}/${name} changed since it was cached`, { cause: err }),
-        };
+      if (operation === 'create' && isNamespaceTerminating(err)) {
+        ctx.logger.debug({ err: describeError(err) }, 'Skipped EndpointSlice writes in terminating namespace');
+        return { kind: 'namespace-terminating' };
       }
-      return {
-        kind: 'failed',
-        operation: 'update',
-        message: `failed to update ${name} EndpointSlice for ${owner}: ${describeError(err).message}`,
-        cause: err,
-      };
+      if (operation === 'update' && options.conflictIsStaleCache === true && isConflict(err)) {
+        const name = `${ctx.namespace}/${slice.metadata.name ?? ''}`;
+        return { kind: 'stale', error: new StaleCacheError(`EndpointSlice ${name} changed since it was cached`, { cause: err }) };
+      }
+      return failed(ctx, operation, slice, err);
     }
-    tracker.update(updated);
-    ctx.onWrite?.('update', updated);
-    logWrite(ctx, 'Updated EndpointSlice', updated);
+    written(ctx, operation, answer);
   }
   for (const slice of plan.toDelete) {
-    const name = slice.metadata.name ?? '';
     try {
-      await client.delete(ENDPOINT_SLICES, namespace, name, { signal });
+      await ctx.client.delete(ENDPOINT_SLICES, ctx.namespace, slice.metadata.name ?? '', { signal: ctx.signal });
     } catch (err) {
       if (isNotFound(err) && options.deleteNotFound !== 'fail') continue;
-      return {
-        kind: 'failed',
-        operation: 'delete',
-        message: `failed to delete ${name} EndpointSlice for ${owner}: ${describeError(err).message}`,
-        cause: err,
-      };
+      return failed(ctx, 'delete', slice, err);
     }
-    tracker.expectDeletion(slice);
-    ctx.onWrite?.('delete', slice);
-    logWrite(ctx, 'Deleted EndpointSlice', slice);
+    written(ctx, 'delete', slice);
   }
   return { kind: 'applied' };
+}
+
+/**
+ * {@link applySlicePlan} for a caller that ends its sync at a failure: throws the stale-cache error, or the failure
+ * wrapped by `toError` (the controller's own error class, `cause` the API error). Returns how the plan ended otherwise.
+ */
+export async function applySlicePlanOrThrow(
+  ctx: SliceWriterContext,
+  plan: SliceWrites,
+  options: SliceWriterOptions,
+  toError: (message: string, options: { cause: unknown }) => Error,
+): Promise<'applied' | 'namespace-terminating'> {
+  const outcome = await applySlicePlan(ctx, plan, options);
+  if (outcome.kind === 'failed') throw toError(outcome.message, { cause: outcome.cause });
+  if (outcome.kind === 'stale') throw outcome.error;
+  return outcome.kind;
 }
