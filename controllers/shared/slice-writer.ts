@@ -10,7 +10,8 @@ import type { EndpointSliceTracker } from './endpoint-slice-tracker.ts';
 // finalize, which are the same loop). Its error policy, for every caller:
 //
 // - Creates, then updates, then deletes, in plan order; the first failure stops the plan (nothing after it is sent).
-// - Create refused because the namespace is terminating (Forbidden with cause NamespaceTerminating): every further
+// - Create refused because the namespace is terminating (403 Forbidden with cause NamespaceTerminating, "unable to create
+//   new content in namespace ... because it is being terminated"; see isNamespaceTerminating): every further
 //   create would fail the same way and the slices go with the namespace, so the plan stops quietly
 //   ('namespace-terminating', not an error), as upstream's finalize does.
 // - Create AlreadyExists, update NotFound and any other API error: a failure, with upstream's message
@@ -20,7 +21,10 @@ import type { EndpointSliceTracker } from './endpoint-slice-tracker.ts';
 //   expected deletion nor reported as a change (upstream deleteEndpointSlice), unless `deleteNotFound: 'fail'`.
 // - Every successful write is recorded in the EndpointSliceTracker (update / expectDeletion), then reported through
 //   `onWrite` (the controllers' change metrics).
-// An empty plan makes no API call.
+// An empty plan makes no API call. The writer never retries: a failure ends the caller's sync, which the controller
+// retries with backoff (endpointslice_controller.go: syncService reports it as a FailedToUpdateEndpointSlices Event,
+// handleErr requeues), and the tracker makes the retry wait for a cache that shows our writes (endpointslice_tracker.go:
+// StaleSlices).
 
 /** The writes of one sync. */
 export interface SliceWrites {
