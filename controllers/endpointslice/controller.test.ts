@@ -13,10 +13,11 @@ import {
   InvalidEndpointSliceOptionsError,
   setupEndpointSliceController,
 } from './controller.ts';
-import { endpointFor, FakeSliceApi, makeNode, makePod, makeService, makeSlice } from './test-fixtures.ts';
+import { FakeApiClient } from '../runtime/testing/fake-api-client.ts';
+import { endpointFor, makeNode, makePod, makeService, makeSlice } from './test-fixtures.ts';
 
 function fakeRegistry() {
-  const registry = new FakeControllerRegistry({ client: () => new FakeSliceApi() });
+  const registry = new FakeControllerRegistry({ client: () => new FakeApiClient() });
   // Keys are `plural?labelSelector`, as the informers are shared.
   const informer = <T>(key: string) => {
     const [plural = '', selector = ''] = key.split('?');
