@@ -12,6 +12,7 @@ import { externalEndpointsSchema, externalEndpointsSpecSchema } from '../../api/
 import { EXTERNAL_ENDPOINTS_RESOURCE, SESSION_AFFINITY_POLICIES_RESOURCE } from '../../api/v1alpha1/group-version.ts';
 import { sessionAffinityPolicySchema, sessionAffinityPolicySpecSchema } from '../../api/v1alpha1/session-affinity-policy.ts';
 import { startTestCluster } from '../envtest/test-cluster.ts';
+import { waitForCrdsEstablished } from '../envtest/crds-established.ts';
 
 // The generated CRDs on a real kube-apiserver, installed the way users install them (kubectl apply of the files):
 // they become Established, re-apply unchanged, accept the shipped samples and default them exactly as the zod types
@@ -65,8 +66,7 @@ describe('generated CRDs on a real API server', () => {
   before(async () => {
     const applied = await kubectl('apply', '-f', CRD_BASES);
     assert.equal(applied.code, 0, applied.stderr);
-    const established = await kubectl('wait', '--for', 'condition=Established', '--timeout', '60s', ...CRD_NAMES.map((n) => `crd/${n}`));
-    assert.equal(established.code, 0, established.stderr);
+    await waitForCrdsEstablished(env.client, CRD_NAMES);
     ns = await env.createNamespace('crds');
   });
 

@@ -25,6 +25,7 @@ import { mariadbSupport, startMariaDB } from '../nethost/mysql.ts';
 import { promoteRedis, redisSupport, startRedisPrimary, startRedisReplica } from '../nethost/redis.ts';
 import { startRelay } from '../nethost/relay.ts';
 import { createTestHost, type TestHost, type TestServer, testHostSupport } from '../nethost/test-host.ts';
+import { waitForCrdsEstablished } from '../envtest/crds-established.ts';
 
 // ExternalEndpoints against a real kube-apiserver with real backends: HTTP servers in network namespaces (endpoint
 // addresses cannot be loopback), probed from the root namespace by the operator's own prober; names resolved through
@@ -194,7 +195,7 @@ describe('ExternalEndpoints with real backends', { skip }, () => {
     const env = cluster();
     const kubectl = (...args: string[]) => run('kubectl', ['--kubeconfig', env.cluster.kubeconfigPath, ...args], { timeout: 60_000 });
     await kubectl('apply', '-f', join(import.meta.dirname, '../../config/crd/bases'));
-    await kubectl('wait', '--for', 'condition=established', '--timeout=60s', 'crd/externalendpoints.kube-endpoints-operator.io');
+    await waitForCrdsEstablished(env.client, ['externalendpoints.kube-endpoints-operator.io']);
     [a, b] = await Promise.all([createTestHost({ name: 'web-a' }), createTestHost({ name: 'web-b' })]);
     hosts.push(a, b);
     [serverA] = await Promise.all([a.startServer('http'), b.startServer('http')]);

@@ -9,6 +9,7 @@ import { CONTROLLER_NAMES, parseConfig } from '../../cmd/operator/config.ts';
 import { startTestCluster } from '../envtest/test-cluster.ts';
 import { buildHelm, CHART, helmCli, parseManifests } from './helm-cli.ts';
 import { kubectl, type ManifestObject, OPERATOR_NAMESPACE, REPO, renderKustomization } from './shipped-config.ts';
+import { waitForCrdsEstablished } from '../envtest/crds-established.ts';
 
 // The Helm chart (charts/kube-endpoints-operator, generated from config/ by `npm run generate:helm`) with the real helm
 // (built from helm.sh/helm/v4 by hack/build-helm.sh): its default render is the kustomize install, its values change
@@ -133,8 +134,7 @@ async function liveDeployment() {
 const crdNames = (await render('--include-crds')).filter((o) => o.kind === 'CustomResourceDefinition').map((o) => `crd/${o.metadata.name}`);
 
 async function crdsEstablished(): Promise<void> {
-  const established = await kubectl(kubeconfig, 'wait', '--for=condition=Established', '--timeout=60s', ...crdNames);
-  assert.equal(established.code, 0, established.stderr);
+  await waitForCrdsEstablished(env.client, crdNames);
 }
 
 describe('the chart, rendered by helm template', () => {

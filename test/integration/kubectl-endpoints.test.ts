@@ -25,6 +25,7 @@ import { SESSION_AFFINITY_POLICIES } from '../../controllers/session-affinity/re
 import { startTestCluster } from '../envtest/test-cluster.ts';
 import { waitFor } from '../envtest/wait-for.ts';
 import { type RunningOperator, startOperator } from './operator-harness.ts';
+import { waitForCrdsEstablished } from '../envtest/crds-established.ts';
 
 // `kubectl endpoints` against a real kube-apiserver, with this operator's endpoint controllers (and the
 // session-affinity controller) running in-process so that the Endpoints, EndpointSlices and policy records it reads
@@ -37,14 +38,10 @@ const MAIN = join(import.meta.dirname, '../../cmd/kubectl-endpoints/main.ts');
 const run = promisify(execFile);
 const kubectl = (...args: string[]) => run('kubectl', ['--kubeconfig', kubeconfigPath, ...args], { timeout: 60_000 });
 await kubectl('apply', '-f', join(import.meta.dirname, '../../config/crd/bases'));
-await kubectl(
-  'wait',
-  '--for',
-  'condition=established',
-  '--timeout=60s',
-  'crd/sessionaffinitypolicies.kube-endpoints-operator.io',
-  'crd/externalendpoints.kube-endpoints-operator.io',
-);
+await waitForCrdsEstablished(env.client, [
+  'sessionaffinitypolicies.kube-endpoints-operator.io',
+  'externalendpoints.kube-endpoints-operator.io',
+]);
 
 const EXTERNAL_ENDPOINTS: ResourceType = EXTERNAL_ENDPOINTS_RESOURCE;
 const HOLD_FINALIZER = 'kube-endpoints-operator.io/test-hold';

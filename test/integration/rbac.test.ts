@@ -27,6 +27,7 @@ import {
   SERVICE_ACCOUNT_USER,
   serviceAccountToken,
 } from './shipped-config.ts';
+import { waitForCrdsEstablished } from '../envtest/crds-established.ts';
 
 // The shipped RBAC (config/rbac) against a real kube-apiserver, under the operator's own identity: a token minted for
 // its ServiceAccount, read by a KubeConfig built as in a Pod. Each controller runs alone with ONLY its own ClusterRole
@@ -48,15 +49,7 @@ const env = await startTestCluster({
 const admin = env.client;
 const applied = await kubectl(env.cluster.kubeconfigPath, 'apply', '-k', join(REPO, 'config/default'));
 assert.equal(applied.code, 0, `kubectl apply -k config/default: ${applied.stderr}`);
-const established = await kubectl(
-  env.cluster.kubeconfigPath,
-  'wait',
-  '--for=condition=Established',
-  '--timeout=60s',
-  'crd/sessionaffinitypolicies.kube-endpoints-operator.io',
-  'crd/externalendpoints.kube-endpoints-operator.io',
-);
-assert.equal(established.code, 0, established.stderr);
+await waitForCrdsEstablished(admin, ['sessionaffinitypolicies.kube-endpoints-operator.io', 'externalendpoints.kube-endpoints-operator.io']);
 
 // The operator's identity, the way a Pod gets it: a bound token in a file, the CA beside it.
 const podRoot = await mkdtemp(join(tmpdir(), 'rbac-test-pod-'));

@@ -24,6 +24,7 @@ import { Manager } from '../../controllers/runtime/manager.ts';
 import { EVENTS, SERVICES } from '../../controllers/runtime/resource.ts';
 import { startTestCluster } from '../envtest/test-cluster.ts';
 import { waitFor } from '../envtest/wait-for.ts';
+import { waitForCrdsEstablished } from '../envtest/crds-established.ts';
 
 // SessionAffinityPolicy against a real kube-apiserver: the CRD's validation, and the controller's server-side apply,
 // ownership and restore semantics, which only the real field manager can confirm (a fake would just echo our model).
@@ -32,7 +33,7 @@ const env = await startTestCluster({ name: 'session-affinity-test' });
 const run = promisify(execFile);
 const kubectl = (...args: string[]) => run('kubectl', ['--kubeconfig', env.cluster.kubeconfigPath, ...args], { timeout: 60_000 });
 await kubectl('apply', '-f', join(import.meta.dirname, '../../config/crd/bases'));
-await kubectl('wait', '--for', 'condition=established', '--timeout=60s', 'crd/sessionaffinitypolicies.kube-endpoints-operator.io');
+await waitForCrdsEstablished(env.client, ['sessionaffinitypolicies.kube-endpoints-operator.io']);
 
 const WRITE_VERBS = new Set(['create', 'update', 'patch', 'delete']);
 const CLIENT_IP = (timeoutSeconds: number): Affinity => ({ sessionAffinity: 'ClientIP', timeoutSeconds });
