@@ -79,9 +79,3 @@ export function nextProbeState(
   const success = attempt !== state.success && streak >= threshold ? attempt : state.success;
   return { success, lastAttempt: attempt, streak };
 }
-
-/** Whether an HTTP status line answers a probe with success (200..399, as the kubelet's HTTP prober). */
-export function httpProbeSuccess(statusLine: string): boolean {
-  const code = Number(/^HTTP\/\d(?:\.\d)? (\d{3})/.exec(statusLine)?.[1]);
-  return code >= 200 && code < 400;
-}

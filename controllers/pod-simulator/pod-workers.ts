@@ -113,7 +113,7 @@ class PodWorker {
   #sandbox: Sandbox | undefined;
   #terminating = false;
   #isRemoved = false;
-  #graceMs = 0;
+  #deadlineMs = 0;
   #markRemoved: () => void = () => undefined;
 
   constructor(key: string, pod: Readonly<SimPod>, deps: PodWorkersDeps) {
@@ -159,23 +159,33 @@ class PodWorker {
   }
 
   terminate(graceMs: number): void {
+    const deadline = this.#d.clock.now() + graceMs;
     if (this.#terminating) {
-      // A shorter grace period (a forced delete) still shortens it.
-      if (graceMs < this.#graceMs) this.#killAll(graceMs);
+      // Asked again (every status write brings the kubelet back): only a markedly earlier deadline, a forced delete,
+      // changes anything, and then only when SIGKILL comes. SIGTERM is sent once: a second one makes some programs
+      // (this operator included) exit at once instead of draining.
+      if (deadline < this.#deadlineMs - 1000) {
+        this.#deadlineMs = deadline;
+        this.#scheduleKill(graceMs);
+      }
       return;
     }
     this.#terminating = true;
+    this.#deadlineMs = deadline;
     this.#abort.abort();
-    this.#killAll(graceMs);
+    if (graceMs > 0) {
+      for (const slot of this.#slots)
+        if (slot.phase.kind === 'running') void this.#d.engine.kill(slot.containerID, 'SIGTERM').catch(() => undefined);
+    }
+    this.#scheduleKill(graceMs);
     this.#changed();
   }
 
-  #killAll(graceMs: number): void {
-    this.#graceMs = graceMs;
+  // SIGKILL to whatever still runs after `graceMs`.
+  #scheduleKill(graceMs: number): void {
     for (const slot of this.#slots) {
       if (slot.phase.kind !== 'running') continue;
       const id = slot.containerID;
-      if (graceMs > 0) void this.#d.engine.kill(id, 'SIGTERM').catch(() => undefined);
       this.#d.clock.setTimer(graceMs, () => {
         if (slot.phase.kind === 'running' && slot.containerID === id) void this.#d.engine.kill(id, 'SIGKILL').catch(() => undefined);
       });
