@@ -1,7 +1,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, rmSync } from 'node:fs';
-import { mkdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import type { ProbeTarget } from '../../controllers/pod-simulator/container-probe.ts';
@@ -74,7 +74,15 @@ function findTool(tool: string): string | undefined {
 interface SandboxRecord extends Sandbox {
   readonly relay: NamespaceProcess;
   readonly podKeyDir: string;
+  /** Rewrites the token before it expires, as the kubelet does at 80 % of its lifetime. */
+  readonly refresh: NodeJS.Timeout | undefined;
 }
+
+/** Unpacked images unused this long are removed. */
+const IMAGE_CACHE_TTL_MS = 24 * 3_600_000;
+
+/** How often a Pod's token is rewritten (tokens are requested for an hour). */
+export const TOKEN_REFRESH_MS = 48 * 60_000;
 
 interface ContainerRecord {
   readonly bundle: string;
@@ -197,13 +205,24 @@ export class RuncEngine implements ContainerEngine {
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
-    const sandbox: SandboxRecord = { netnsName, netnsPath: `/run/netns/${netnsName}`, dir, ip: podIP, relay, podKeyDir };
+    const refresh =
+      pod.spec.automountServiceAccountToken === false
+        ? undefined
+        : setInterval(() => {
+            void this.#opts
+              .token(pod, new AbortController().signal)
+              .then((token) => writeFile(join(dir, 'serviceaccount', 'token.tmp'), token, { mode: 0o644 }))
+              .then(() => rename(join(dir, 'serviceaccount', 'token.tmp'), join(dir, 'serviceaccount', 'token')))
+              .catch(() => undefined);
+          }, TOKEN_REFRESH_MS).unref();
+    const sandbox: SandboxRecord = { netnsName, netnsPath: `/run/netns/${netnsName}`, dir, ip: podIP, relay, podKeyDir, refresh };
     this.#sandboxes.set(netnsName, sandbox);
     return sandbox;
   }
 
   async removeSandbox(sandbox: Sandbox): Promise<void> {
     const record = this.#sandboxes.get(sandbox.netnsName);
+    clearInterval(record?.refresh);
     await record?.relay.stop(1000);
     deleteNamespaceSync(sandbox.netnsName);
     await rm(sandbox.dir, { recursive: true, force: true });
@@ -233,12 +252,25 @@ export class RuncEngine implements ContainerEngine {
             await rm(tmp, { recursive: true, force: true });
           }
         }
+        await this.#pruneCache(bundle);
         return { image, rootfs };
       })();
       pending.catch(() => this.#unpacks.delete(key));
       this.#unpacks.set(key, pending);
     }
     return pending;
+  }
+
+  // Marks `inUse` as used now and removes unpacked images nobody used for a day (each rebuilt image is a new digest).
+  async #pruneCache(inUse: string): Promise<void> {
+    const now = new Date();
+    await utimes(inUse, now, now).catch(() => undefined);
+    for (const entry of await readdir(this.#cacheDir).catch(() => [])) {
+      const path = join(this.#cacheDir, entry);
+      if (path === inUse || !entry.startsWith('sha256-')) continue;
+      const mtime = (await stat(path).catch(() => undefined))?.mtimeMs ?? now.getTime();
+      if (now.getTime() - mtime > IMAGE_CACHE_TTL_MS) await rm(path, { recursive: true, force: true });
+    }
   }
 
   async createContainer(
