@@ -29,7 +29,12 @@ COPY controllers ./controllers
 COPY hack/local-cluster ./hack/local-cluster
 COPY hack/data-plane ./hack/data-plane
 # `--help` imports every module a start loads (main.ts loads the embedded-cluster code lazily) and fills the cache.
-RUN node cmd/operator/main.ts --help > /dev/null
+# Node keeps one cache directory per UID (<version>-<arch>-<flags hash>-<uid>): written as root, the cache would never
+# be read by UID 1000. So it is written as 1000 (setpriv, util-linux), then handed back to root, readable by all (Node
+# writes its entries owner-only).
+RUN mkdir .node-compile-cache && chown 1000:1000 .node-compile-cache \
+  && setpriv --reuid=1000 --regid=1000 --clear-groups node cmd/operator/main.ts --help > /dev/null \
+  && chown -R 0:0 .node-compile-cache && chmod -R a+rX .node-compile-cache
 # A numeric non-root user (the base image's `node`), so the kubelet can verify runAsNonRoot. Nothing is written at run
 # time: the root filesystem can be read-only.
 USER 1000:1000

@@ -346,11 +346,25 @@ export async function startPlayground(
       .getPath('/version', signal)
       .catch(() => undefined),
   );
-  setupPodSimulator(manager, {
+  // Pods using the operator's own image run with runc when it was built (docs/playground.md, "Running images").
+  const runtime =
+    dataPlaneAccess === undefined
+      ? { note: 'no container runtime: not an embedded playground' }
+      : await (
+          await import('./playground-runtime.ts')
+        ).startPlaygroundRuntime({
+          server: dataPlaneAccess.access.server,
+          caPem: dataPlaneAccess.access.caPem,
+          client: newApiClient(kubeConfig, { clock: realClock, userAgent: 'kube-endpoints-operator-playground-kubelet' }),
+        });
+  log.info({ runtime: runtime.note }, 'Container runtime');
+  const simulatorSetup = setupPodSimulator(manager, {
     nodes: config.nodes,
     dualStack: config.dualStack,
     defaultReadinessDelayMs: config.readinessDelayMs,
     ...(version.success ? { kubeletVersion: version.data.gitVersion } : {}),
+    ...(runtime.engine === undefined ? {} : { containerEngine: runtime.engine }),
+    onRuntimeError: (pod, message) => log.warn({ pod, message }, 'Container runtime problem'),
   });
   const stopper = new AbortController();
   const onAbort = () => stopper.abort();
@@ -388,6 +402,9 @@ export async function startPlayground(
         await dataPlane.run?.stop();
         stopper.abort();
         await stopped;
+        // Containers still running get a short grace period: the playground is going away with its API server.
+        await simulatorSetup.workers?.stopAll(5_000);
+        await runtime.engine?.close();
       })();
       return stopping;
     },

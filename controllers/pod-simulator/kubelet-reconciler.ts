@@ -8,7 +8,9 @@ import { done, type ReconcileContext, type Reconciler, type Request, type Result
 import { PODS } from '../runtime/resource.ts';
 import { podBehaviour } from './pod-behaviour.ts';
 import type { PodIpAllocator } from './pod-ip-allocator.ts';
-import { planPodLifecycle } from './pod-lifecycle.ts';
+import { NO_ADDRESS_RETRY_MS, planPodLifecycle, reportedIPs, terminationDeadline } from './pod-lifecycle.ts';
+import type { PodWorkers } from './pod-workers.ts';
+import { runtimePodStatus } from './runtime-pod-status.ts';
 import { isKubeletStopped } from './simulated-node.ts';
 import { isSimulatedNode, nodePodCIDRs, type SimNode, type SimPod } from './simulated-objects.ts';
 
@@ -28,6 +30,8 @@ export interface KubeletReconcilerDeps {
   readonly events: EventRecorder;
   /** Readiness delay of containers without a readiness probe. */
   readonly defaultReadinessDelayMs: number;
+  /** Runs the containers of Pods whose images are local builds (absent: every Pod is simulated). */
+  readonly workers?: PodWorkers;
 }
 
 /** Plays the kubelet for Pods bound to simulated Nodes. Safe for concurrent keys (the allocator is synchronous). */
@@ -41,10 +45,18 @@ export class KubeletReconciler implements Reconciler {
   /** Reconciles one Pod key; a missing Pod needs nothing (its address is released by the delete handler). */
   async reconcile(request: Request, ctx: ReconcileContext): Promise<Result> {
     const pod = this.#d.pods.get(request.key);
-    if (pod === undefined) return done();
+    const workers = this.#d.workers;
+    if (pod === undefined) {
+      // Deleted without us (a forced delete): whatever still runs is killed at once.
+      workers?.terminate(request.key, undefined, 0);
+      workers?.forget(request.key, undefined);
+      return done();
+    }
     const nodeName = pod.spec.nodeName ?? '';
     const node = nodeName === '' ? undefined : this.#d.nodes.get(nodeName);
     const nowMs = this.#d.clock.now();
+    if (workers !== undefined && node !== undefined && isSimulatedNode(node) && !isKubeletStopped(node) && workers.handles(pod))
+      return this.#reconcileRunning(request.key, pod, node, workers, ctx);
     const plan = planPodLifecycle({
       pod,
       node,
@@ -98,6 +110,88 @@ export class KubeletReconciler implements Reconciler {
         return plan.requeueAfterMs === undefined ? done() : requeueAfter(plan.requeueAfterMs);
       }
     }
+  }
+
+  // A Pod whose containers really run: the worker runs them, this writes what it observed, and deletes the Pod
+  // once the worker removed everything after the grace period.
+  async #reconcileRunning(
+    key: string,
+    pod: Readonly<SimPod>,
+    node: Readonly<SimNode>,
+    workers: PodWorkers,
+    ctx: ReconcileContext,
+  ): Promise<Result> {
+    const { namespace, name } = splitKey(key);
+    const uid = pod.metadata.uid;
+    const nowMs = this.#d.clock.now();
+    const deadline = terminationDeadline(pod);
+    let state = workers.state(key, uid);
+    if (deadline !== undefined) {
+      if (state === undefined || state.removed) {
+        try {
+          await this.#d.client.delete(PODS, namespace, name, { gracePeriodSeconds: 0, preconditions: { uid }, signal: ctx.signal });
+          ctx.logger.info({ node: node.metadata.name }, 'Deleted Pod after its containers stopped');
+        } catch (err) {
+          if (!isNotFound(err) && !isConflict(err)) throw err;
+        }
+        workers.forget(key, uid);
+        return done();
+      }
+      workers.terminate(key, uid, Math.max(0, deadline - nowMs));
+      state = workers.state(key, uid);
+    } else if (state === undefined) {
+      const ips = reportedIPs(pod) ?? this.#allocate(pod, node);
+      const v4 = ips?.find((ip) => !ip.includes(':'));
+      if (ips === undefined || v4 === undefined) {
+        ctx.logger.warn({ node: node.metadata.name }, 'Skipped Pod start: no free IPv4 address in the pod CIDR of its Node');
+        return requeueAfter(NO_ADDRESS_RETRY_MS);
+      }
+      workers.ensure(key, pod, v4);
+      state = workers.state(key, uid);
+      // Still an older incarnation being killed: its removal brings this key back.
+      if (state === undefined) return done();
+      return this.#writeRunningStatus(key, pod, node, ips, state, ctx);
+    }
+    if (state === undefined) return done();
+    const ips = reportedIPs(pod);
+    if (ips === undefined) return done();
+    return this.#writeRunningStatus(key, pod, node, ips, state, ctx);
+  }
+
+  async #writeRunningStatus(
+    key: string,
+    pod: Readonly<SimPod>,
+    node: Readonly<SimNode>,
+    ips: readonly string[],
+    state: NonNullable<ReturnType<PodWorkers['state']>>,
+    ctx: ReconcileContext,
+  ): Promise<Result> {
+    const status = runtimePodStatus({ pod, node, ips, state, nowMs: this.#d.clock.now() });
+    if (status === undefined) return done();
+    const { namespace, name } = splitKey(key);
+    try {
+      await this.#d.client.patch(PODS, namespace, name, { status }, 'strategic', {
+        subresource: 'status',
+        fieldManager: KUBELET_FIELD_MANAGER,
+        signal: ctx.signal,
+      });
+    } catch (err) {
+      if (isNotFound(err)) return done();
+      throw err;
+    }
+    ctx.logger.info(
+      {
+        node: node.metadata.name,
+        phase: status.phase,
+        ready: status.conditions.find((c) => c.type === 'Ready')?.status === 'True',
+        containers: status.containerStatuses.map(
+          (c) =>
+            `${c.name}:${c.state.running !== null ? 'running' : c.state.terminated !== null ? 'terminated' : (c.state.waiting?.reason ?? '')}`,
+        ),
+      },
+      'Updated status of a Pod with running containers',
+    );
+    return done();
   }
 
   // A new address only for a Pod about to start on one of our live Nodes; one already reporting addresses keeps them.

@@ -42,7 +42,7 @@ export interface PodConditionPatch {
 
 /** A strategic-merge-patch `status` for pods/status, in wire format. */
 export interface PodStatusPatch {
-  readonly phase: 'Running' | 'Failed' | 'Succeeded';
+  readonly phase: 'Pending' | 'Running' | 'Failed' | 'Succeeded';
   readonly podIP: string;
   readonly podIPs: readonly { readonly ip: string }[];
   readonly hostIP?: string;
@@ -63,7 +63,7 @@ export interface ContainerStatePatch {
     readonly finishedAt: string;
     readonly containerID: string;
   } | null;
-  readonly waiting: null;
+  readonly waiting: { readonly reason: string; readonly message: string | null } | null;
 }
 
 /** One container status in a patch (merged by name). */
@@ -76,6 +76,8 @@ export interface ContainerStatusPatch {
   readonly started: boolean;
   readonly restartCount: number;
   readonly state: ContainerStatePatch;
+  /** The previous run of a restarted container (containers that really run, controllers/pod-simulator/runtime-pod-status.ts). */
+  readonly lastState?: { readonly terminated: NonNullable<ContainerStatePatch['terminated']> };
 }
 
 /**
@@ -200,7 +202,8 @@ type ContainerState =
       readonly atMs: number;
     };
 
-function reportedIPs(pod: Readonly<SimPod>): readonly string[] | undefined {
+/** The addresses the Pod reports, or undefined when it has none yet. Pure. */
+export function reportedIPs(pod: Readonly<SimPod>): readonly string[] | undefined {
   const ips = pod.status.podIPs?.map((p) => p.ip) ?? (pod.status.podIP ? [pod.status.podIP] : []);
   return ips.length === 0 ? undefined : ips;
 }
@@ -339,8 +342,8 @@ export function unmetReadinessGates(pod: Readonly<SimPod>): string[] {
     .filter((type) => pod.status.conditions?.find((c) => c.type === type)?.status !== 'True');
 }
 
-// The no-op check: only what the kubelet reports and what consumers read; transition times and messages follow them.
-function statusChanged(pod: Readonly<SimPod>, desired: PodStatusPatch): boolean {
+/** The no-op check: only what the kubelet reports and what consumers read; transition times and messages follow them. */
+export function statusChanged(pod: Readonly<SimPod>, desired: PodStatusPatch): boolean {
   const s = pod.status;
   if (s.phase !== desired.phase || s.podIP !== desired.podIP || s.startTime === undefined) return true;
   if ((s.podIPs ?? []).map((p) => p.ip).join(',') !== desired.podIPs.map((p) => p.ip).join(',')) return true;
@@ -355,7 +358,14 @@ function statusChanged(pod: Readonly<SimPod>, desired: PodStatusPatch): boolean 
     if ((have?.length ?? 0) !== (want?.length ?? 0)) return true;
     return (want ?? []).some((w, i) => {
       const h = have?.[i];
-      return h === undefined || h.name !== w.name || (h.ready ?? false) !== w.ready || stateKind(h.state) !== stateKind(w.state);
+      return (
+        h === undefined ||
+        h.name !== w.name ||
+        (h.ready ?? false) !== w.ready ||
+        (h.started ?? false) !== w.started ||
+        (h.restartCount ?? 0) !== w.restartCount ||
+        stateKind(h.state) !== stateKind(w.state)
+      );
     });
   };
   return containers(s.containerStatuses, desired.containerStatuses) || containers(s.initContainerStatuses, desired.initContainerStatuses);

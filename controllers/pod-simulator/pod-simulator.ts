@@ -3,14 +3,17 @@ import type { ControllerHandle, ControllerRegistry, SharedInformer } from '../ru
 import { NODES, PODS } from '../runtime/resource.ts';
 import { KubeletReconciler } from './kubelet-reconciler.ts';
 import { type NodeHeartbeatTiming, NodeReconciler } from './node-reconciler.ts';
+import type { ContainerEngine } from './container-runtime.ts';
 import { PodIpAllocator } from './pod-ip-allocator.ts';
+import { PodWorkers } from './pod-workers.ts';
 import { AssumedBindings, NODE_NAME_INDEX, SchedulerReconciler } from './scheduler-reconciler.ts';
 import { isKubeletStopped } from './simulated-node.ts';
 import { nodePodCIDRs, type SimNode, type SimPod, simNodeSchema, simPodSchema } from './simulated-objects.ts';
 
 // A KWOK-like pod lifecycle simulator built from ordinary reconcile loops, for the local playground only: a scheduler
 // (binds pending Pods), kubelets (Pod IPs, phases, readiness, graceful termination) and node heartbeats (Leases and
-// conditions). Nothing runs real containers. It must be registered on a manager of its own, without leader election:
+// conditions). Containers do not run, except those of Pods whose images the optional container engine runs (local OCI
+// builds, with runc: docs/playground.md, "Running images"). It must be registered on a manager of its own, without leader election:
 // its informers keep fields the operator's lean caches drop, and a kubelet does not stop when a controller loses a
 // lease.
 
@@ -39,6 +42,10 @@ export interface PodSimulatorOptions {
   readonly kubeletWorkers?: number;
   /** Heartbeat timing. Defaults: 40 s lease, renewed every 10 s, status every 60 s. */
   readonly heartbeat?: Partial<NodeHeartbeatTiming>;
+  /** Runs the containers of Pods whose every image it handles; absent: every Pod is simulated. */
+  readonly containerEngine?: ContainerEngine;
+  /** Receives one line per container runtime problem (sandbox, probe target). Default: none. */
+  readonly onRuntimeError?: (podKey: string, message: string) => void;
 }
 
 /** What {@link setupPodSimulator} registered. */
@@ -47,6 +54,8 @@ export interface PodSimulatorSetup {
   readonly kubelet: ControllerHandle;
   readonly nodeHeartbeat: ControllerHandle;
   readonly allocator: PodIpAllocator;
+  /** The Pods whose containers really run; stop them with `stopAll` after the manager stopped. Absent without engine. */
+  readonly workers: PodWorkers | undefined;
   /** The configured Node names. */
   readonly nodeNames: readonly string[];
 }
@@ -75,6 +84,17 @@ export function setupPodSimulator(registry: ControllerRegistry, options: PodSimu
   const allocator = new PodIpAllocator();
   const assumed = new AssumedBindings();
   const client = registry.client(KUBELET_CONTROLLER);
+  const late: { kubelet?: ControllerHandle } = {};
+  const engine = options.containerEngine;
+  const workers =
+    engine === undefined
+      ? undefined
+      : new PodWorkers({
+          engine,
+          clock,
+          onChange: (key) => late.kubelet?.enqueue(key),
+          ...(options.onRuntimeError === undefined ? {} : { onError: options.onRuntimeError }),
+        });
   const schedulerReconciler = new SchedulerReconciler({
     pods: pods.store,
     nodes: nodes.store,
@@ -92,6 +112,7 @@ export function setupPodSimulator(registry: ControllerRegistry, options: PodSimu
     allocator,
     events: registry.eventRecorder('kubelet'),
     defaultReadinessDelayMs: delay,
+    ...(workers === undefined ? {} : { workers }),
   });
   const nodeReconciler = new NodeReconciler({
     nodes: nodes.store,
@@ -129,6 +150,7 @@ export function setupPodSimulator(registry: ControllerRegistry, options: PodSimu
       }
     },
   });
+  late.kubelet = kubelet;
   const nodeHeartbeat = registry.addController({
     name: NODE_CONTROLLER,
     reconciler: nodeReconciler,
@@ -144,6 +166,7 @@ export function setupPodSimulator(registry: ControllerRegistry, options: PodSimu
     kubelet,
     nodeHeartbeat,
     allocator,
+    workers,
     nodeNames: nodeReconciler.configuredNodeNames(),
   };
 }

@@ -20,17 +20,64 @@ const conditionSchema = z.object({
 });
 export type SimCondition = z.infer<typeof conditionSchema>;
 
+const portRefSchema = z.union([z.number(), z.string()]);
+const probeSchema = z.object({
+  httpGet: z.object({ path: z.string().optional(), port: portRefSchema, scheme: z.string().optional() }).nullish(),
+  tcpSocket: z.object({ port: portRefSchema }).nullish(),
+  initialDelaySeconds: z.number().optional(),
+  periodSeconds: z.number().optional(),
+  timeoutSeconds: z.number().optional(),
+  successThreshold: z.number().optional(),
+  failureThreshold: z.number().optional(),
+});
+export type SimProbe = z.infer<typeof probeSchema>;
+
+const securityContextSchema = z.object({
+  runAsUser: z.number().optional(),
+  runAsGroup: z.number().optional(),
+  runAsNonRoot: z.boolean().optional(),
+  readOnlyRootFilesystem: z.boolean().optional(),
+  allowPrivilegeEscalation: z.boolean().optional(),
+  capabilities: z.object({ add: z.array(z.string()).nullish(), drop: z.array(z.string()).nullish() }).nullish(),
+});
+export type SimSecurityContext = z.infer<typeof securityContextSchema>;
+
+// What a container runtime needs besides name and image (controllers/pod-simulator/runc-spec.ts); the simulated
+// kubelet reads only the readiness probe's delay.
 const containerSchema = z.object({
   name: z.string(),
   image: z.string().optional(),
   restartPolicy: z.string().optional(),
-  readinessProbe: z.object({ initialDelaySeconds: z.number().optional() }).nullish(),
+  command: z.array(z.string()).nullish(),
+  args: z.array(z.string()).nullish(),
+  workingDir: z.string().optional(),
+  env: z
+    .array(
+      z.object({
+        name: z.string(),
+        value: z.string().optional(),
+        valueFrom: z.object({ fieldRef: z.object({ fieldPath: z.string() }).nullish() }).nullish(),
+      }),
+    )
+    .nullish(),
+  ports: z.array(z.object({ name: z.string().optional(), containerPort: z.number(), protocol: z.string().optional() })).nullish(),
+  readinessProbe: probeSchema.nullish(),
+  livenessProbe: probeSchema.nullish(),
+  resources: z
+    .object({
+      limits: z.record(z.string(), z.union([z.string(), z.number()])).nullish(),
+      requests: z.record(z.string(), z.union([z.string(), z.number()])).nullish(),
+    })
+    .nullish(),
+  securityContext: securityContextSchema.nullish(),
 });
+export type SimContainer = z.infer<typeof containerSchema>;
 
 const containerStatusSchema = z.object({
   name: z.string(),
   ready: z.boolean().optional(),
   started: z.boolean().optional(),
+  restartCount: z.number().optional(),
   // Only which state the container is in matters for the no-op check.
   state: z
     .object({
@@ -77,6 +124,9 @@ export const simPodSchema = z.object({
       terminationGracePeriodSeconds: z.number().optional(),
       readinessGates: z.array(z.object({ conditionType: z.string() })).optional(),
       restartPolicy: z.string().optional(),
+      serviceAccountName: z.string().optional(),
+      automountServiceAccountToken: z.boolean().optional(),
+      securityContext: securityContextSchema.nullish(),
       containers: z.array(containerSchema).default([]),
       initContainers: z.array(containerSchema).optional(),
     })

@@ -28,16 +28,13 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { buildInputs, cachedDeb, DEBIAN_PACKAGES, IMAGE_NAME as NAME, imageCacheDir } from './build-inputs.ts';
 import { contextCopies, readFinalStage } from './dockerfile.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
-const NAME = 'kube-endpoints-operator';
-/** Debian packages whose shared libraries Node links (`ldd node`: libc, libm, libdl, libpthread, libstdc++, libgcc_s). */
-const DEBIAN_PACKAGES = ['libc6', 'libstdc++6', 'libgcc-s1'] as const;
 const LIB_DIRS = ['lib/x86_64-linux-gnu', 'lib64', 'usr/lib/x86_64-linux-gnu'] as const;
 const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -54,7 +51,7 @@ const out = resolve(flags.out);
 const layout = join(out, 'oci');
 const tarball = join(out, `${NAME}-${version}.oci.tar`);
 const work = join(out, 'build');
-const cache = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), NAME, 'image');
+const cache = imageCacheDir();
 
 function run(cmd: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
@@ -64,10 +61,6 @@ function run(cmd: string, args: readonly string[], opts: { cwd?: string; env?: N
 }
 function step(what: string): void {
   console.log(`image: ${what} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
-}
-function git(...args: string[]): string | undefined {
-  const r = spawnSync('git', args, { cwd: REPO, encoding: 'utf8' });
-  return r.status === 0 ? r.stdout.trim() : undefined;
 }
 
 if (process.getuid?.() !== 0) {
@@ -87,26 +80,19 @@ const { stage, ignore } = readFinalStage(REPO);
 const fromCopies = stage.copies.filter((c) => c.from !== undefined);
 if (fromCopies.length !== 1 || fromCopies[0]?.sources.join() !== '/app/node_modules' || fromCopies[0].destination !== '/app/node_modules')
   throw new Error('Dockerfile: expected exactly one stage copy, of /app/node_modules (the production dependencies)');
-const warmRun = /^node (\S+) --help > \/dev\/null$/.exec(stage.runs.join('\n'));
-if (warmRun === null || stage.runs.length !== 1) throw new Error('Dockerfile: expected one RUN, `node <entry> --help > /dev/null`');
+const warmRun = /\bnode (\S+) --help > \/dev\/null\b/.exec(stage.runs.join('\n'));
+if (warmRun === null || stage.runs.length !== 1) throw new Error('Dockerfile: expected one RUN, with `node <entry> --help > /dev/null`');
 const sourceFiles = contextCopies(REPO, stage, ignore);
-
-const revision = git('rev-parse', 'HEAD') ?? 'unknown';
-const dirty = (git('status', '--porcelain', '--untracked-files=no') ?? '') !== '';
-const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? git('log', '-1', '--format=%ct') ?? '0');
-const created = new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
-const source = flags.source ?? git('remote', 'get-url', 'origin');
 
 /** The Debian packages, downloaded once (the apt candidate version) and unpacked in the cache. */
 function debianRoot(pkg: string): { dir: string; deb: string } {
   const debs = join(cache, 'debs');
   mkdirSync(debs, { recursive: true });
-  const existing = () => readdirSync(debs).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
-  if (existing() === undefined) {
+  if (cachedDeb(pkg) === undefined) {
     step(`downloading ${pkg} from Debian`);
     run('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', pkg], { cwd: debs });
   }
-  const deb = existing();
+  const deb = cachedDeb(pkg);
   if (deb === undefined) throw new Error(`apt-get download ${pkg} left no .deb in ${debs}`);
   const dir = join(cache, 'debs-unpacked', deb.replace(/\.deb$/, ''));
   if (!existsSync(dir)) {
@@ -144,7 +130,13 @@ function productionModules(): string {
 // (`umoci insert` would take a directory per layer, but Debian's umoci 0.4.7 leaves its tar unterminated, which GNU
 // tar rejects: umoci issue #436.)
 
+const debs = DEBIAN_PACKAGES.map(debianRoot);
+const inputs = buildInputs(REPO, flags.source);
+const { revision, epoch, source } = inputs;
+const created = new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
+
 rmSync(work, { recursive: true, force: true });
+rmSync(join(out, 'build.json'), { force: true });
 rmSync(layout, { recursive: true, force: true });
 rmSync(tarball, { force: true });
 mkdirSync(work, { recursive: true });
@@ -174,7 +166,6 @@ function repack(createdBy: string): void {
 }
 
 step('runtime layer');
-const debs = DEBIAN_PACKAGES.map(debianRoot);
 for (const { dir } of debs) {
   for (const sub of LIB_DIRS) {
     if (!existsSync(join(dir, sub))) continue;
@@ -224,7 +215,17 @@ for (const [target, rel] of sourceFiles) {
 const env = Object.fromEntries([PATH_ENV, ...[...stage.env].map(([k, v]) => `${k}=${v}`)].map((kv) => kv.split(/=(.*)/s, 2)));
 if (!(env.NODE_COMPILE_CACHE ?? '').startsWith(`${stage.workdir}/`))
   throw new Error('Dockerfile: NODE_COMPILE_CACHE must be under WORKDIR');
-run('unshare', ['--root', rootfs, '--wd', stage.workdir, 'node', warmRun[1] ?? '', '--help'], { env });
+// Node keeps one cache directory per UID (<version>-<arch>-<flags hash>-<uid>), so it is written as the user that
+// reads it, into a directory that user may write only during the build (normalize() gives it back to root; readable
+// by all below).
+const compileCache = join(rootfs, (env.NODE_COMPILE_CACHE ?? '').slice(1));
+mkdirSync(compileCache, { recursive: true });
+execFileSync('chown', [`${uid}:${gid}`, compileCache]);
+run('unshare', ['--root', rootfs, '--wd', stage.workdir, '--setuid', uid, '--setgid', gid, 'node', warmRun[1] ?? '', '--help'], {
+  env,
+});
+execFileSync('chmod', ['-R', 'a+rX', compileCache]); // Node writes its entries owner-only
+if (readdirSync(compileCache).length === 0) throw new Error(`node ${warmRun[1] ?? ''} --help left ${env.NODE_COMPILE_CACHE} empty`);
 repack(`COPY (Dockerfile) + RUN node ${warmRun[1] ?? ''} --help (compile cache)`);
 
 // ---- the image ---------------------------------------------------------------------------------------------------------
@@ -233,7 +234,7 @@ step('config');
 const labels: Record<string, string> = {
   'org.opencontainers.image.title': NAME,
   'org.opencontainers.image.version': version,
-  'org.opencontainers.image.revision': dirty ? `${revision}-dirty` : revision,
+  'org.opencontainers.image.revision': revision,
   'org.opencontainers.image.created': created,
   'org.opencontainers.image.licenses': packageJson.license,
   ...(source === undefined ? {} : { 'org.opencontainers.image.source': source }),
@@ -300,4 +301,16 @@ console.log(
 );
 console.log(`image: ${layout} (tag ${version})`);
 console.log(`image: ${tarball} (${mib(statSync(tarball).size)})`);
-console.log(`image: built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+const seconds = Math.round((performance.now() - started) / 100) / 10;
+const buildInfo = {
+  inputs: inputs.digest,
+  manifest: top.digest,
+  tag: version,
+  reference: `${NAME}:${version}`,
+  tarball: relative(out, tarball),
+  compressedBytes: compressed,
+  unpackedBytes: Number(unpacked),
+  seconds,
+};
+writeFileSync(join(out, 'build.json'), `${JSON.stringify(buildInfo, null, 2)}\n`);
+console.log(`image: built in ${seconds} s`);
