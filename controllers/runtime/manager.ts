@@ -1,8 +1,8 @@
 import { hostname as osHostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { type ApiClient, newApiClient, type RequestRecord } from './api-client.ts';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { ApiClient } from './api-client.ts';
 import { describeError, isNotFound } from './api-errors.ts';
 import type { EventHandler } from './cache/event-handler.ts';
 import { Informer, type InformerDeps, type InformerOptions } from './cache/informer.ts';
@@ -10,9 +10,9 @@ import { type IndexFunc, NAMESPACE_INDEX, type Store } from './cache/store.ts';
 import { type Clock, realClock, type Timer } from './clock.ts';
 import { Controller } from './controller.ts';
 import { ControllerMetrics } from './controller-metrics.ts';
-import { KubeEventRecorder } from './event-recorder.ts';
 import { type BindAddress, type HealthCheck, HealthServer } from './health-server.ts';
 import { LeaderElector, newLeaderIdentity } from './leader-election.ts';
+import { ClientFactory } from './manager/client-factory.ts';
 import type {
   ControllerHandle,
   ControllerOptions,
@@ -112,9 +112,7 @@ export class Manager implements ControllerRegistry {
   readonly metrics: Registry;
   readonly #o: ManagerOptions;
   readonly #hostname: string;
-  readonly #base: ApiClient;
-  readonly #clients = new Map<string, ApiClient>();
-  readonly #recorders = new Map<string, KubeEventRecorder>();
+  readonly #clients: ClientFactory;
   readonly #informers = new Map<string, SharedInformerHandle<unknown>>();
   // Informers are keyed by parse function identity; ids keep the keys printable.
   readonly #parseIds = new Map<(raw: unknown) => unknown, number>();
@@ -155,30 +153,22 @@ export class Manager implements ControllerRegistry {
       registers: [this.metrics],
     });
     if (options.leaderElection !== undefined) this.#leaderGauge.set({ name: options.leaderElection.name }, 0);
-    if (options.client !== undefined) {
-      this.#base = options.client;
-    } else if (options.kubeConfig !== undefined) {
-      this.#base = newApiClient(options.kubeConfig, {
-        qps: options.qps,
-        burst: options.burst,
-        clock: this.clock,
-        userAgent: options.userAgent ?? 'kube-endpoints-operator',
-        observer: requestObserver(this.metrics),
-      });
-    } else {
-      throw new Error('Manager needs a kubeConfig or a client');
-    }
+    this.#clients = new ClientFactory({
+      logger: this.logger,
+      clock: this.clock,
+      metrics: this.metrics,
+      kubeConfig: options.kubeConfig,
+      client: options.client,
+      qps: options.qps,
+      burst: options.burst,
+      userAgent: options.userAgent ?? 'kube-endpoints-operator',
+    });
     this.#buildServers();
   }
 
   /** Per-component client with its own user agent and client-side rate limiter, created once per component. */
   client(component: string): ApiClient {
-    let c = this.#clients.get(component);
-    if (c === undefined) {
-      c = this.#base.forComponent(`${this.#o.userAgent ?? 'kube-endpoints-operator'}/${component}`);
-      this.#clients.set(component, c);
-    }
-    return c;
+    return this.#clients.client(component);
   }
 
   /**
@@ -209,13 +199,7 @@ export class Manager implements ControllerRegistry {
 
   /** The Events recorder for `component` (the Event source), one per component, writing with that component's client. */
   eventRecorder(component: string): EventRecorder {
-    let r = this.#recorders.get(component);
-    if (r === undefined) {
-      // No source host: kube-controller-manager and controller-runtime leave it empty for controller Events too.
-      r = new KubeEventRecorder({ client: this.client(component), clock: this.clock, logger: this.logger, component });
-      this.#recorders.set(component, r);
-    }
-    return r;
+    return this.#clients.eventRecorder(component);
   }
 
   /** Registers a controller. Throws after start or for a duplicate name (names label metrics and queues). */
@@ -322,7 +306,7 @@ export class Manager implements ControllerRegistry {
     }
     if (!work.signal.aborted) work.abort(new ManagerStoppedError('manager stopped'));
     await this.#waitBounded(Promise.allSettled(running), HARD_STOP_WAIT_MS, 'Timed out waiting for controllers and informers to stop');
-    await Promise.allSettled([...this.#recorders.values()].map((r) => r.close()));
+    await this.#clients.closeRecorders();
     electionStop.abort();
     await election;
     await this.#closeServers();
@@ -525,27 +509,6 @@ function defaultRegistry(): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   return registry;
-}
-
-/** client-go's REST client metrics, fed by the API client's per-request observer. */
-function requestObserver(registry: Registry): (r: RequestRecord) => void {
-  const total = new Counter({
-    name: 'rest_client_requests_total',
-    help: 'Number of HTTP requests to the API server, partitioned by status code and verb',
-    labelNames: ['code', 'verb'],
-    registers: [registry],
-  });
-  const latency = new Histogram({
-    name: 'rest_client_request_duration_seconds',
-    help: 'Request latency in seconds, by verb',
-    labelNames: ['verb'],
-    buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
-    registers: [registry],
-  });
-  return (r) => {
-    total.inc({ code: r.code === 0 ? '<error>' : String(r.code), verb: r.verb });
-    if (r.verb !== 'watch') latency.observe({ verb: r.verb }, r.durationMs / 1000);
-  };
 }
 
 /**
