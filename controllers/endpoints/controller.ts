@@ -49,9 +49,9 @@ export function setupEndpointsController(registry: ControllerRegistry, options: 
   const batchPeriodMs = options.batchPeriodMs ?? 0;
   if (!Number.isFinite(batchPeriodMs) || batchPeriodMs < 0) throw new RangeError(`batchPeriodMs must be >= 0, got ${batchPeriodMs}`);
 
-  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService });
-  const pods = registry.informer<Pod>({ resource: PODS, parse: parsePod });
-  const endpoints = registry.informer<Endpoints>({ resource: ENDPOINTS, parse: parseEndpoints });
+  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService, parseId: 'v1.Service' });
+  const pods = registry.informer<Pod>({ resource: PODS, parse: parsePod, parseId: 'v1.Pod' });
+  const endpoints = registry.informer<Endpoints>({ resource: ENDPOINTS, parse: parseEndpoints, parseId: 'v1.Endpoints' });
 
   const triggerTimes = new TriggerTimeTracker();
   const staleEndpoints = new StaleEndpointsTracker();

@@ -49,11 +49,12 @@ export function setupEndpointSliceMirroringController(
   const maxEndpointsPerSubset = checkRange('maxEndpointsPerSubset', options.maxEndpointsPerSubset ?? 1000, 1, 1000);
   const batchPeriodMs = checkRange('batchPeriodMs', options.batchPeriodMs ?? 0, 0, Number.MAX_SAFE_INTEGER, false);
 
-  const endpoints = registry.informer<Endpoints>({ resource: ENDPOINTS, parse: parseEndpoints });
-  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService });
+  const endpoints = registry.informer<Endpoints>({ resource: ENDPOINTS, parse: parseEndpoints, parseId: 'v1.Endpoints' });
+  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService, parseId: 'v1.Service' });
   const endpointSlices = registry.informer<EndpointSlice>({
     resource: ENDPOINT_SLICES,
     parse: parseEndpointSlice,
+    parseId: 'discovery/v1.EndpointSlice',
     indexers: { [MIRRORED_SLICES_INDEX]: mirroredSlicesIndexFunc },
   });
 

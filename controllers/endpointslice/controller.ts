@@ -68,12 +68,13 @@ export function setupEndpointSliceController(registry: ControllerRegistry, optio
   const maxEndpointsPerSlice = options.maxEndpointsPerSlice ?? 100;
   const logger = registry.logger.child({ controller: ENDPOINTSLICE_CONTROLLER_NAME });
 
-  const pods = registry.informer<Pod>({ resource: PODS, parse: parsePod });
-  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService });
-  const nodes = registry.informer<Node>({ resource: NODES, parse: parseNode });
+  const pods = registry.informer<Pod>({ resource: PODS, parse: parsePod, parseId: 'v1.Pod' });
+  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService, parseId: 'v1.Service' });
+  const nodes = registry.informer<Node>({ resource: NODES, parse: parseNode, parseId: 'v1.Node' });
   const slices = registry.informer<EndpointSlice>({
     resource: ENDPOINT_SLICES,
     parse: parseEndpointSlice,
+    parseId: 'discovery/v1.EndpointSlice',
     labelSelector: `${LABEL_MANAGED_BY}=${managedBy}`,
     indexers: { [SLICES_BY_SERVICE_INDEX]: slicesByServiceIndex },
   });

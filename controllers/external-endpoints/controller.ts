@@ -94,18 +94,21 @@ export function setupExternalEndpointsController(
   const objects = registry.informer<ExternalEndpoints>({
     resource: EXTERNAL_ENDPOINTS,
     parse: (raw) => externalEndpointsSchema.parse(raw),
+    parseId: 'v1alpha1.ExternalEndpoints',
   });
-  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService });
+  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService, parseId: 'v1.Service' });
   const slices = registry.informer<EndpointSlice>({
     resource: ENDPOINT_SLICES,
     labelSelector: OWN_SLICES_SELECTOR,
     parse: parseEndpointSlice,
+    parseId: 'discovery/v1.EndpointSlice',
     indexers: { [SLICES_BY_OBJECT_INDEX]: slicesByObjectIndex },
   });
   const endpoints = registry.informer<Endpoints>({
     resource: ENDPOINTS,
     labelSelector: LEGACY_ENDPOINTS_SELECTOR,
     parse: parseEndpoints,
+    parseId: 'v1.Endpoints',
   });
 
   const logger = registry.logger.child({ controller: CONTROLLER_NAME });

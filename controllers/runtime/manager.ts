@@ -4,15 +4,15 @@ import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { ApiClient } from './api-client.ts';
 import { describeError, isNotFound } from './api-errors.ts';
-import type { EventHandler } from './cache/event-handler.ts';
 import { Informer, type InformerDeps, type InformerOptions } from './cache/informer.ts';
-import { type IndexFunc, NAMESPACE_INDEX, type Store } from './cache/store.ts';
 import { type Clock, realClock, type Timer } from './clock.ts';
 import { Controller } from './controller.ts';
 import { ControllerMetrics } from './controller-metrics.ts';
 import { type BindAddress, type HealthCheck, HealthServer } from './health-server.ts';
 import { LeaderElector, newLeaderIdentity } from './leader-election.ts';
 import { ClientFactory } from './manager/client-factory.ts';
+import { InformerRegistry } from './manager/informer-registry.ts';
+import type { RunnableInformer } from './manager/lazy-informer.ts';
 import type {
   ControllerHandle,
   ControllerOptions,
@@ -22,7 +22,7 @@ import type {
   SharedInformer,
 } from './manager-types.ts';
 import { queueMetrics } from './queue/queue-metrics.ts';
-import { apiVersionOf, type ResourceType } from './resource.ts';
+import type { ResourceType } from './resource.ts';
 import type { WatcherNotice } from './watch/watcher.ts';
 
 // The manager owns everything controllers share and the order things start and stop in:
@@ -42,11 +42,7 @@ export interface ManagerLeaderElection {
   readonly retryPeriodMs?: number;
 }
 
-/** An informer the manager can run: the shared view plus its lifecycle (as {@link Informer}). */
-export interface RunnableInformer<T> extends SharedInformer<T> {
-  start(signal: AbortSignal): Promise<void>;
-  waitForSync(signal: AbortSignal): Promise<boolean>;
-}
+export type { RunnableInformer } from './manager/lazy-informer.ts';
 
 /** Options of {@link Manager}; each documents its default. */
 export interface ManagerOptions {
@@ -113,10 +109,7 @@ export class Manager implements ControllerRegistry {
   readonly #o: ManagerOptions;
   readonly #hostname: string;
   readonly #clients: ClientFactory;
-  readonly #informers = new Map<string, SharedInformerHandle<unknown>>();
-  // Informers are keyed by parse function identity; ids keep the keys printable.
-  readonly #parseIds = new Map<(raw: unknown) => unknown, number>();
-  #parseCount = 0;
+  readonly #informers = new InformerRegistry();
   readonly #controllers: Controller[] = [];
   readonly #controllerMetrics: ControllerMetrics;
   readonly #leaderGauge: Gauge<'name'>;
@@ -171,30 +164,9 @@ export class Manager implements ControllerRegistry {
     return this.#clients.client(component);
   }
 
-  /**
-   * The shared informer for (resource, labelSelector, parse function), created on first use. A later call with the
-   * same key returns the same informer and adds its indexers. The parse function is part of the key because it decides
-   * the shape of cached objects: callers that project differently (the pod simulator reads more of a Pod than the
-   * endpoint controllers) get separate informers rather than objects of someone else's shape, so pass a module-level
-   * parse function (e.g. `parsePod`), not an inline lambda, to share. Throws when called after start or when an index
-   * name is already registered with a different function.
-   */
+  /** See {@link InformerRegistry.informer}. Throws after start. */
   informer<T>(spec: InformerSpec<T>): SharedInformer<T> {
-    if (this.#started) throw new Error(`informer for ${spec.resource.plural} requested after the manager started`);
-    let parseId = this.#parseIds.get(spec.parse);
-    if (parseId === undefined) {
-      parseId = ++this.#parseCount;
-      this.#parseIds.set(spec.parse, parseId);
-    }
-    const key = `${apiVersionOf(spec.resource)}/${spec.resource.plural}?${spec.labelSelector ?? ''}#${parseId}`;
-    const existing = this.#informers.get(key) as SharedInformerHandle<T> | undefined;
-    if (existing === undefined) {
-      const handle = new SharedInformerHandle<T>(spec);
-      this.#informers.set(key, handle as SharedInformerHandle<unknown>);
-      return handle;
-    }
-    existing.merge(spec, key);
-    return existing;
+    return this.#informers.informer(spec);
   }
 
   /** The Events recorder for `component` (the Event source), one per component, writing with that component's client. */
@@ -226,6 +198,7 @@ export class Manager implements ControllerRegistry {
   async start(signal: AbortSignal): Promise<ManagerOutcome> {
     if (this.#started) throw new Error('manager started twice');
     this.#started = true;
+    this.#informers.close();
     const log = this.logger;
     try {
       for (const s of this.#servers) await s.start();
@@ -327,8 +300,9 @@ export class Manager implements ControllerRegistry {
     const client = this.client('shared-informers');
     const informers: [string, RunnableInformer<unknown>][] = [];
     const observe = this.#o.informerOptions?.observe;
-    for (const [key, handle] of this.#informers) {
-      const resource = handle.resource;
+    for (const handle of this.#informers.all()) {
+      const { key } = handle;
+      const resource = handle.spec.resource;
       const informer = handle.materialise((spec) =>
         newInformer(spec, {
           client,
@@ -451,7 +425,10 @@ export class Manager implements ControllerRegistry {
     if (!this.#started) return 'not started';
     if (this.#o.leaderElection !== undefined && !this.#leading) return undefined;
     if (!this.#synced) {
-      const pending = [...this.#informers.entries()].filter(([, h]) => !h.hasSynced()).map(([k]) => k);
+      const pending = this.#informers
+        .all()
+        .filter((h) => !h.hasSynced())
+        .map((h) => h.key);
       const described = pending.map((k) => {
         const why = this.#listFailures.get(k);
         return why === undefined ? k : `${k} (${why})`;
@@ -509,72 +486,4 @@ function defaultRegistry(): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   return registry;
-}
-
-/**
- * What `Manager.informer` hands out before the real informer exists. Handlers and indexers from every caller are
- * collected until the manager starts leading; then one {@link RunnableInformer} is built with the merged indexers and
- * the store view switches to it. Before that the store is empty (reads are legal but see nothing).
- */
-class SharedInformerHandle<T> implements SharedInformer<T> {
-  readonly #spec: InformerSpec<T>;
-  readonly #indexers: Record<string, IndexFunc<T>> = {};
-  readonly #handlers: EventHandler<T>[] = [];
-  #real: RunnableInformer<T> | undefined;
-  readonly store: Store<T>;
-
-  constructor(spec: InformerSpec<T>) {
-    this.#spec = spec;
-    Object.assign(this.#indexers, spec.indexers ?? {});
-    const real = () => this.#real?.store;
-    const indexers = this.#indexers;
-    this.store = {
-      get: (key) => real()?.get(key),
-      list: () => real()?.list() ?? [],
-      keys: () => real()?.keys() ?? [],
-      byIndex: (indexName, value) => {
-        const r = real();
-        if (r !== undefined) return r.byIndex(indexName, value);
-        if (indexName !== NAMESPACE_INDEX && !Object.hasOwn(indexers, indexName)) throw new Error(`index ${indexName} is not registered`);
-        return [];
-      },
-      get size() {
-        return real()?.size ?? 0;
-      },
-    };
-  }
-
-  get resource() {
-    return this.#spec.resource;
-  }
-
-  /** Adds a second caller's indexers; throws on a conflicting index. */
-  merge(spec: InformerSpec<T>, key: string): void {
-    for (const [name, fn] of Object.entries(spec.indexers ?? {})) {
-      const existing = this.#indexers[name];
-      if (existing !== undefined && existing !== fn)
-        throw new Error(`informer ${key}: index ${name} registered twice with different functions`);
-      this.#indexers[name] = fn;
-    }
-  }
-
-  addEventHandler(handler: EventHandler<T>): void {
-    if (this.#real !== undefined) this.#real.addEventHandler(handler);
-    else this.#handlers.push(handler);
-  }
-
-  hasSynced(): boolean {
-    return this.#real?.hasSynced() ?? false;
-  }
-
-  /** Builds the real informer once, with every collected indexer and handler. */
-  materialise(build: (spec: InformerSpec<T>) => RunnableInformer<T>): RunnableInformer<T> {
-    if (this.#real === undefined) {
-      const real = build({ ...this.#spec, indexers: { ...this.#indexers } });
-      for (const h of this.#handlers) real.addEventHandler(h);
-      this.#handlers.length = 0;
-      this.#real = real;
-    }
-    return this.#real;
-  }
 }

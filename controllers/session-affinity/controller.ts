@@ -57,10 +57,12 @@ export function setupSessionAffinityController(
   const services = registry.informer<Service>({
     resource: SERVICES,
     parse: parseService,
+    parseId: 'v1.Service',
   });
   const policies = registry.informer<SessionAffinityPolicy>({
     resource: SESSION_AFFINITY_POLICIES,
     parse: (raw) => sessionAffinityPolicySchema.parse(raw),
+    parseId: 'v1alpha1.SessionAffinityPolicy',
   });
   const client = registry.client(COMPONENT);
   const failures = new ApplyFailures();
