@@ -69,6 +69,22 @@ export interface ControllerHandle {
   enqueueAfter(key: string, delayMs: number): void;
 }
 
+/**
+ * A long-running component the manager starts and stops (controller-runtime's manager.Runnable), such as a probe
+ * scheduler. Registered with {@link ControllerRegistry.add}.
+ */
+export interface Runnable {
+  /** Names it in logs. */
+  readonly name: string;
+  /** Runs until `signal` aborts, then resolves once stopped. A rejection before that stops the manager. */
+  start(signal: AbortSignal): Promise<void>;
+  /**
+   * True (default): runs on the leader only, after the caches synced, and stops when leadership is lost, as
+   * controllers do. False: runs on every replica from the start.
+   */
+  readonly needLeaderElection?: boolean;
+}
+
 /** The manager as controllers see it. */
 export interface ControllerRegistry {
   /** A client for this component: own user agent and own client-side rate limiter, as upstream. */
@@ -86,4 +102,6 @@ export interface ControllerRegistry {
   eventRecorder(component: string): EventRecorder;
   /** Creates a controller that starts when the manager does (after caches sync, and only while leading). */
   addController(options: ControllerOptions): ControllerHandle;
+  /** Registers a runnable, started with the controllers (or, with `needLeaderElection: false`, on every replica). */
+  add(runnable: Runnable): void;
 }

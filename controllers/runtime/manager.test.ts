@@ -388,6 +388,72 @@ describe('Manager with leader election', () => {
   });
 });
 
+describe('Manager runnable groups', () => {
+  /** A runnable that records its start and stop in `order`. */
+  function recorded(order: string[], name: string, needLeaderElection?: boolean) {
+    return {
+      name,
+      ...(needLeaderElection === undefined ? {} : { needLeaderElection }),
+      start: (signal: AbortSignal) =>
+        new Promise<void>((resolve) => {
+          order.push(`start ${name}`);
+          signal.addEventListener(
+            'abort',
+            () => {
+              order.push(`stop ${name}`);
+              resolve();
+            },
+            { once: true },
+          );
+        }),
+    };
+  }
+
+  it('starts others on every replica, leader-only runnables after the caches synced and every onStart; stops in reverse', async () => {
+    const client = new FakeObjectClient();
+    const t = setup({ client, leaderElection: { ...LE, identity: 'one' } });
+    const standby = setup({ client, clock: t.clock, leaderElection: { ...LE, identity: 'two' } });
+    const order: string[] = [];
+    const standbyOrder: string[] = [];
+    for (const [m, o] of [
+      [t, order],
+      [standby, standbyOrder],
+    ] as const) {
+      m.manager.informer({ resource: PODS, parse: parseObj, parseId: 'test.Obj' });
+      m.manager.addController({
+        name: 'c',
+        reconciler: { reconcile: async () => done() },
+        onStart: async () => void o.push('onStart c'),
+      });
+      m.manager.add(recorded(o, 'scheduler'));
+      m.manager.add(recorded(o, 'everywhere', false));
+    }
+    const running = t.start();
+    await t.clock.advance(0);
+    const standbyRunning = standby.start();
+    await t.clock.advance(4_000);
+    assert.deepEqual(order, ['start everywhere'], 'the leader waits for its caches');
+    assert.deepEqual(standbyOrder, ['start everywhere'], 'a standby runs only what needs no leader election');
+    t.informers[0]?.sync();
+    await t.clock.advance(0);
+    assert.deepEqual(order, ['start everywhere', 'onStart c', 'start scheduler']);
+    t.stop.abort();
+    assert.deepEqual(await running, { kind: 'stopped' });
+    assert.deepEqual(order.slice(3), ['stop scheduler', 'stop everywhere'], 'leader-election group first, then others');
+    standby.stop.abort();
+    await standbyRunning;
+  });
+
+  it('refuses a runnable after start and fails the manager when a leader-election runnable fails', async () => {
+    const t = setup();
+    t.manager.add({ name: 'broken', start: () => Promise.reject(new Error('probe loop bug')) });
+    const outcome = await t.start();
+    assert.equal(outcome.kind, 'failed');
+    assert.match(String((outcome as { error: Error }).error.message), /probe loop bug/);
+    assert.throws(() => t.manager.add({ name: 'late', start: async () => undefined }), /after the manager started/);
+  });
+});
+
 describe('Manager HTTP endpoints', () => {
   it('serves metrics, liveness and readiness from one server when both addresses are the same', async () => {
     const t = setup({ metricsBindAddress: '127.0.0.1:0', healthProbeBindAddress: '127.0.0.1:0' });

@@ -1,35 +1,40 @@
 import { hostname as osHostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { ApiClient } from './api-client.ts';
-import { describeError, isNotFound } from './api-errors.ts';
 import { Informer, type InformerDeps, type InformerOptions } from './cache/informer.ts';
-import { type Clock, realClock, type Timer } from './clock.ts';
+import { type Clock, realClock } from './clock.ts';
 import { Controller } from './controller.ts';
 import { ControllerMetrics } from './controller-metrics.ts';
-import { type BindAddress, type HealthCheck, HealthServer } from './health-server.ts';
+import type { BindAddress } from './health-server.ts';
 import { LeaderElector, newLeaderIdentity } from './leader-election.ts';
 import { ClientFactory } from './manager/client-factory.ts';
+import { InformerDiagnostics } from './manager/informer-diagnostics.ts';
 import { InformerRegistry } from './manager/informer-registry.ts';
-import type { RunnableInformer } from './manager/lazy-informer.ts';
+import type { LazyInformer, RunnableInformer } from './manager/lazy-informer.ts';
+import { ManagerServers } from './manager/manager-servers.ts';
+import { type GroupMember, RUNNABLE_GROUPS, RunnableGroup, type RunnableGroupName } from './manager/runnable-group.ts';
 import type {
   ControllerHandle,
   ControllerOptions,
   ControllerRegistry,
   EventRecorder,
   InformerSpec,
+  Runnable,
   SharedInformer,
 } from './manager-types.ts';
 import { queueMetrics } from './queue/queue-metrics.ts';
-import type { ResourceType } from './resource.ts';
-import type { WatcherNotice } from './watch/watcher.ts';
 
-// The manager owns everything controllers share and the order things start and stop in:
-//   servers -> (leader election) -> informers -> caches synced -> each controller's onStart -> workers
-// and on a stop signal: intake stops, in-flight reconciles drain (bounded), everything else is aborted, the lease is
-// released, servers close. Losing the lease aborts all work at once and ends start() with 'lost-leadership', so the
-// process exits and restarts as a fresh candidate, as kube-controller-manager does.
+// The manager owns everything controllers share and runs their long-lived parts in runnable groups, as
+// controller-runtime's manager does (docs/adr/0007-manager-runnable-groups.md). Groups start in a declared order:
+//   servers -> others -> (leader election) -> caches, synced -> leader-election (controllers' onStart, then workers
+//   and the other leader-only runnables)
+// and stop in the reverse one: on a stop signal, intake stops and in-flight reconciles drain (bounded), everything
+// else is aborted, the lease is released, servers close. Losing the lease aborts the caches and leader-election
+// groups at once and ends start() with 'lost-leadership', so the process exits and restarts as a fresh candidate, as
+// kube-controller-manager does. The pieces live in controllers/runtime/manager/: clients, informer registry,
+// informer diagnostics, servers, runnable groups.
 
 /** Leader election settings; durations in milliseconds (defaults: kube-controller-manager's 15 s / 10 s / 2 s). */
 export interface ManagerLeaderElection {
@@ -94,8 +99,6 @@ export class ManagerStoppedError extends Error {
 
 // After the hard abort, in-flight work has this long to notice before the manager stops waiting for it.
 const HARD_STOP_WAIT_MS = 5_000;
-// How often the wait for cache sync logs which informers are still listing.
-const SYNC_PROGRESS_LOG_MS = 10_000;
 
 /**
  * The controller manager. Wire controllers (via {@link ControllerRegistry}) before `start`; `start(signal)` runs until
@@ -107,30 +110,23 @@ export class Manager implements ControllerRegistry {
   readonly logger: Logger;
   readonly metrics: Registry;
   readonly #o: ManagerOptions;
-  readonly #hostname: string;
   readonly #clients: ClientFactory;
   readonly #informers = new InformerRegistry();
+  readonly #diagnostics: InformerDiagnostics;
+  readonly #servers: ManagerServers;
+  readonly #groups: Record<RunnableGroupName, RunnableGroup>;
   readonly #controllers: Controller[] = [];
   readonly #controllerMetrics: ControllerMetrics;
   readonly #leaderGauge: Gauge<'name'>;
-  readonly #informerNotices: Counter<'resource' | 'notice'>;
-  readonly #servers: HealthServer[] = [];
-  #metricsServer: HealthServer | undefined;
-  #healthServer: HealthServer | undefined;
   #started = false;
   #leading = false;
-  #synced = false;
   #stopping = false;
-  readonly #failedInformers = new Set<string>();
-  /** Why an informer's last list failed, until a list succeeds: what readiness and the sync progress log report. */
-  readonly #listFailures = new Map<string, string>();
 
   /** Throws if neither `client` nor `kubeConfig` is given, or a bind address is malformed. */
   constructor(options: ManagerOptions) {
     this.#o = options;
     this.clock = options.clock ?? realClock;
     this.logger = options.logger;
-    this.#hostname = options.hostname ?? osHostname();
     this.metrics = options.registry ?? defaultRegistry();
     this.#controllerMetrics = new ControllerMetrics(this.metrics);
     this.#leaderGauge = new Gauge({
@@ -139,12 +135,7 @@ export class Manager implements ControllerRegistry {
       labelNames: ['name'],
       registers: [this.metrics],
     });
-    this.#informerNotices = new Counter({
-      name: 'informer_watch_notices_total',
-      help: 'Informer list/watch lifecycle events by kind: relist, reconnect, expired (410), list_failure, watch_failure, decode_failure',
-      labelNames: ['resource', 'notice'],
-      registers: [this.metrics],
-    });
+    this.#diagnostics = new InformerDiagnostics({ logger: this.logger, clock: this.clock, metrics: this.metrics });
     if (options.leaderElection !== undefined) this.#leaderGauge.set({ name: options.leaderElection.name }, 0);
     this.#clients = new ClientFactory({
       logger: this.logger,
@@ -156,7 +147,19 @@ export class Manager implements ControllerRegistry {
       burst: options.burst,
       userAgent: options.userAgent ?? 'kube-endpoints-operator',
     });
-    this.#buildServers();
+    this.#groups = Object.fromEntries(RUNNABLE_GROUPS.map((g) => [g, new RunnableGroup(g)])) as Record<RunnableGroupName, RunnableGroup>;
+    this.#servers = new ManagerServers({
+      metricsBindAddress: options.metricsBindAddress ?? '0',
+      healthProbeBindAddress: options.healthProbeBindAddress ?? '0',
+      metrics: this.metrics,
+      healthz: [
+        { name: 'ping', check: () => undefined },
+        { name: 'informers', check: () => this.#diagnostics.liveness() },
+      ],
+      readyz: [{ name: 'manager', check: () => this.#readiness() }],
+      logger: this.logger,
+    });
+    for (const member of this.#servers.members()) this.#groups.servers.add(member);
   }
 
   /** Per-component client with its own user agent and client-side rate limiter, created once per component. */
@@ -174,7 +177,10 @@ export class Manager implements ControllerRegistry {
     return this.#clients.eventRecorder(component);
   }
 
-  /** Registers a controller. Throws after start or for a duplicate name (names label metrics and queues). */
+  /**
+   * Registers a controller in the leader-election group: its `onStart` runs after the caches synced, before any
+   * member of the group starts. Throws after start or for a duplicate name (names label metrics and queues).
+   */
   addController(options: ControllerOptions): ControllerHandle {
     if (this.#started) throw new Error(`controller ${options.name} added after the manager started`);
     if (this.#controllers.some((c) => c.name === options.name)) throw new Error(`controller ${options.name} registered twice`);
@@ -186,12 +192,27 @@ export class Manager implements ControllerRegistry {
       newReconcileId: this.#o.newReconcileId,
     });
     this.#controllers.push(controller);
+    this.#groups['leader-election'].add({
+      name: controller.name,
+      prepare: (signal) => controller.runOnStart(signal),
+      start: (signal) => controller.start(signal),
+      drain: () => controller.shutDown(),
+    });
     return controller;
+  }
+
+  /** Registers a runnable in the leader-election group, or with `needLeaderElection: false` in the others group. */
+  add(runnable: Runnable): void {
+    if (this.#started) throw new Error(`runnable ${runnable.name} added after the manager started`);
+    this.#groups[runnable.needLeaderElection === false ? 'others' : 'leader-election'].add({
+      name: runnable.name,
+      start: (signal) => runnable.start(signal),
+    });
   }
 
   /** Where the servers listen (after start), e.g. to find a port chosen with `:0`. */
   serverAddresses(): { metrics: BindAddress | undefined; health: BindAddress | undefined } {
-    return { metrics: this.#metricsServer?.address(), health: this.#healthServer?.address() };
+    return this.#servers.addresses();
   }
 
   /** Runs until `signal` aborts (graceful stop), leadership is lost or starting fails; then cleans up. Call once. */
@@ -199,37 +220,34 @@ export class Manager implements ControllerRegistry {
     if (this.#started) throw new Error('manager started twice');
     this.#started = true;
     this.#informers.close();
+    for (const informer of this.#informers.all()) this.#groups.caches.add(this.#cacheMember(informer));
     const log = this.logger;
-    try {
-      for (const s of this.#servers) await s.start();
-    } catch (error) {
-      log.error({ err: error }, 'Failed to start HTTP servers');
-      await this.#closeServers();
-      return { kind: 'failed', error };
+    const { servers, others, caches } = this.#groups;
+    const leaderOnly = this.#groups['leader-election'];
+
+    let serverError: unknown;
+    if (!(await servers.start((error) => (serverError ??= error)))) {
+      log.error({ err: serverError }, 'Failed to start HTTP servers');
+      servers.stop(new ManagerStoppedError('manager stopped'));
+      await servers.stopped();
+      return { kind: 'failed', error: serverError };
     }
     const addresses = this.serverAddresses();
     log.info({ metrics: addresses.metrics, health: addresses.health }, 'Started manager');
 
-    const work = new AbortController();
     let settle!: (o: ManagerOutcome) => void;
     const outcome = new Promise<ManagerOutcome>((resolve) => {
       settle = resolve;
     });
+    const fail = (error: unknown) => settle({ kind: 'failed', error });
     const onSignal = () => settle({ kind: 'stopped' });
     if (signal.aborted) onSignal();
     else signal.addEventListener('abort', onSignal, { once: true });
 
-    const running: Promise<unknown>[] = [];
+    void others.start(fail);
     const lead = () => {
       this.#leading = true;
-      running.push(
-        this.#runLeading(work.signal, running, settle).then(
-          (failure) => {
-            if (failure !== undefined) settle(failure);
-          },
-          (error: unknown) => settle({ kind: 'failed', error }),
-        ),
-      );
+      this.#runLeading(fail).catch(fail);
     };
 
     const le = this.#o.leaderElection;
@@ -244,7 +262,7 @@ export class Manager implements ControllerRegistry {
         logger: log,
         namespace: le.namespace,
         name: le.name,
-        identity: le.identity ?? newLeaderIdentity(this.#hostname),
+        identity: le.identity ?? newLeaderIdentity(this.#o.hostname ?? osHostname()),
         leaseDurationMs: le.leaseDurationMs,
         renewDeadlineMs: le.renewDeadlineMs,
         retryPeriodMs: le.retryPeriodMs,
@@ -259,7 +277,9 @@ export class Manager implements ControllerRegistry {
           this.#leading = false;
           if (reason === 'lost') {
             // Another candidate may take over as soon as the lease expires: stop every write now, no drain.
-            work.abort(new LostLeadershipError('lost leadership'));
+            const lost = new LostLeadershipError('lost leadership');
+            leaderOnly.stop(lost);
+            caches.stop(lost);
             settle({ kind: 'lost-leadership' });
           }
         },
@@ -271,108 +291,85 @@ export class Manager implements ControllerRegistry {
     this.#stopping = true;
     if (result.kind === 'stopped') {
       log.info('Stopping manager');
-      await this.#drain();
+      // Graceful part of a stop: no new reconciles, in-flight ones finish, bounded by the shutdown timeout.
+      await this.#waitBounded(
+        leaderOnly.drain(),
+        this.#o.gracefulShutdownTimeoutMs ?? 30_000,
+        'Timed out waiting for in-flight reconciles; aborting them',
+      );
     } else if (result.kind === 'lost-leadership') {
       log.error('Stopped all work: lost leadership');
     } else {
       log.error({ err: result.error }, 'Stopping manager after a failure');
     }
-    if (!work.signal.aborted) work.abort(new ManagerStoppedError('manager stopped'));
-    await this.#waitBounded(Promise.allSettled(running), HARD_STOP_WAIT_MS, 'Timed out waiting for controllers and informers to stop');
+    const stopped = new ManagerStoppedError('manager stopped');
+    for (const group of [leaderOnly, caches, others]) group.stop(stopped);
+    await this.#waitBounded(
+      Promise.all([leaderOnly.stopped(), caches.stopped(), others.stopped()]),
+      HARD_STOP_WAIT_MS,
+      'Timed out waiting for controllers and informers to stop',
+    );
     await this.#clients.closeRecorders();
     electionStop.abort();
     await election;
-    await this.#closeServers();
+    servers.stop(stopped);
+    await servers.stopped();
     log.info({ outcome: result.kind }, 'Stopped manager');
     return result;
   }
 
-  // Informers, sync, onStart hooks, then workers. Returns a failure outcome, or undefined once workers are running
-  // (or the work was aborted meanwhile). Promises of long-running pieces go into `running`; a failure of one of them
-  // later on is reported through `fail`.
-  async #runLeading(
-    signal: AbortSignal,
-    running: Promise<unknown>[],
-    fail: (outcome: ManagerOutcome) => void,
-  ): Promise<ManagerOutcome | undefined> {
+  // The leader's part: the caches group, and once it is synced the leader-election group. A failure of either is
+  // reported through `fail`.
+  async #runLeading(fail: (error: unknown) => void): Promise<void> {
     const log = this.logger;
-    const newInformer = this.#o.newInformer ?? (<T>(spec: InformerSpec<T>, deps: InformerDeps) => new Informer<T>(spec, deps));
-    const client = this.client('shared-informers');
-    const informers: [string, RunnableInformer<unknown>][] = [];
-    const observe = this.#o.informerOptions?.observe;
-    for (const handle of this.#informers.all()) {
-      const { key } = handle;
-      const resource = handle.spec.resource;
-      const informer = handle.materialise((spec) =>
-        newInformer(spec, {
-          client,
-          clock: this.clock,
-          logger: log,
-          options: {
-            ...this.#o.informerOptions,
-            observe: (n) => {
-              this.#observeInformer(key, resource, n);
-              observe?.(n);
-            },
-          },
-        }),
-      );
-      informers.push([key, informer]);
-      running.push(
-        informer.start(signal).catch((error: unknown) => {
-          if (signal.aborted) return;
-          // The informer retries API failures forever, so a rejection is a bug that will not heal: fail liveness
-          // and stop, rather than reconcile from a cache that no longer follows the cluster.
-          this.#failedInformers.add(key);
-          log.error({ err: error, informer: key }, 'Informer stopped with an error');
-          fail({ kind: 'failed', error });
-        }),
-      );
-    }
-
-    log.info({ informers: informers.map(([k]) => k) }, 'Waiting for caches to sync');
-    let progress: Timer | undefined;
-    const logProgress = () => {
-      const pending = informers.filter(([, i]) => !i.hasSynced()).map(([k]) => k);
-      const failing = Object.fromEntries(
-        pending.flatMap((k) => {
-          const why = this.#listFailures.get(k);
-          return why === undefined ? [] : [[k, why]];
-        }),
-      );
-      log.info({ pending, ...(Object.keys(failing).length > 0 ? { failing } : {}) }, 'Still waiting for caches to sync');
-      progress = this.clock.setTimer(SYNC_PROGRESS_LOG_MS, logProgress);
-    };
-    progress = this.clock.setTimer(SYNC_PROGRESS_LOG_MS, logProgress);
-    const synced = await Promise.all(informers.map(([, i]) => i.waitForSync(signal)));
+    const { caches } = this.#groups;
+    const leaderOnly = this.#groups['leader-election'];
+    log.info({ informers: caches.names() }, 'Waiting for caches to sync');
+    const progress = this.#diagnostics.logSyncProgress(() => caches.pending());
+    const synced = await caches.start((error, member) => {
+      // The informer retries API failures forever, so a rejection is a bug that will not heal: fail liveness and stop,
+      // rather than reconcile from a cache that no longer follows the cluster.
+      this.#diagnostics.stoppedForGood(member.name);
+      log.error({ err: error, informer: member.name }, 'Informer stopped with an error');
+      fail(error);
+    });
     progress.cancel();
-    if (signal.aborted || this.#stopping || synced.includes(false)) return undefined;
-    this.#synced = true;
-    log.info({ informers: informers.length }, 'Synced caches');
+    if (!synced || this.#stopping) return;
+    log.info({ informers: caches.names().length }, 'Synced caches');
 
-    for (const c of this.#controllers) {
-      try {
-        await c.runOnStart(signal);
-      } catch (error) {
-        if (signal.aborted) return undefined;
-        log.error({ err: error, controller: c.name }, 'Controller start hook failed');
-        return { kind: 'failed', error };
-      }
-      if (signal.aborted || this.#stopping) return undefined;
-    }
-    for (const c of this.#controllers) running.push(c.start(signal));
-    log.info({ controllers: this.#controllers.map((c) => c.name) }, 'Started controllers');
-    return undefined;
+    const started = await leaderOnly.start((error, member) => {
+      log.error({ err: error, runnable: member.name }, 'Leader-election runnable failed');
+      fail(error);
+    });
+    if (started) log.info({ controllers: this.#controllers.map((c) => c.name), runnables: leaderOnly.names() }, 'Started controllers');
   }
 
-  // Graceful part of a stop: no new reconciles, in-flight ones finish, bounded by the shutdown timeout.
-  async #drain(): Promise<void> {
-    const timeoutMs = this.#o.gracefulShutdownTimeoutMs ?? 30_000;
-    await this.#waitBounded(
-      Promise.all(this.#controllers.map((c) => c.shutDown())),
-      timeoutMs,
-      'Timed out waiting for in-flight reconciles; aborting them',
-    );
+  // A cache as a member of the caches group: the real informer is built when the group starts (on the leader only).
+  #cacheMember(lazy: LazyInformer<unknown>): GroupMember {
+    const newInformer = this.#o.newInformer ?? (<T>(spec: InformerSpec<T>, deps: InformerDeps) => new Informer<T>(spec, deps));
+    const observe = this.#o.informerOptions?.observe;
+    let real: RunnableInformer<unknown> | undefined;
+    return {
+      name: lazy.key,
+      start: (signal) => {
+        real = lazy.materialise((spec) =>
+          newInformer(spec, {
+            client: this.client('shared-informers'),
+            clock: this.clock,
+            logger: this.logger,
+            options: {
+              ...this.#o.informerOptions,
+              observe: (n) => {
+                this.#diagnostics.observe(lazy.key, lazy.spec.resource, n);
+                observe?.(n);
+              },
+            },
+          }),
+        );
+        return real.start(signal);
+      },
+      waitReady: (signal) => real?.waitForSync(signal) ?? Promise.resolve(false),
+    };
   }
 
   async #waitBounded(p: Promise<unknown>, ms: number, message: string): Promise<void> {
@@ -385,100 +382,19 @@ export class Manager implements ControllerRegistry {
     if (r === 'timeout') this.logger.warn({ timeoutMs: ms }, message);
   }
 
-  async #closeServers(): Promise<void> {
-    await Promise.allSettled(this.#servers.map((s) => s.close()));
-  }
-
-  #buildServers(): void {
-    const metricsAddr = this.#o.metricsBindAddress ?? '0';
-    const healthAddr = this.#o.healthProbeBindAddress ?? '0';
-    const healthz: HealthCheck[] = [
-      { name: 'ping', check: () => undefined },
-      {
-        name: 'informers',
-        check: () => (this.#failedInformers.size === 0 ? undefined : `stopped for good: ${[...this.#failedInformers].join(', ')}`),
-      },
-    ];
-    const readyz: HealthCheck[] = [{ name: 'manager', check: () => this.#readiness() }];
-    if (metricsAddr !== '0' && metricsAddr === healthAddr) {
-      this.#metricsServer = new HealthServer({ bindAddress: metricsAddr, metrics: this.metrics, healthz, readyz, logger: this.logger });
-      this.#healthServer = this.#metricsServer;
-      this.#servers.push(this.#metricsServer);
-      return;
-    }
-    const metrics = new HealthServer({ bindAddress: metricsAddr, metrics: this.metrics, logger: this.logger });
-    const health = new HealthServer({ bindAddress: healthAddr, healthz, readyz, logger: this.logger });
-    if (metrics.enabled) {
-      this.#metricsServer = metrics;
-      this.#servers.push(metrics);
-    }
-    if (health.enabled) {
-      this.#healthServer = health;
-      this.#servers.push(health);
-    }
-  }
-
   // Ready = able to do this replica's job: a standby is ready (it is waiting its turn, and a rollout must not stall
-  // on it); the leader is ready once its caches have synced.
+  // on it); the leader is ready once its caches group is.
   #readiness(): string | undefined {
     if (this.#stopping) return 'shutting down';
     if (!this.#started) return 'not started';
     if (this.#o.leaderElection !== undefined && !this.#leading) return undefined;
-    if (!this.#synced) {
-      const pending = this.#informers
-        .all()
-        .filter((h) => !h.hasSynced())
-        .map((h) => h.key);
-      const described = pending.map((k) => {
-        const why = this.#listFailures.get(k);
-        return why === undefined ? k : `${k} (${why})`;
-      });
+    const caches = this.#groups.caches;
+    if (!caches.ready) {
+      const described = caches.pending().map((k) => this.#diagnostics.describe(k));
       return `caches not synced: ${described.join(', ') || 'starting'}`;
     }
     return undefined;
   }
-
-  #observeInformer(key: string, r: ResourceType, notice: WatcherNotice): void {
-    const resource = r.plural;
-    if (notice.kind === 'listed') {
-      this.#listFailures.delete(key);
-    } else if (notice.kind === 'retrying' && notice.phase === 'list') {
-      const first = !this.#listFailures.has(key);
-      const notServed = isNotFound(notice.error);
-      this.#listFailures.set(
-        key,
-        notServed
-          ? `the API server does not serve ${resourceName(r)}: ${describeError(notice.error).message}`
-          : describeError(notice.error).message,
-      );
-      // The informer retries forever (a CRD may be installed later) and warns on every attempt; this says once, at
-      // error level and in words, why every controller is being held back.
-      if (first && notServed) {
-        this.logger.error(
-          { informer: key, resource: resourceName(r), err: describeError(notice.error) },
-          'Failed to list a resource the API server does not serve; controllers wait until it is served (is its CRD installed?)',
-        );
-      }
-    }
-    const kind =
-      notice.kind === 'listed' && notice.relist
-        ? 'relist'
-        : notice.kind === 'watch-opened' && notice.reconnect
-          ? 'reconnect'
-          : notice.kind === 'expired'
-            ? 'expired'
-            : notice.kind === 'retrying'
-              ? `${notice.phase}_failure`
-              : notice.kind === 'decode-failed'
-                ? 'decode_failure'
-                : undefined;
-    if (kind !== undefined) this.#informerNotices.inc({ resource, notice: kind });
-  }
-}
-
-/** `plural.group/version` (`pods/v1` for core), as kubectl names a resource. */
-function resourceName(r: ResourceType): string {
-  return r.group === '' ? `${r.plural}/${r.version}` : `${r.plural}.${r.group}/${r.version}`;
 }
 
 /** A registry with prom-client's default process and Node.js metrics (event loop lag, heap, GC). */
