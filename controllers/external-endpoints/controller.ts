@@ -26,14 +26,16 @@ import { EXTERNAL_ENDPOINTS } from './resources.ts';
 import { SliceTracker } from './tracker.ts';
 
 // Wiring of the ExternalEndpoints controller: informers (ExternalEndpoints, Services, and only our own slices and
-// Endpoints through label selectors), the reconciler, and the probe scheduler, a long-lived component that the
-// controller owns and starts on the leader only (the manager runs onStart after it won the election and the caches
-// synced, with a signal that aborts when leadership is lost or the manager stops, which stops every probe).
+// Endpoints through label selectors), the reconciler, and the probe scheduler, registered as a leader-election
+// runnable: the manager starts it on the leader once the caches synced and aborts its signal when leadership is lost
+// or the manager stops, which stops every probe. Its results go to the controller's queue, given when it starts.
 
 /** The name `--controllers` knows; also logs, metrics and the queue name. */
 export const CONTROLLER_NAME = 'external-endpoints-controller';
 /** API client user agent suffix and Event source component. */
 export const COMPONENT = 'external-endpoints-controller';
+/** The probe scheduler's runnable name (logs). */
+export const PROBE_SCHEDULER_NAME = 'external-endpoints-probe-scheduler';
 
 /** Settings of the controller; each documents its default. */
 export interface ExternalEndpointsControllerOptions {
@@ -115,15 +117,12 @@ export function setupExternalEndpointsController(
   const metrics = new ExternalEndpointsMetrics(registry.metrics);
   const health = new BackendHealthStore();
   const tracker = new SliceTracker();
-  // The queue exists only once the controller is added, and the scheduler must exist before: bind late.
-  const queue: { handle?: ControllerHandle } = {};
   const scheduler = new ProbeScheduler({
     prober: options.prober ?? new NetProber({ clock: registry.clock }),
     addressPolicy,
     clock: registry.clock,
     concurrency: probeConcurrency,
     logger,
-    onResult: probeResultHandler({ health, metrics, queue: { enqueue: (key) => queue.handle?.enqueue(key) } }),
   });
 
   const reconciler = new ExternalEndpointsReconciler({
@@ -152,13 +151,15 @@ export function setupExternalEndpointsController(
     reconciler,
     workers,
     rateLimiter: options.rateLimiter ?? defaultControllerRateLimiter(registry.clock),
-    onStart: async (signal) => {
-      scheduler.start(signal);
+  });
+  registry.add({
+    name: PROBE_SCHEDULER_NAME,
+    start: (signal) => {
       logger.info({ concurrency: probeConcurrency }, 'Started probe scheduler');
+      return scheduler.run(signal, probeResultHandler({ health, metrics, queue: handle }));
     },
   });
 
-  queue.handle = handle;
   objects.addEventHandler(externalEndpointsEventHandler(handle));
   services.addEventHandler(serviceEventHandler(handle, objects.store));
   slices.addEventHandler(endpointSliceEventHandler(handle, tracker));
