@@ -1,5 +1,4 @@
-import type { ObjectReference } from '../../api/core/meta.ts';
-import { splitKey } from '../../api/core/meta.ts';
+import { objectReferenceOf, splitKey } from '../../api/core/meta.ts';
 import type { Endpoints, Service } from '../../api/core/v1.ts';
 import { type EndpointSlice, endpointSliceSchema } from '../../api/discovery/v1.ts';
 import type { ApiClient } from '../runtime/api-client.ts';
@@ -40,14 +39,6 @@ export interface EndpointSliceMirroringReconcilerDeps {
   readonly metrics: EndpointSliceMirroringMetrics;
   /** Addresses mirrored per Endpoints subset, 1..1000 (`--mirroring-max-endpoints-per-subset`, default 1000). */
   readonly maxEndpointsPerSubset: number;
-}
-
-function endpointsReference(endpoints: Readonly<Endpoints>): ObjectReference {
-  const ref: ObjectReference = { kind: 'Endpoints', apiVersion: 'v1', namespace: endpoints.metadata.namespace ?? '' };
-  if (endpoints.metadata.name !== undefined) ref.name = endpoints.metadata.name;
-  if (endpoints.metadata.uid !== undefined) ref.uid = endpoints.metadata.uid;
-  if (endpoints.metadata.resourceVersion !== undefined) ref.resourceVersion = endpoints.metadata.resourceVersion;
-  return ref;
 }
 
 /**
@@ -107,7 +98,7 @@ export class EndpointSliceMirroringReconciler implements Reconciler {
     if (desired.addressesSkipped > desired.invalidIPs.length) {
       ctx.logger.info({ skippedAddresses: desired.addressesSkipped }, 'Skipped addresses over MaxEndpointsPerSubset');
     }
-    const ref = endpointsReference(endpoints);
+    const ref = objectReferenceOf(endpoints, 'v1', 'Endpoints');
     for (const w of skippedAddressWarnings(desired.invalidIPs.length, desired.addressesSkipped, max)) {
       this.#deps.recorder.event(ref, 'Warning', w.reason, w.message);
     }

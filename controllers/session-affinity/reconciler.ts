@@ -1,5 +1,4 @@
-import type { ObjectReference } from '../../api/core/meta.ts';
-import { splitKey } from '../../api/core/meta.ts';
+import { objectReferenceOf, splitKey } from '../../api/core/meta.ts';
 import { type Service, serviceSchema } from '../../api/core/v1.ts';
 import type { SessionAffinityPolicy } from '../../api/v1alpha1/session-affinity-policy.ts';
 import type { ApiClient } from '../runtime/api-client.ts';
@@ -33,18 +32,6 @@ export interface SessionAffinityReconcilerDeps {
   readonly failures: ApplyFailures;
   /** Told the key of a policy whose status changes because a Service's apply failed or recovered. */
   readonly policyStatusChanged: (policyKey: string) => void;
-}
-
-function serviceReference(service: Readonly<Service>): ObjectReference {
-  const ref: ObjectReference = {
-    kind: 'Service',
-    apiVersion: 'v1',
-    namespace: service.metadata.namespace ?? '',
-  };
-  if (service.metadata.name !== undefined) ref.name = service.metadata.name;
-  if (service.metadata.uid !== undefined) ref.uid = service.metadata.uid;
-  if (service.metadata.resourceVersion !== undefined) ref.resourceVersion = service.metadata.resourceVersion;
-  return ref;
 }
 
 /**
@@ -138,7 +125,7 @@ export class SessionAffinityReconciler implements Reconciler {
         });
       }
     }
-    const ref = serviceReference(service);
+    const ref = objectReferenceOf(service, 'v1', 'Service');
     for (const e of plan.events) this.#deps.recorder.event(ref, e.type, e.reason, e.message);
     ctx.logger.info({ policy: plan.policy, writes: plan.writes.length }, plan.log);
   }
