@@ -22,8 +22,8 @@ import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 // whose plan is empty makes no API call at all.
 
 /** A write of the sync failed; the key is retried with backoff. `cause` is the API error. */
-export class EndpointSliceMirroringError extends Error {
-  override readonly name = 'EndpointSliceMirroringError';
+export class EndpointSliceMirroringSyncError extends Error {
+  override readonly name = 'EndpointSliceMirroringSyncError';
 }
 
 /** What the reconciler reads and writes through; all injected so tests run on in-memory stores and a fake client. */
@@ -45,7 +45,7 @@ export interface EndpointSliceMirroringReconcilerDeps {
  * Reconciles the EndpointSlices mirrored from one selector-less Service's Endpoints. Key: the Endpoints (and Service)
  * `namespace/name`. Deletes every mirrored slice as soon as mirroring stops applying (Endpoints or Service gone,
  * skip-mirror label, leader-election lock, Service selector set). Throws {@link StaleCacheError} when the slice cache is
- * behind this controller's own writes, {@link EndpointSliceMirroringError} when a write fails. Safe to call
+ * behind this controller's own writes, {@link EndpointSliceMirroringSyncError} when a write fails. Safe to call
  * concurrently for different keys.
  */
 export class EndpointSliceMirroringReconciler implements Reconciler {
@@ -128,7 +128,7 @@ export class EndpointSliceMirroringReconciler implements Reconciler {
           log.debug({ err: describeError(err) }, 'Skipped EndpointSlice writes in terminating namespace');
           return;
         }
-        throw new EndpointSliceMirroringError(`failed to create EndpointSlice for Endpoints ${key}: ${describeError(err).message}`, {
+        throw new EndpointSliceMirroringSyncError(`failed to create EndpointSlice for Endpoints ${key}: ${describeError(err).message}`, {
           cause: err,
         });
       }
@@ -143,7 +143,7 @@ export class EndpointSliceMirroringReconciler implements Reconciler {
       try {
         updated = endpointSliceSchema.parse(await client.update(ENDPOINT_SLICES, namespace, sliceName, slice, { signal: ctx.signal }));
       } catch (err) {
-        throw new EndpointSliceMirroringError(
+        throw new EndpointSliceMirroringSyncError(
           `failed to update ${sliceName} EndpointSlice for Endpoints ${key}: ${describeError(err).message}`,
           { cause: err },
         );
@@ -158,7 +158,7 @@ export class EndpointSliceMirroringReconciler implements Reconciler {
       try {
         await client.delete(ENDPOINT_SLICES, namespace, sliceName, { signal: ctx.signal });
       } catch (err) {
-        throw new EndpointSliceMirroringError(
+        throw new EndpointSliceMirroringSyncError(
           `failed to delete ${sliceName} EndpointSlice for Endpoints ${key}: ${describeError(err).message}`,
           { cause: err },
         );
@@ -189,7 +189,7 @@ export class EndpointSliceMirroringReconciler implements Reconciler {
       }
     }
     if (errors.length > 0) {
-      throw new EndpointSliceMirroringError(
+      throw new EndpointSliceMirroringSyncError(
         `error(s) deleting ${errors.length}/${slices.length} EndpointSlices for ${namespace}/${name} Endpoints, including: ${describeError(errors[0]).message}`,
         { cause: errors.length === 1 ? errors[0] : new AggregateError(errors) },
       );

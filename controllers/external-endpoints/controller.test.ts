@@ -6,7 +6,7 @@ import { InvalidExternalEndpointsOptionsError, PROBE_SCHEDULER_NAME, setupExtern
 import type { ProbeResult, Prober, ProbeSpec, ProbeTarget } from './probe/prober.ts';
 import { EXTERNAL_ENDPOINTS } from './resources.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
-import { FakeApiServer, makeObject, makeService, testContext } from './test-helpers.ts';
+import { FakeApiServer, makeObject, makeService, testContext } from './test-fixtures.ts';
 
 // The wiring, through a hand-made registry: which caches the controller asks for, and the probe scheduler's
 // lifecycle (probing starts only when its leader-election runnable starts, on the leader, and stops with its signal).

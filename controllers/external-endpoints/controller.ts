@@ -32,8 +32,10 @@ import { SliceTracker } from './tracker.ts';
 
 /** The name `--controllers` knows; also logs, metrics and the queue name. */
 export const CONTROLLER_NAME = 'external-endpoints-controller';
-/** API client user agent suffix and Event source component. */
-export const COMPONENT = 'external-endpoints-controller';
+/** API client user agent suffix. */
+export const USER_AGENT = 'external-endpoints-controller';
+/** The `source.component` of the Events this controller records. */
+export const EVENT_COMPONENT = 'external-endpoints-controller';
 /** The probe scheduler's runnable name (logs). */
 export const PROBE_SCHEDULER_NAME = 'external-endpoints-probe-scheduler';
 
@@ -130,9 +132,9 @@ export function setupExternalEndpointsController(
     services: services.store,
     endpointSlices: slices.store,
     endpoints: endpoints.store,
-    client: registry.client(COMPONENT),
+    client: registry.client(USER_AGENT),
     clock: registry.clock,
-    recorder: registry.eventRecorder(COMPONENT),
+    recorder: registry.eventRecorder(EVENT_COMPONENT),
     probes: scheduler,
     health,
     resolver: new DnsResolver({

@@ -10,7 +10,7 @@ import { endpointSliceEventHandler, probeResultHandler, serviceEventHandler } fr
 import { BackendHealthStore } from './health-store.ts';
 import { ExternalEndpointsMetrics } from './metrics.ts';
 import type { ProbeResult } from './probe/prober.ts';
-import { MemoryStore, makeObject, makeService } from './test-helpers.ts';
+import { MemoryStore, makeObject, makeService } from './test-fixtures.ts';
 import { SliceTracker } from './tracker.ts';
 
 function recordingQueue() {

@@ -24,7 +24,7 @@ import {
   makeService,
   RecordingEventRecorder,
   testContext,
-} from './test-helpers.ts';
+} from './test-fixtures.ts';
 import { SliceTracker } from './tracker.ts';
 
 const KEY = 'prod/db';

@@ -18,8 +18,10 @@ import { PolicyStatusReconciler } from './status-reconciler.ts';
 export const CONTROLLER_NAME = 'session-affinity-controller';
 /** The policy status queue's name in logs and metrics. */
 export const STATUS_CONTROLLER_NAME = 'session-affinity-policy-status-controller';
-/** API client user agent suffix and Event source component. */
-export const COMPONENT = 'session-affinity-controller';
+/** API client user agent suffix. */
+export const USER_AGENT = 'session-affinity-controller';
+/** The `source.component` of the Events this controller records. */
+export const EVENT_COMPONENT = 'session-affinity-controller';
 
 /** Settings of the controller; each documents its default. */
 export interface SessionAffinityControllerOptions {
@@ -64,7 +66,7 @@ export function setupSessionAffinityController(
     parse: (raw) => sessionAffinityPolicySchema.parse(raw),
     parseId: 'v1alpha1.SessionAffinityPolicy',
   });
-  const client = registry.client(COMPONENT);
+  const client = registry.client(USER_AGENT);
   const failures = new ApplyFailures();
 
   const status = registry.addController({
@@ -85,7 +87,7 @@ export function setupSessionAffinityController(
       services: services.store,
       policies: policies.store,
       client,
-      recorder: registry.eventRecorder(COMPONENT),
+      recorder: registry.eventRecorder(EVENT_COMPONENT),
       failures,
       policyStatusChanged: (key) => status.enqueueAfter(key, statusDelayMs),
     }),
