@@ -4,7 +4,14 @@ import type { Service } from '../../api/core/v1.ts';
 import type { SessionAffinityPolicy } from '../../api/v1alpha1/session-affinity-policy.ts';
 import { FakeControllerRegistry } from '../runtime/testing/fake-controller-registry.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
-import { CONTROLLER_NAME, EVENT_COMPONENT, STATUS_CONTROLLER_NAME, setupSessionAffinityController, USER_AGENT } from './controller.ts';
+import {
+  CONTROLLER_NAME,
+  EVENT_COMPONENT,
+  InvalidSessionAffinityOptionsError,
+  STATUS_CONTROLLER_NAME,
+  setupSessionAffinityController,
+  USER_AGENT,
+} from './controller.ts';
 import { NS, policy, service } from './test-fixtures.ts';
 
 describe('setupSessionAffinityController', () => {
@@ -68,20 +75,20 @@ describe('setupSessionAffinityController', () => {
   });
 
   it('refuses options out of range', () => {
-    assert.throws(() => setupSessionAffinityController(new FakeControllerRegistry(), { workers: 0 }), RangeError);
+    assert.throws(() => setupSessionAffinityController(new FakeControllerRegistry(), { workers: 0 }), InvalidSessionAffinityOptionsError);
     assert.throws(
       () =>
         setupSessionAffinityController(new FakeControllerRegistry(), {
           statusWorkers: 51,
         }),
-      RangeError,
+      InvalidSessionAffinityOptionsError,
     );
     assert.throws(
       () =>
         setupSessionAffinityController(new FakeControllerRegistry(), {
           statusBatchPeriodMs: -1,
         }),
-      RangeError,
+      InvalidSessionAffinityOptionsError,
     );
   });
 });

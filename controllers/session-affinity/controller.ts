@@ -37,6 +37,11 @@ export interface SessionAffinityControllerOptions {
   readonly statusRateLimiter?: RateLimiter;
 }
 
+/** Thrown for an option outside its range. */
+export class InvalidSessionAffinityOptionsError extends Error {
+  override readonly name = 'InvalidSessionAffinityOptionsError';
+}
+
 /** The two queues, for tests and for callers that enqueue by hand. */
 export interface SessionAffinityControllerHandles {
   readonly services: ControllerHandle;
@@ -46,15 +51,22 @@ export interface SessionAffinityControllerHandles {
 /**
  * Registers the SessionAffinityPolicy controller: informers for Services and SessionAffinityPolicies (the CRD must be
  * installed, or the policy cache never syncs), the two reconcilers and their handlers. Must be called before the
- * manager starts. Throws RangeError on an option outside its range.
+ * manager starts. Throws {@link InvalidSessionAffinityOptionsError}.
  */
 export function setupSessionAffinityController(
   registry: ControllerRegistry,
   options: SessionAffinityControllerOptions = {},
 ): SessionAffinityControllerHandles {
-  const workers = checkRange('workers', options.workers ?? 2, 1, 50);
-  const statusWorkers = checkRange('statusWorkers', options.statusWorkers ?? 1, 1, 50);
-  const statusDelayMs = checkRange('statusBatchPeriodMs', options.statusBatchPeriodMs ?? 1000, 0, 3_600_000, false);
+  const workers = checkRange('workers', options.workers ?? 2, 1, 50, true, InvalidSessionAffinityOptionsError);
+  const statusWorkers = checkRange('statusWorkers', options.statusWorkers ?? 1, 1, 50, true, InvalidSessionAffinityOptionsError);
+  const statusDelayMs = checkRange(
+    'statusBatchPeriodMs',
+    options.statusBatchPeriodMs ?? 1000,
+    0,
+    3_600_000,
+    false,
+    InvalidSessionAffinityOptionsError,
+  );
 
   const services = registry.informer<Service>({
     resource: SERVICES,
