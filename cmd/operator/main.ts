@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 import { delimiter } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';

@@ -3,13 +3,13 @@ import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { objectKey, type ObjectReference } from '../../api/core/meta.ts';
 import type { Endpoints, Pod, Service } from '../../api/core/v1.ts';
-import type { ApiClient, ListResult, PatchType, WatchEvent } from '../runtime/api-client.ts';
 import { ApiError } from '../runtime/api-errors.ts';
 import { IndexedStore } from '../runtime/cache/indexed-store.ts';
 import { FakeClock } from '../runtime/clock.ts';
 import type { EventRecorder } from '../runtime/manager-types.ts';
 import { type ReconcileContext, StaleCacheError } from '../runtime/reconcile.ts';
-import type { ResourceType } from '../runtime/resource.ts';
+import { ENDPOINTS } from '../runtime/resource.ts';
+import { type FakeCall, FakeApiClient } from '../runtime/testing/fake-api-client.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
 import { TriggerTimeTracker } from '../shared/trigger-time-tracker.ts';
 import { EndpointsReconciler, EndpointsSyncError } from './reconciler.ts';
@@ -19,59 +19,6 @@ import { podAddress, testEndpoints, testPod, testPods, testService } from './tes
 const ns = 'ns';
 const MANAGED = { 'endpoints.kubernetes.io/managed-by': 'endpoint-controller' };
 const TRIGGER = 'endpoints.kubernetes.io/last-change-trigger-time';
-
-interface Call {
-  verb: 'create' | 'update' | 'delete';
-  resource: string;
-  namespace: string;
-  name?: string;
-  body?: unknown;
-}
-
-/** Records every call; `respond` decides each answer (default: echo the body with resourceVersion bumped). */
-class RecordingClient implements ApiClient {
-  readonly calls: Call[] = [];
-  respond: (call: Call) => unknown = (call) => {
-    const body = call.body as { metadata?: Record<string, unknown> } | undefined;
-    return { ...body, metadata: { ...body?.metadata, resourceVersion: String(100 + this.calls.length) } };
-  };
-
-  #answer(call: Call): Promise<unknown> {
-    this.calls.push(call);
-    try {
-      return Promise.resolve(this.respond(call));
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-  create(r: ResourceType, namespace: string, body: unknown): Promise<unknown> {
-    return this.#answer({ verb: 'create', resource: r.plural, namespace, body: structuredClone(body) });
-  }
-  update(r: ResourceType, namespace: string, name: string, body: unknown): Promise<unknown> {
-    return this.#answer({ verb: 'update', resource: r.plural, namespace, name, body: structuredClone(body) });
-  }
-  async delete(r: ResourceType, namespace: string, name: string): Promise<void> {
-    await this.#answer({ verb: 'delete', resource: r.plural, namespace, name });
-  }
-  get(): Promise<unknown> {
-    throw new Error('not used by the Endpoints controller');
-  }
-  list(): Promise<ListResult> {
-    throw new Error('not used by the Endpoints controller');
-  }
-  watch(): AsyncIterable<WatchEvent> {
-    throw new Error('not used by the Endpoints controller');
-  }
-  patch(_r: ResourceType, _ns: string, _name: string, _body: unknown, _type: PatchType): Promise<unknown> {
-    throw new Error('not used by the Endpoints controller');
-  }
-  getPath(): Promise<unknown> {
-    throw new Error('not used by the Endpoints controller');
-  }
-  forComponent(): ApiClient {
-    return this;
-  }
-}
 
 class RecordingEvents implements EventRecorder {
   readonly events: { object: ObjectReference; type: string; reason: string; message: string }[] = [];
@@ -93,7 +40,8 @@ function harness(given: { services?: Service[]; pods?: Pod[]; endpoints?: Endpoi
   const services = newStore(given.services);
   const pods = newStore(given.pods);
   const endpoints = newStore(given.endpoints);
-  const client = new RecordingClient();
+  const client = new FakeApiClient();
+  client.seed(ENDPOINTS, ...(given.endpoints ?? []));
   const events = new RecordingEvents();
   const triggerTimes = new TriggerTimeTracker();
   const staleEndpoints = new StaleEndpointsTracker();
@@ -112,7 +60,7 @@ function harness(given: { services?: Service[]; pods?: Pod[]; endpoints?: Endpoi
   return { services, pods, endpoints, client, events, triggerTimes, staleEndpoints, sync };
 }
 
-const bodyOf = (call: Call | undefined) => call?.body as Endpoints;
+const bodyOf = (call: FakeCall | undefined) => call?.body as Endpoints;
 
 describe('EndpointsReconciler', () => {
   it('makes zero API calls for an unchanged Service (TestSyncEndpointsItemsPreexistingIdentical)', async () => {
@@ -160,6 +108,7 @@ describe('EndpointsReconciler', () => {
         verb: 'create',
         resource: 'endpoints',
         namespace: ns,
+        name: 'foo',
         body: { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'foo', namespace: ns, labels: MANAGED } },
       },
     ]);
@@ -224,7 +173,7 @@ describe('EndpointsReconciler', () => {
     assert.deepEqual(
       h.client.calls.map((c) => [c.verb, c.namespace, c.name]),
       [
-        ['create', ns, undefined],
+        ['create', ns, 'foo'],
         ['delete', ns, 'foo'],
       ],
     );
@@ -234,18 +183,14 @@ describe('EndpointsReconciler', () => {
 
   it('treats a NotFound delete as done', async () => {
     const h = harness();
-    h.client.respond = () => {
-      throw apiError(404, 'NotFound');
-    };
+    h.client.failOn = () => apiError(404, 'NotFound');
     assert.deepEqual(await h.sync(), { kind: 'done' });
     assert.equal(h.client.calls.length, 1);
   });
 
   it('fails (to be retried) when the delete fails otherwise, without an event', async () => {
     const h = harness();
-    h.client.respond = () => {
-      throw apiError(500, 'InternalError');
-    };
+    h.client.failOn = () => apiError(500, 'InternalError');
     await assert.rejects(h.sync(), EndpointsSyncError);
     assert.deepEqual(h.events.events, []);
   });
@@ -298,7 +243,6 @@ describe('EndpointsReconciler', () => {
         }),
       ],
     });
-    h.client.respond = (call) => ({ ...(call.body as object), metadata: { ...(call.body as Endpoints).metadata, resourceVersion: '2' } });
     await h.sync();
     assert.equal(h.client.calls.length, 1);
 
@@ -323,7 +267,13 @@ describe('EndpointsReconciler', () => {
       pods: testPods(ns, 1, 1),
       endpoints: [testEndpoints({ metadata: { resourceVersion: '1', labels: {} } })],
     });
-    h.client.respond = (call) => call.body;
+    // The server keeps and answers the body as sent: the same resourceVersion.
+    const update = h.client.update.bind(h.client);
+    h.client.update = async (r, namespace, name, body, opts) => {
+      await update(r, namespace, name, body, opts);
+      h.client.seed(r, body as object);
+      return body;
+    };
     await h.sync();
     await h.sync();
     assert.equal(h.client.calls.length, 2);
@@ -345,18 +295,14 @@ describe('EndpointsReconciler', () => {
 
   it('swallows a create refused because the namespace is terminating, without an event', async () => {
     const h = harness({ services: [testService()] });
-    h.client.respond = () => {
-      throw apiError(403, 'Forbidden', [{ reason: 'NamespaceTerminating', message: 'namespace ns is being terminated' }]);
-    };
+    h.client.failOn = () => apiError(403, 'Forbidden', [{ reason: 'NamespaceTerminating', message: 'namespace ns is being terminated' }]);
     assert.deepEqual(await h.sync(), { kind: 'done' });
     assert.deepEqual(h.events.events, []);
   });
 
   it('records FailedToCreateEndpoint and fails on any other create error', async () => {
     const h = harness({ services: [testService()] });
-    h.client.respond = () => {
-      throw apiError(403, 'Forbidden');
-    };
+    h.client.failOn = () => apiError(403, 'Forbidden');
     await assert.rejects(h.sync(), EndpointsSyncError);
     assert.equal(h.events.events.length, 1);
     assert.deepEqual(
@@ -372,9 +318,7 @@ describe('EndpointsReconciler', () => {
 
   it('records FailedToUpdateEndpoint and fails on a conflict, leaving the cache unmarked', async () => {
     const h = harness({ services: [testService()], endpoints: [testEndpoints({ metadata: { labels: {} } })] });
-    h.client.respond = () => {
-      throw apiError(409, 'Conflict');
-    };
+    h.client.failOn = () => apiError(409, 'Conflict');
     await assert.rejects(
       h.sync(),
       (err: unknown) => err instanceof EndpointsSyncError && err.cause instanceof ApiError && err.key === 'ns/foo',
@@ -403,7 +347,7 @@ describe('EndpointsReconciler', () => {
     const syncAndObserve = async () => {
       await h.sync();
       const last = h.client.calls.at(-1);
-      if (last?.verb === 'update') h.endpoints.upsert(deepFreeze(h.client.respond(last) as Endpoints));
+      if (last?.verb === 'update') h.endpoints.upsert(deepFreeze(h.client.object(ENDPOINTS, ns, 'foo') as unknown as Endpoints));
       return bodyOf(last).subsets;
     };
     const address = (name: string, ip: string) => ({

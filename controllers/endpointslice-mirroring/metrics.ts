@@ -5,9 +5,6 @@ import { Counter, exponentialBuckets, Gauge, Histogram, type Registry } from 'pr
 
 const SUBSYSTEM = 'endpoint_slice_mirroring_controller';
 
-/** The `operation` label values of the changes counter. */
-export type SliceOperation = 'create' | 'update' | 'delete';
-
 function reuse<T>(registry: Registry, name: string, make: () => T, guard: (m: unknown) => m is T): T {
   const existing = registry.getSingleMetric(name);
   if (existing !== undefined) {

@@ -15,7 +15,9 @@ import { StaleCacheError } from '../runtime/reconcile.ts';
 import { EndpointSliceMirroringMetrics } from './metrics.ts';
 import { MIRRORED_SLICES_INDEX, mirroredSlicesIndexFunc } from './mirrored-slices.ts';
 import { EndpointSliceMirroringSyncError, EndpointSliceMirroringReconciler } from './reconciler.ts';
-import { apiError, MemoryStore, RecordingApiClient, RecordingEventRecorder, testContext } from './test-fixtures.ts';
+import { ENDPOINT_SLICES } from '../runtime/resource.ts';
+import { FakeApiClient } from '../runtime/testing/fake-api-client.ts';
+import { apiError, MemoryStore, RecordingEventRecorder, testContext } from './test-fixtures.ts';
 import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 const NAME = 'testing-sync-endpoints';
@@ -47,13 +49,13 @@ const generateAddresses = (n: number): EndpointAddress[] =>
 function setup(given: { endpoints?: Endpoints; service?: Service; slices?: EndpointSlice[]; max?: number }) {
   const registry = new Registry();
   const metrics = new EndpointSliceMirroringMetrics(registry);
-  const client = new RecordingApiClient();
-  client.seed(given.slices ?? []);
+  const client = new FakeApiClient();
+  client.seed(ENDPOINT_SLICES, ...(given.slices ?? []));
   const recorder = new RecordingEventRecorder();
   const tracker = new EndpointSliceTracker();
   const endpoints = new MemoryStore<Endpoints>(given.endpoints === undefined ? [] : [given.endpoints]);
   const services = new MemoryStore<Service>(given.service === undefined ? [] : [given.service]);
-  const slices = new MemoryStore<EndpointSlice>(given.slices ?? [], { [MIRRORED_SLICES_INDEX]: mirroredSlicesIndexFunc });
+  const slices = new MemoryStore<EndpointSlice>(serverSlices(client), { [MIRRORED_SLICES_INDEX]: mirroredSlicesIndexFunc });
   const reconciler = new EndpointSliceMirroringReconciler({
     endpoints,
     services,
@@ -69,7 +71,7 @@ function setup(given: { endpoints?: Endpoints; service?: Service; slices?: Endpo
   /** Feeds the fake server's current slices into the cache, as the informer would after the writes. */
   const syncCache = () => {
     for (const k of slices.keys()) slices.remove(k);
-    for (const s of client.slices()) slices.put(structuredClone(s));
+    for (const s of serverSlices(client)) slices.put(s);
   };
   return { registry, client, recorder, tracker, endpoints, services, slices, reconcile, syncCache };
 }
@@ -91,8 +93,11 @@ async function metricValue(
   return match?.value;
 }
 
-const mirroredOnServer = (client: RecordingApiClient) =>
-  client.slices().filter((s) => s.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_MIRRORING_CONTROLLER);
+/** The slices the fake API server holds. */
+const serverSlices = (client: FakeApiClient) => client.objects(ENDPOINT_SLICES) as unknown as EndpointSlice[];
+
+const mirroredOnServer = (client: FakeApiClient) =>
+  serverSlices(client).filter((s) => s.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_MIRRORING_CONTROLLER);
 
 describe('EndpointSliceMirroringReconciler (upstream TestSyncEndpoints)', () => {
   const port80 = [{ port: 80 }];
@@ -213,7 +218,7 @@ describe('EndpointSliceMirroringReconciler writes', () => {
     assert.equal(t.client.calls.length, 2);
     assert.ok(t.client.calls.every((c) => c.verb === 'delete' && c.name !== 'foreign'));
     assert.deepEqual(mirroredOnServer(t.client), []);
-    assert.equal(t.client.slices().length, 1, 'the foreign slice is untouched');
+    assert.equal(serverSlices(t.client).length, 1, 'the foreign slice is untouched');
     // The tracker forgot the Endpoints, so the delete events of these slices are not taken for foreign deletions.
     assert.equal(t.tracker.staleSlices(NS, NAME, [mirroredSlice('gone')]), false);
     // Upstream does not count these deletes in the changes metric.

@@ -1,8 +1,8 @@
 import { objectReferenceOf, splitKey } from '../../api/core/meta.ts';
 import type { Endpoints, Service } from '../../api/core/v1.ts';
-import { type EndpointSlice, endpointSliceSchema } from '../../api/discovery/v1.ts';
+import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import type { ApiClient } from '../runtime/api-client.ts';
-import { describeError, isNamespaceTerminating } from '../runtime/api-errors.ts';
+import { describeError } from '../runtime/api-errors.ts';
 import type { Store } from '../runtime/cache/store.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { EventRecorder } from '../runtime/manager-types.ts';
@@ -16,6 +16,7 @@ import { byName, MIRRORED_SLICES_INDEX } from './mirrored-slices.ts';
 import { type MirroringPlan, planMirroredSlices } from './plan.ts';
 import { mirroringDecision, type NotMirroredReason } from './should-mirror.ts';
 import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
+import { applySlicePlanOrThrow, type SliceOperation } from '../shared/slice-writer.ts';
 
 // One sync of one Endpoints object (endpointslicemirroring_controller.go: syncEndpoints + reconciler.go:
 // reconciler.reconcile): read the caches, decide, compute the plan with pure functions, then write in one place. A sync
@@ -112,61 +113,20 @@ export class EndpointSliceMirroringReconciler implements Reconciler {
     await this.#apply(key, plan, ctx);
   }
 
-  /** The only writer of a mirroring sync: creates, then updates, then deletes; stops at the first failure. */
+  /**
+   * Writes the plan through the shared slice writer (endpointslicemirroring reconciler.go: finalize): stops at the first
+   * failure, and a NotFound delete is a failure too, as upstream's finalize makes it.
+   */
   async #apply(key: string, plan: MirroringPlan, ctx: ReconcileContext): Promise<void> {
     const { client, tracker, metrics } = this.#deps;
-    const log = ctx.logger;
-    const { namespace } = splitKey(key);
-
-    for (const slice of plan.toCreate) {
-      let created: EndpointSlice;
-      try {
-        created = endpointSliceSchema.parse(await client.create(ENDPOINT_SLICES, namespace, slice, { signal: ctx.signal }));
-      } catch (err) {
-        // The namespace is going away and every further create would fail the same way; its slices go with it.
-        if (isNamespaceTerminating(err)) {
-          log.debug({ err: describeError(err) }, 'Skipped EndpointSlice writes in terminating namespace');
-          return;
-        }
-        throw new EndpointSliceMirroringSyncError(`failed to create EndpointSlice for Endpoints ${key}: ${describeError(err).message}`, {
-          cause: err,
-        });
-      }
-      tracker.update(created);
-      metrics.changes.inc({ operation: 'create' });
-      log.debug({ endpointSlice: created.metadata.name }, 'Created EndpointSlice');
-    }
-
-    for (const slice of plan.toUpdate) {
-      const sliceName = slice.metadata.name ?? '';
-      let updated: EndpointSlice;
-      try {
-        updated = endpointSliceSchema.parse(await client.update(ENDPOINT_SLICES, namespace, sliceName, slice, { signal: ctx.signal }));
-      } catch (err) {
-        throw new EndpointSliceMirroringSyncError(
-          `failed to update ${sliceName} EndpointSlice for Endpoints ${key}: ${describeError(err).message}`,
-          { cause: err },
-        );
-      }
-      tracker.update(updated);
-      metrics.changes.inc({ operation: 'update' });
-      log.debug({ endpointSlice: sliceName }, 'Updated EndpointSlice');
-    }
-
-    for (const slice of plan.toDelete) {
-      const sliceName = slice.metadata.name ?? '';
-      try {
-        await client.delete(ENDPOINT_SLICES, namespace, sliceName, { signal: ctx.signal });
-      } catch (err) {
-        throw new EndpointSliceMirroringSyncError(
-          `failed to delete ${sliceName} EndpointSlice for Endpoints ${key}: ${describeError(err).message}`,
-          { cause: err },
-        );
-      }
-      tracker.expectDeletion(slice);
-      metrics.changes.inc({ operation: 'delete' });
-      log.debug({ endpointSlice: sliceName }, 'Deleted EndpointSlice');
-    }
+    const writer = { ...ctx, client, tracker, namespace: splitKey(key).namespace, owner: `Endpoints ${key}` };
+    const onWrite = (operation: SliceOperation) => metrics.changes.inc({ operation });
+    await applySlicePlanOrThrow(
+      { ...writer, onWrite },
+      plan,
+      { deleteNotFound: 'fail' },
+      (m, o) => new EndpointSliceMirroringSyncError(m, o),
+    );
   }
 
   /**

@@ -8,10 +8,11 @@ import { FakeControllerRegistry } from '../runtime/testing/fake-controller-regis
 import { deepFreeze } from '../shared/deep-freeze.ts';
 import { EndpointSliceReconciler } from './reconciler.ts';
 import { EVENT_COMPONENT, USER_AGENT, InvalidEndpointSliceOptionsError, setupEndpointSliceController } from './controller.ts';
-import { endpointFor, FakeSliceApi, makeNode, makePod, makeService, makeSlice } from './test-fixtures.ts';
+import { FakeApiClient } from '../runtime/testing/fake-api-client.ts';
+import { endpointFor, makeNode, makePod, makeService, makeSlice } from './test-fixtures.ts';
 
 function fakeRegistry() {
-  const registry = new FakeControllerRegistry({ client: () => new FakeSliceApi() });
+  const registry = new FakeControllerRegistry({ client: () => new FakeApiClient() });
   // Keys are `plural?labelSelector`, as the informers are shared.
   const informer = <T>(key: string) => {
     const [plural = '', selector = ''] = key.split('?');

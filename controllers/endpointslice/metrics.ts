@@ -1,4 +1,5 @@
 import { Counter, exponentialBuckets, Gauge, Histogram, type Metric, type Registry } from 'prom-client';
+import type { SliceOperation } from '../shared/slice-writer.ts';
 import type { PortGroupEfficiency } from './plan.ts';
 
 // The EndpointSlice controller's metrics under upstream's names (subsystem endpoint_slice_controller, no namespace,
@@ -9,7 +10,6 @@ const SUBSYSTEM = 'endpoint_slice_controller';
 /** Prometheus' default histogram buckets (Go's prometheus.DefBuckets), used upstream for changed-per-sync. */
 const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
-export type SliceOperation = 'create' | 'update' | 'delete';
 export type SyncResult = 'success' | 'stale' | 'error';
 
 // prom-client refuses to register a name twice; upstream registers its families once per process, so do the same.

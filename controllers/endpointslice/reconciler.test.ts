@@ -7,6 +7,8 @@ import type { Node, Pod, Service } from '../../api/core/v1.ts';
 import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { ANNOTATION_LAST_CHANGE_TRIGGER_TIME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from '../../api/labels.ts';
 import { ApiError } from '../runtime/api-errors.ts';
+import { ENDPOINT_SLICES } from '../runtime/resource.ts';
+import { FakeApiClient } from '../runtime/testing/fake-api-client.ts';
 import { IndexedStore } from '../runtime/cache/indexed-store.ts';
 import type { ReconcileContext } from '../runtime/reconcile.ts';
 import { StaleCacheError } from '../runtime/reconcile.ts';
@@ -15,7 +17,7 @@ import { deepFreeze } from '../shared/deep-freeze.ts';
 import { TriggerTimeTracker } from '../shared/trigger-time-tracker.ts';
 import { EndpointSliceMetrics } from './metrics.ts';
 import { EndpointSliceReconciler, EndpointSliceSyncError, SLICES_BY_SERVICE_INDEX, slicesByServiceIndex } from './reconciler.ts';
-import { endpointFor, FakeSliceApi, MANAGED_BY, makeNode, makePod, makeService, makeSlice, NS } from './test-fixtures.ts';
+import { endpointFor, MANAGED_BY, makeNode, makePod, makeService, makeSlice, NS } from './test-fixtures.ts';
 import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 // The reconciler against in-memory caches and a recording fake API (upstream pkg/controller/endpointslice/
@@ -42,9 +44,12 @@ function harness(opts: { services?: Service[]; pods?: Pod[]; nodes?: Node[]; sli
   services.replace(deepFreeze(opts.services ?? [makeService()]));
   pods.replace(deepFreeze(opts.pods ?? []));
   nodes.replace(deepFreeze(opts.nodes ?? [makeNode('node-1')]));
-  const api = new FakeSliceApi();
-  api.seed(...(opts.slices ?? []));
-  slices.replace(deepFreeze(structuredClone(opts.slices ?? [])));
+  const api = new FakeApiClient();
+  api.seed(ENDPOINT_SLICES, ...(opts.slices ?? []));
+  /** The slices the API server holds. */
+  const stored = () => api.objects(ENDPOINT_SLICES) as unknown as EndpointSlice[];
+  slices.replace(deepFreeze(stored()));
+
   const events: RecordedEvent[] = [];
   const registry = new Registry();
   const tracker = new EndpointSliceTracker();
@@ -68,13 +73,14 @@ function harness(opts: { services?: Service[]; pods?: Pod[]; nodes?: Node[]; sli
     nodes,
     slices,
     api,
+    stored,
     events,
     registry,
     tracker,
     triggerTimeTracker,
     sync: (key = `${NS}/foo`) => reconciler.reconcile({ key }, ctx),
     /** The informer catching up with the API server. */
-    catchUp: () => slices.replace(deepFreeze(structuredClone([...api.slices.values()]))),
+    catchUp: () => slices.replace(deepFreeze(stored())),
     verbs: () => api.calls.map((c) => `${c.verb} ${c.name}`),
     metric: (name: string, labels: Record<string, string> = {}) => metricValue(registry, `endpoint_slice_controller_${name}`, labels),
   };
@@ -110,7 +116,7 @@ describe('EndpointSliceReconciler: syncs', () => {
     const h = harness();
     await h.sync();
     assert.deepEqual(h.verbs(), ['create ']);
-    const [created] = h.api.slices.values();
+    const [created] = h.stored();
     assert.match(created?.metadata.name ?? '', /^foo-/);
     assert.deepEqual(created?.ports, []);
     assert.deepEqual(created?.endpoints, []);
@@ -136,7 +142,7 @@ describe('EndpointSliceReconciler: syncs', () => {
   it('TestSyncServicePodSelection: only matching Pods of the namespace; targetRef without resourceVersion', async () => {
     const h = harness({ pods: [makePod(1), makePod(2, { labels: { foo: 'boo' } }), makePod(3, { namespace: 'other' })] });
     await h.sync();
-    const [created] = h.api.slices.values();
+    const [created] = h.stored();
     assert.deepEqual(
       created?.endpoints?.map((e) => e.targetRef),
       [{ kind: 'Pod', namespace: NS, name: 'pod1', uid: 'pod-uid-1' }],
@@ -222,17 +228,17 @@ describe('EndpointSliceReconciler: syncs', () => {
 
   it('namespace terminating: the create error is swallowed and the rest of finalize is skipped', async () => {
     const h = harness({ pods: [makePod(1)], slices: [makeSlice('old', [endpointFor(makePod(1))], { ownerUID: 'old-uid' })] });
-    h.api.failNext = {
-      verb: 'create',
-      error: new ApiError({
-        code: 403,
-        reason: 'Forbidden',
-        message: 'namespace test is being terminated',
-        causes: [{ reason: 'NamespaceTerminating' }],
-        verb: 'create',
-        path: '/x',
-      }),
-    };
+    h.api.failOnce = (call) =>
+      call.verb === 'create'
+        ? new ApiError({
+            code: 403,
+            reason: 'Forbidden',
+            message: 'namespace test is being terminated',
+            causes: [{ reason: 'NamespaceTerminating' }],
+            verb: 'create',
+            path: '/x',
+          })
+        : undefined;
     await h.sync();
     assert.deepEqual(h.verbs(), ['create ']);
     assert.deepEqual(h.events, []);
@@ -240,10 +246,10 @@ describe('EndpointSliceReconciler: syncs', () => {
 
   it('a failed create stops finalize, records FailedToUpdateEndpointSlices and fails the sync', async () => {
     const h = harness({ pods: [makePod(1)], slices: [makeSlice('old', [endpointFor(makePod(1))], { ownerUID: 'old-uid' })] });
-    h.api.failNext = {
-      verb: 'create',
-      error: new ApiError({ code: 500, reason: 'InternalError', message: 'boom', verb: 'create', path: '/x' }),
-    };
+    h.api.failOnce = (call) =>
+      call.verb === 'create'
+        ? new ApiError({ code: 500, reason: 'InternalError', message: 'boom', verb: 'create', path: '/x' })
+        : undefined;
     const err = await h.sync().catch((e: unknown) => e);
     assert.ok(err instanceof EndpointSliceSyncError);
     assert.match(err.message, /^failed to create EndpointSlice for Service test\/foo: .*boom/);
@@ -264,10 +270,8 @@ describe('EndpointSliceReconciler: syncs', () => {
 
   it('a conflicting update fails with the slice name', async () => {
     const h = harness({ pods: [makePod(1), makePod(2)], slices: [makeSlice('s', [endpointFor(makePod(1))])] });
-    h.api.failNext = {
-      verb: 'update',
-      error: new ApiError({ code: 409, reason: 'Conflict', message: 'modified', verb: 'update', path: '/x' }),
-    };
+    h.api.failOnce = (call) =>
+      call.verb === 'update' ? new ApiError({ code: 409, reason: 'Conflict', message: 'modified', verb: 'update', path: '/x' }) : undefined;
     await assert.rejects(h.sync(), /failed to update s EndpointSlice for Service test\/foo/);
   });
 
@@ -278,7 +282,7 @@ describe('EndpointSliceReconciler: syncs', () => {
       (err: unknown) =>
         err instanceof EndpointSliceSyncError && err.message === 'skipping Pod pod0 for Service test/foo: Node node-0 Not Found',
     );
-    const [created] = h.api.slices.values();
+    const [created] = h.stored();
     assert.deepEqual(
       created?.endpoints?.map((e) => e.targetRef?.name),
       ['pod1'],
@@ -324,7 +328,7 @@ describe('EndpointSliceReconciler: syncs', () => {
 
   it('a slice already gone when deleted is fine, and is not tracked as an expected deletion', async () => {
     const h = harness({ pods: [makePod(1)], slices: [makeSlice('old', [endpointFor(makePod(1))], { ownerUID: 'old-uid' })] });
-    h.api.slices.delete(`${NS}/old`);
+    h.api.remove(ENDPOINT_SLICES, NS, 'old');
     await h.sync();
     assert.deepEqual(
       h.verbs().map((v) => v.split(' ')[0]),

@@ -1,18 +1,18 @@
 import { objectReferenceOf, splitKey } from '../../api/core/meta.ts';
 import type { Node, Pod, Service } from '../../api/core/v1.ts';
-import { type EndpointSlice, endpointSliceSchema } from '../../api/discovery/v1.ts';
+import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from '../../api/labels.ts';
 import type { ApiClient } from '../runtime/api-client.ts';
-import { describeError, isNamespaceTerminating, isNotFound } from '../runtime/api-errors.ts';
+import { describeError } from '../runtime/api-errors.ts';
 import { NAMESPACE_INDEX, type Store } from '../runtime/cache/store.ts';
 import type { EventRecorder } from '../runtime/manager-types.ts';
 import { done, type ReconcileContext, type Reconciler, type Request, type Result, StaleCacheError } from '../runtime/reconcile.ts';
-import { ENDPOINT_SLICES } from '../runtime/resource.ts';
 import { selectorMatches } from '../shared/pod-endpoints.ts';
 import type { TriggerTimeTracker } from '../shared/trigger-time-tracker.ts';
 import type { EndpointSliceMetrics } from './metrics.ts';
 import { type AddressTypePlan, reconcileSlices, type SlicePlan, type TopologyHintsCache } from './plan.ts';
 import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
+import { applySlicePlan, type SliceWriterContext } from '../shared/slice-writer.ts';
 
 // The EndpointSlice controller's reconcile of one Service key: upstream Controller.syncService plus the writing half of
 // Reconciler (reconciler.go: Reconciler.finalize). Reads come from the informer caches, the plan from the pure
@@ -68,11 +68,6 @@ export class EndpointSliceSyncError extends Error {
     super(messages.length === 1 ? (messages[0] ?? '') : `[${messages.join(', ')}]`, { cause: errors[0] });
     this.errors = errors;
   }
-}
-
-/** The request body for a slice: informer copies may lack apiVersion/kind, which a PUT or POST body should carry. */
-function wireBody(slice: EndpointSlice): EndpointSlice {
-  return { ...slice, apiVersion: 'discovery.k8s.io/v1', kind: 'EndpointSlice' };
 }
 
 /**
@@ -175,9 +170,8 @@ export class EndpointSliceReconciler implements Reconciler {
         deps.events.event(objectReferenceOf(service, 'v1', 'Service'), event.type, event.reason, event.message);
     }
     for (const slice of plan.toDeleteUnsupported) {
-      try {
-        await this.#delete(slice, ctx);
-      } catch (err) {
+      const err = await this.#delete(service, slice, ctx);
+      if (err !== undefined) {
         errors.push(
           new Error(`error deleting ${slice.metadata.name} EndpointSlice for Service ${key}: ${describeError(err).message}`, {
             cause: err,
@@ -194,60 +188,31 @@ export class EndpointSliceReconciler implements Reconciler {
     plan: AddressTypePlan,
     ctx: ReconcileContext,
   ): Promise<Error | 'namespace-terminating' | undefined> {
-    const { client, tracker, metrics } = this.#deps;
-    const namespace = service.metadata.namespace ?? '';
-    const key = `${namespace}/${service.metadata.name ?? ''}`;
-    if (service.metadata.deletionTimestamp === undefined) {
-      for (const slice of plan.toCreate) {
-        try {
-          const created = endpointSliceSchema.parse(
-            await client.create(ENDPOINT_SLICES, namespace, wireBody(slice), { signal: ctx.signal }),
-          );
-          tracker.update(created);
-          metrics.countChange('create');
-          ctx.logger.debug({ endpointSlice: created.metadata.name, addressType: plan.addressType }, 'Created EndpointSlice');
-        } catch (err) {
-          // Creates keep failing while the namespace terminates; the slices would go with it anyway.
-          if (isNamespaceTerminating(err)) return 'namespace-terminating';
-          return new Error(`failed to create EndpointSlice for Service ${key}: ${describeError(err).message}`, { cause: err });
-        }
-      }
+    const outcome = await applySlicePlan(this.#writer(service, ctx), plan, {
+      skipCreates: service.metadata.deletionTimestamp !== undefined,
+    });
+    switch (outcome.kind) {
+      case 'applied':
+        return undefined;
+      case 'namespace-terminating':
+        return 'namespace-terminating';
+      case 'failed':
+        return new Error(outcome.message, { cause: outcome.cause });
+      case 'stale':
+        return outcome.error;
     }
-    for (const slice of plan.toUpdate) {
-      const name = slice.metadata.name ?? '';
-      try {
-        const updated = endpointSliceSchema.parse(
-          await client.update(ENDPOINT_SLICES, namespace, name, wireBody(slice), { signal: ctx.signal }),
-        );
-        tracker.update(updated);
-        metrics.countChange('update');
-        ctx.logger.debug({ endpointSlice: name, addressType: plan.addressType }, 'Updated EndpointSlice');
-      } catch (err) {
-        return new Error(`failed to update ${name} EndpointSlice for Service ${key}: ${describeError(err).message}`, { cause: err });
-      }
-    }
-    for (const slice of plan.toDelete) {
-      try {
-        await this.#delete(slice, ctx);
-      } catch (err) {
-        return new Error(`failed to delete ${slice.metadata.name} EndpointSlice for Service ${key}: ${describeError(err).message}`, {
-          cause: err,
-        });
-      }
-    }
-    return undefined;
   }
 
   /** Upstream deleteEndpointSlice: an already deleted slice is fine (and then neither tracked nor counted). */
-  async #delete(slice: Readonly<EndpointSlice>, ctx: ReconcileContext): Promise<void> {
-    try {
-      await this.#deps.client.delete(ENDPOINT_SLICES, slice.metadata.namespace ?? '', slice.metadata.name ?? '', { signal: ctx.signal });
-    } catch (err) {
-      if (isNotFound(err)) return;
-      throw err;
-    }
-    this.#deps.tracker.expectDeletion(slice);
-    this.#deps.metrics.countChange('delete');
-    ctx.logger.debug({ endpointSlice: slice.metadata.name, addressType: slice.addressType }, 'Deleted EndpointSlice');
+  async #delete(service: Readonly<Service>, slice: Readonly<EndpointSlice>, ctx: ReconcileContext): Promise<unknown> {
+    const outcome = await applySlicePlan(this.#writer(service, ctx), { toCreate: [], toUpdate: [], toDelete: [slice] });
+    return outcome.kind === 'failed' ? outcome.cause : undefined;
+  }
+
+  #writer(service: Readonly<Service>, ctx: ReconcileContext): SliceWriterContext {
+    const namespace = service.metadata.namespace ?? '';
+    const { client, tracker, metrics } = this.#deps;
+    const owner = `Service ${namespace}/${service.metadata.name ?? ''}`;
+    return { ...ctx, client, tracker, namespace, owner, onWrite: (operation) => metrics.countChange(operation) };
   }
 }

@@ -1,9 +1,6 @@
 import type { Node, Pod, Service } from '../../api/core/v1.ts';
 import type { EndpointSlice, SliceEndpoint, SlicePort } from '../../api/discovery/v1.ts';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_TOPOLOGY_ZONE, MANAGED_BY_ENDPOINTSLICE_CONTROLLER } from '../../api/labels.ts';
-import { ApiError } from '../runtime/api-errors.ts';
-import type { ResourceType } from '../runtime/resource.ts';
-import { RecordingApiClient } from '../runtime/testing/recording-api-client.ts';
 
 // Builders and fakes shared by this folder's tests (not a test itself). Objects are wire-format, as the caches hold them.
 
@@ -144,87 +141,4 @@ export function makeSlice(
 /** A Node lookup over a list. */
 export function nodeLookup(...nodes: Node[]): Map<string, Node> {
   return new Map(nodes.map((n) => [n.metadata.name, n]));
-}
-
-/** One call the fake API received. */
-export interface SliceApiCall {
-  readonly verb: 'create' | 'update' | 'delete';
-  readonly namespace: string;
-  readonly name: string;
-  readonly body?: EndpointSlice;
-}
-
-/**
- * An in-memory EndpointSlice API as kube-apiserver behaves for the calls the controller makes: create honours
- * generateName and sets uid, generation 1 and a resourceVersion; update checks the resourceVersion when one is sent
- * and bumps the generation when anything but metadata (or the labels) changed; delete of a missing slice is NotFound.
- * `failNext` makes the next matching call fail with the given error.
- */
-export class FakeSliceApi extends RecordingApiClient<SliceApiCall> {
-  readonly slices = new Map<string, EndpointSlice>();
-  failNext: { verb: SliceApiCall['verb']; error: unknown } | undefined;
-  #seq = 0;
-  #rv = 1000;
-
-  /** Stores a slice as if it existed in the cluster (no call recorded). */
-  seed(...slices: EndpointSlice[]): void {
-    for (const s of slices) this.slices.set(`${s.metadata.namespace}/${s.metadata.name}`, structuredClone(s));
-  }
-
-  #fail(verb: SliceApiCall['verb']): void {
-    if (this.failNext?.verb === verb) {
-      const { error } = this.failNext;
-      this.failNext = undefined;
-      throw error;
-    }
-  }
-
-  override async create(_r: ResourceType, namespace: string, body: unknown): Promise<unknown> {
-    const slice = structuredClone(body) as EndpointSlice;
-    this.calls.push({ verb: 'create', namespace, name: slice.metadata.name ?? '', body: structuredClone(slice) });
-    this.#fail('create');
-    const name = slice.metadata.name ?? `${slice.metadata.generateName ?? ''}${(this.#seq++).toString().padStart(5, 'x')}`;
-    const key = `${namespace}/${name}`;
-    if (this.slices.has(key))
-      throw new ApiError({ code: 409, reason: 'AlreadyExists', message: `${key} exists`, verb: 'create', path: key });
-    const stored: EndpointSlice = {
-      ...slice,
-      metadata: { ...slice.metadata, name, namespace, uid: `uid-${name}`, generation: 1, resourceVersion: String(this.#rv++) },
-    };
-    this.slices.set(key, stored);
-    return structuredClone(stored);
-  }
-
-  override async update(_r: ResourceType, namespace: string, name: string, body: unknown): Promise<unknown> {
-    const slice = structuredClone(body) as EndpointSlice;
-    this.calls.push({ verb: 'update', namespace, name, body: structuredClone(slice) });
-    this.#fail('update');
-    const key = `${namespace}/${name}`;
-    const current = this.slices.get(key);
-    if (current === undefined)
-      throw new ApiError({ code: 404, reason: 'NotFound', message: `${key} not found`, verb: 'update', path: key });
-    const sentRV = slice.metadata.resourceVersion;
-    if (sentRV !== undefined && sentRV !== current.metadata.resourceVersion) {
-      throw new ApiError({ code: 409, reason: 'Conflict', message: 'the object has been modified', verb: 'update', path: key });
-    }
-    const { metadata: _a, ...curRest } = current;
-    const { metadata: _b, ...newRest } = slice;
-    const specChanged = JSON.stringify(curRest) !== JSON.stringify(newRest);
-    const labelsChanged = JSON.stringify(current.metadata.labels ?? {}) !== JSON.stringify(slice.metadata.labels ?? {});
-    const generation = (current.metadata.generation ?? 1) + (specChanged || labelsChanged ? 1 : 0);
-    const stored: EndpointSlice = {
-      ...slice,
-      metadata: { ...slice.metadata, name, namespace, uid: current.metadata.uid, generation, resourceVersion: String(this.#rv++) },
-    };
-    this.slices.set(key, stored);
-    return structuredClone(stored);
-  }
-
-  override async delete(_r: ResourceType, namespace: string, name: string): Promise<void> {
-    this.calls.push({ verb: 'delete', namespace, name });
-    this.#fail('delete');
-    const key = `${namespace}/${name}`;
-    if (!this.slices.delete(key))
-      throw new ApiError({ code: 404, reason: 'NotFound', message: `${key} not found`, verb: 'delete', path: key });
-  }
 }

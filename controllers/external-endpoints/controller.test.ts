@@ -1,18 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeControllerRegistry } from '../runtime/testing/fake-controller-registry.ts';
+import { FakeApiClient } from '../runtime/testing/fake-api-client.ts';
 import { SERVICES } from '../runtime/resource.ts';
 import { InvalidExternalEndpointsOptionsError, PROBE_SCHEDULER_NAME, setupExternalEndpointsController } from './controller.ts';
 import type { ProbeResult, Prober, ProbeSpec, ProbeTarget } from './probe/prober.ts';
 import { EXTERNAL_ENDPOINTS } from './resources.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
-import { FakeApiServer, makeObject, makeService, testContext } from './test-fixtures.ts';
+import { makeObject, makeService, testContext } from './test-fixtures.ts';
 
 // The wiring, through a hand-made registry: which caches the controller asks for, and the probe scheduler's
 // lifecycle (probing starts only when its leader-election runnable starts, on the leader, and stops with its signal).
 
 function fakeRegistry(): FakeControllerRegistry {
-  const server = new FakeApiServer();
+  const server = new FakeApiClient();
   return new FakeControllerRegistry({ client: () => server });
 }
 

@@ -23,7 +23,7 @@ import { ProbeScheduler } from './probe/probe-scheduler.ts';
 import type { Prober } from './probe/prober.ts';
 import { ExternalEndpointsReconciler, OWN_SLICES_SELECTOR, SLICES_BY_OBJECT_INDEX, slicesByObjectIndex } from './reconciler.ts';
 import { EXTERNAL_ENDPOINTS } from './resources.ts';
-import { SliceTracker } from './tracker.ts';
+import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 // Wiring of the ExternalEndpoints controller: informers (ExternalEndpoints, Services, and only our own slices and
 // Endpoints through label selectors), the reconciler, and the probe scheduler, registered as a leader-election
@@ -118,7 +118,7 @@ export function setupExternalEndpointsController(
   const logger = registry.logger.child({ controller: CONTROLLER_NAME });
   const metrics = new ExternalEndpointsMetrics(registry.metrics);
   const health = new BackendHealthStore();
-  const tracker = new SliceTracker();
+  const tracker = new EndpointSliceTracker();
   const scheduler = new ProbeScheduler({
     prober: options.prober ?? new NetProber({ clock: registry.clock }),
     addressPolicy,

@@ -11,7 +11,7 @@ import { BackendHealthStore } from './health-store.ts';
 import { ExternalEndpointsMetrics } from './metrics.ts';
 import type { ProbeResult } from './probe/prober.ts';
 import { MemoryStore, makeObject, makeService } from './test-fixtures.ts';
-import { SliceTracker } from './tracker.ts';
+import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 function recordingQueue() {
   const keys: string[] = [];
@@ -45,16 +45,18 @@ describe('serviceEventHandler', () => {
 describe('endpointSliceEventHandler', () => {
   it('maps a slice to its object by the service-name label and clears the tracker on deletion', () => {
     const q = recordingQueue();
-    const tracker = new SliceTracker();
+    const tracker = new EndpointSliceTracker();
     const slice: EndpointSlice = deepFreeze({
-      metadata: { name: 'db-1', namespace: 'prod', labels: { [LABEL_SERVICE_NAME]: 'db' }, generation: 1 },
+      metadata: { name: 'db-1', namespace: 'prod', uid: 'uid-db-1', labels: { [LABEL_SERVICE_NAME]: 'db' }, generation: 1 },
       addressType: 'IPv4',
     });
-    tracker.written('prod/db', slice);
+    tracker.update(slice);
+    assert.equal(tracker.staleSlices('prod', 'db', []), true);
     const h = endpointSliceEventHandler(q, tracker);
     h.onDelete?.(slice, false);
     assert.deepEqual(q.keys, ['prod/db']);
-    assert.equal(tracker.stale('prod/db', []), false);
+    assert.equal(tracker.staleSlices('prod', 'db', []), false);
+    assert.equal(tracker.has(slice), false);
   });
 });
 

@@ -8,7 +8,7 @@ import type { BackendHealthStore } from './health-store.ts';
 import type { ExternalEndpointsMetrics } from './metrics.ts';
 import type { ProbeReport } from './probe/probe-scheduler.ts';
 import { slicesByObjectIndex } from './reconciler.ts';
-import type { SliceTracker } from './tracker.ts';
+import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 // Informer events to work-queue keys. Every key is an ExternalEndpoints `namespace/name`, which is also the key of the
 // Service it feeds, of its legacy Endpoints, and the service-name label of its slices.
@@ -55,7 +55,7 @@ export function serviceEventHandler(queue: ExternalEndpointsQueue, objects: Stor
  * Events of our slices (the informer selects on our managed-by label) reconcile their object, so a foreign edit or
  * deletion is repaired and orphans of a deleted object are removed. Deletions also clear the write tracker.
  */
-export function endpointSliceEventHandler(queue: ExternalEndpointsQueue, tracker: SliceTracker): EventHandler<EndpointSlice> {
+export function endpointSliceEventHandler(queue: ExternalEndpointsQueue, tracker: EndpointSliceTracker): EventHandler<EndpointSlice> {
   const enqueue = (slice: Readonly<EndpointSlice>) => {
     for (const key of slicesByObjectIndex(slice)) queue.enqueue(key);
   };
@@ -63,7 +63,7 @@ export function endpointSliceEventHandler(queue: ExternalEndpointsQueue, tracker
     onAdd: enqueue,
     onUpdate: (_old, slice) => enqueue(slice),
     onDelete: (slice) => {
-      for (const key of slicesByObjectIndex(slice)) tracker.observedDeletion(key, slice.metadata.name ?? '');
+      tracker.handleDeletion(slice);
       enqueue(slice);
     },
   };

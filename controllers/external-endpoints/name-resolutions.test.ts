@@ -29,17 +29,15 @@ describe('dueNames', () => {
 });
 
 describe('NameResolutions', () => {
-  it('keeps names per object, forgets undeclared ones, and knows the earliest refresh', () => {
+  it('forgets undeclared names and knows the earliest refresh', () => {
     const n = new NameResolutions();
-    n.set('prod/db', resolved('a.test', 3000));
-    n.set('prod/db', resolved('b.test', 2000));
-    n.set('prod/web', resolved('a.test', 1000));
-    assert.equal(n.nextRefreshAt('prod/db'), 2000);
-    n.retain('prod/db', ['a.test']);
-    assert.deepEqual([...n.get('prod/db').keys()], ['a.test']);
-    assert.equal(n.nextRefreshAt('prod/db'), 3000);
-    n.forget('prod/db');
-    assert.equal(n.nextRefreshAt('prod/db'), undefined);
-    assert.equal(n.nextRefreshAt('prod/web'), 1000);
+    n.set(resolved('a.test', 3000));
+    n.set(resolved('b.test', 2000));
+    assert.equal(n.nextRefreshAt(), 2000);
+    n.retain(['a.test']);
+    assert.deepEqual([...n.all().keys()], ['a.test']);
+    assert.equal(n.nextRefreshAt(), 3000);
+    n.clear();
+    assert.equal(n.nextRefreshAt(), undefined);
   });
 });

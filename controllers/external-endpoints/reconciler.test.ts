@@ -8,6 +8,7 @@ import { type ExternalEndpoints, type ExternalEndpointsSpecInput, externalEndpoi
 import { FakeClock } from '../runtime/clock.ts';
 import { type Result, StaleCacheError } from '../runtime/reconcile.ts';
 import { ENDPOINT_SLICES, ENDPOINTS, SERVICES } from '../runtime/resource.ts';
+import { FakeApiClient } from '../runtime/testing/fake-api-client.ts';
 import { newAddressPolicy } from './address-policy.ts';
 import { type DnsAnswer, DnsLookupError, DnsResolver } from './dns/resolver.ts';
 import { BackendHealthStore } from './health-store.ts';
@@ -16,16 +17,8 @@ import type { ProbeJob } from './probe/probe-scheduler.ts';
 import type { ProbeResult } from './probe/prober.ts';
 import { ExternalEndpointsReconciler, SLICES_BY_OBJECT_INDEX, slicesByObjectIndex } from './reconciler.ts';
 import { EXTERNAL_ENDPOINTS } from './resources.ts';
-import {
-  describeSlices,
-  FakeApiServer,
-  MemoryStore,
-  makeObject,
-  makeService,
-  RecordingEventRecorder,
-  testContext,
-} from './test-fixtures.ts';
-import { SliceTracker } from './tracker.ts';
+import { describeSlices, MemoryStore, makeObject, makeService, RecordingEventRecorder, testContext } from './test-fixtures.ts';
+import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 const KEY = 'prod/db';
 const OK: ProbeResult = { ok: true, latencyMs: 2 };
@@ -64,7 +57,7 @@ class FakeProbes {
 /** The reconciler on in-memory caches fed from a fake API server, as the informers would feed them. */
 class Harness {
   readonly clock = new FakeClock(Date.parse('2026-03-01T12:00:00Z'));
-  readonly server = new FakeApiServer();
+  readonly server = new FakeApiClient();
   readonly objects = new MemoryStore<ExternalEndpoints>();
   readonly services = new MemoryStore<Service>();
   readonly slices = new MemoryStore<EndpointSlice>([], { [SLICES_BY_OBJECT_INDEX]: slicesByObjectIndex });
@@ -74,7 +67,7 @@ class Harness {
   readonly health = new BackendHealthStore();
   readonly dns = new FakeDns();
   readonly registry = new Registry();
-  readonly tracker = new SliceTracker();
+  readonly tracker = new EndpointSliceTracker();
   reconciler: ExternalEndpointsReconciler;
 
   constructor() {
@@ -102,24 +95,24 @@ class Harness {
   }
 
   create(spec: ExternalEndpointsSpecInput, service: Service | null = makeService()): void {
-    this.server.put(EXTERNAL_ENDPOINTS, makeObject(spec));
-    if (service !== null) this.server.put(SERVICES, service);
+    this.server.seed(EXTERNAL_ENDPOINTS, makeObject(spec));
+    if (service !== null) this.server.seed(SERVICES, service);
     this.sync();
   }
 
   /** Copies the fake server's state into the caches, as the informers would (our slices and Endpoints only). */
   sync(): void {
-    this.objects.replaceAll(this.server.list_(EXTERNAL_ENDPOINTS).map((o) => externalEndpointsSchema.parse(o)));
-    this.services.replaceAll(this.server.list_(SERVICES) as unknown as Service[]);
+    this.objects.replaceAll(this.server.objects(EXTERNAL_ENDPOINTS).map((o) => externalEndpointsSchema.parse(o)));
+    this.services.replaceAll(this.server.objects(SERVICES) as unknown as Service[]);
     this.slices.replaceAll(
       this.server
-        .list_(ENDPOINT_SLICES)
+        .objects(ENDPOINT_SLICES)
         .map((o) => endpointSliceSchema.parse(o))
         .filter((s) => s.metadata.labels?.[LABEL_MANAGED_BY] === MANAGED_BY_EXTERNAL_ENDPOINTS),
     );
     this.endpoints.replaceAll(
       this.server
-        .list_(ENDPOINTS)
+        .objects(ENDPOINTS)
         .map((o) => endpointsSchema.parse(o))
         .filter((e) => e.metadata.labels?.[LABEL_ENDPOINTS_MANAGED_BY] === MANAGED_BY_EXTERNAL_ENDPOINTS),
     );
@@ -261,7 +254,7 @@ describe('ExternalEndpointsReconciler', () => {
       ['ServiceNotFound'],
     );
 
-    h.server.put(SERVICES, makeService());
+    h.server.seed(SERVICES, makeService());
     h.sync();
     await h.clock.advance(STATUS_INTERVAL);
     await h.reconcile();
@@ -274,7 +267,7 @@ describe('ExternalEndpointsReconciler', () => {
     h.create(TWO_BACKENDS);
     await h.reconcile();
     assert.equal(h.slices.size, 1);
-    h.server.put(SERVICES, makeService({ selector: { app: 'db' } }));
+    h.server.seed(SERVICES, makeService({ selector: { app: 'db' } }));
     h.sync();
     await h.clock.advance(STATUS_INTERVAL);
     await h.reconcile();
@@ -304,6 +297,37 @@ describe('ExternalEndpointsReconciler', () => {
       (await h.registry.getMetricsAsJSON()).flatMap((m) => m.values).filter((v) => v.labels.name === 'db'),
       [],
     );
+  });
+
+  it('forgets everything about a deleted object: no memory, health, probe or tracked slice is left', async () => {
+    const h = new Harness();
+    h.dns.answers.set('db.test', { v4: [{ address: '198.18.0.10', ttl: 30 }], v6: [] });
+    h.create({
+      ...TWO_BACKENDS,
+      endpoints: [{ ip: '198.18.0.2' }, { ip: '198.18.0.6', tier: 1 }, { dnsName: 'db.test' }],
+      publishEndpoints: true,
+      slowStart: { minReadySeconds: 5 },
+    });
+    await h.reconcile();
+    h.probe('198.18.0.2', OK);
+    await h.reconcile();
+    const slices = h.slices.list();
+    assert.ok(slices.length > 0);
+    assert.ok(h.reconciler.remembers(KEY));
+    assert.ok(h.health.addresses(KEY).length > 0);
+    assert.ok(slices.every((s) => h.tracker.has(s)));
+
+    await h.server.delete(EXTERNAL_ENDPOINTS, 'prod', 'db');
+    h.sync();
+    await h.reconcile();
+    assert.equal(h.reconciler.remembers(KEY), false);
+    assert.deepEqual(h.health.addresses(KEY), []);
+    assert.equal(h.probes.jobs.size, 0);
+    assert.deepEqual(
+      slices.map((s) => h.tracker.has(s)),
+      slices.map(() => false),
+    );
+    assert.equal(h.tracker.staleSlices('prod', 'db', []), false);
   });
 
   it('drains a backend in maintenance without probing it', async () => {
@@ -388,7 +412,7 @@ describe('ExternalEndpointsReconciler', () => {
     );
 
     const other = new Harness();
-    other.server.put(ENDPOINTS, { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'db', namespace: 'prod' }, subsets: [] });
+    other.server.seed(ENDPOINTS, { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'db', namespace: 'prod' }, subsets: [] });
     other.create({ ...TWO_BACKENDS, publishEndpoints: true });
     await other.reconcile();
     assert.equal(other.condition('Degraded'), 'True/EndpointsConflict');
@@ -428,7 +452,7 @@ describe('ExternalEndpointsReconciler', () => {
     const h = new Harness();
     h.create(TWO_BACKENDS);
     await h.reconcile();
-    h.server.put(EXTERNAL_ENDPOINTS, makeObject({ ...TWO_BACKENDS, endpoints: [{ ip: '198.18.0.2' }] }, { generation: 2 }));
+    h.server.seed(EXTERNAL_ENDPOINTS, makeObject({ ...TWO_BACKENDS, endpoints: [{ ip: '198.18.0.2' }] }, { generation: 2 }));
     h.sync();
     await h.reconcile();
     assert.deepEqual([...h.probes.jobs.keys()], ['prod/db|198.18.0.2']);

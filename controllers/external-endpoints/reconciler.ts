@@ -1,6 +1,6 @@
 import { objectReferenceOf, splitKey } from '../../api/core/meta.ts';
 import type { Endpoints, Service } from '../../api/core/v1.ts';
-import { type EndpointSlice, endpointSliceSchema } from '../../api/discovery/v1.ts';
+import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { LABEL_SERVICE_NAME, MANAGED_BY_EXTERNAL_ENDPOINTS } from '../../api/labels.ts';
 import type { ExternalEndpoints, ExternalEndpointsStatus } from '../../api/v1alpha1/external-endpoints.ts';
 import { API_VERSION, ExternalEndpointsConditionType, Kind } from '../../api/v1alpha1/group-version.ts';
@@ -19,7 +19,7 @@ import {
   StaleCacheError,
   TerminalError,
 } from '../runtime/reconcile.ts';
-import { ENDPOINT_SLICES, ENDPOINTS } from '../runtime/resource.ts';
+import { ENDPOINTS } from '../runtime/resource.ts';
 import type { AddressPolicy } from './address-policy.ts';
 import { type Backend, type BackendSet, resolveBackends } from './backends.ts';
 import { desiredEndpoints, sliceLabels } from './desired.ts';
@@ -36,8 +36,9 @@ import {
 import { BackendHealthStore } from './health-store.ts';
 import { desiredLegacyEndpoints, planLegacyEndpoints } from './legacy-endpoints.ts';
 import type { ExternalEndpointsMetrics, PublishedState } from './metrics.ts';
-import { dueNames, NameResolutions } from './name-resolutions.ts';
-import { isEmptySlicePlan, planSlices, type SlicePlan } from './plan.ts';
+import { dueNames, type NameResolutions } from './name-resolutions.ts';
+import { ObjectMemory } from './object-memory.ts';
+import { planSlices, type SlicePlan } from './plan.ts';
 import type { ProbeScheduler } from './probe/probe-scheduler.ts';
 import { InvalidHealthCheckError, type ProbePlan, probePlanFor } from './probe/probe-spec.ts';
 import { type CredentialsResult, credentialsFromSecret, type SecretLike } from './credentials.ts';
@@ -46,7 +47,8 @@ import { checkService, type ServiceVerdict } from './service-check.ts';
 import { desiredStatus, sameSignificantStatus } from './status.ts';
 import { decideTier, hasTiers, isStandby, type TierInput, type TierPolicy, type TierState, tierChangeMessage } from './tiers.ts';
 import { decideSlowStart, type SlowStartPolicy, slowStartEnabled } from './slow-start.ts';
-import type { SliceTracker } from './tracker.ts';
+import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
+import { applySlicePlanOrThrow } from '../shared/slice-writer.ts';
 
 // One reconcile of one ExternalEndpoints object (key `namespace/name`, also the Service's key), level-triggered:
 // read the caches, check the Service, resolve due DNS names, keep the probe jobs in line with the backends, decide
@@ -96,20 +98,13 @@ export interface ExternalEndpointsReconcilerDeps {
   /** Health memory, shared with the probe result handler. */
   readonly health: BackendHealthStore;
   readonly resolver: Pick<DnsResolver, 'resolve'>;
-  readonly tracker: SliceTracker;
+  readonly tracker: EndpointSliceTracker;
   readonly metrics: ExternalEndpointsMetrics;
   readonly addressPolicy: AddressPolicy;
   /** 1..1000 (`--max-endpoints-per-slice`). */
   readonly maxEndpointsPerSlice: number;
   /** Shortest time between two status writes of one object, ms; changes in between are coalesced into the next. */
   readonly statusMinIntervalMs: number;
-}
-
-interface StatusWrite {
-  readonly at: number;
-  /** resourceVersion of the cached object when we wrote: while the cache still shows it, it has not seen our write. */
-  readonly resourceVersionBefore: string | undefined;
-  readonly status: ExternalEndpointsStatus;
 }
 
 const EMPTY_BACKENDS: BackendSet = Object.freeze({ backends: [], refused: [], unresolved: [], order: [] });
@@ -135,22 +130,29 @@ function publishedCounts(decision: PublicationDecision): Record<PublishedState, 
  */
 export class ExternalEndpointsReconciler implements Reconciler {
   readonly #d: ExternalEndpointsReconcilerDeps;
-  readonly #names = new NameResolutions();
-  readonly #announced = new Map<string, Observation>();
-  readonly #statusWrites = new Map<string, StatusWrite>();
-  readonly #endpointsConflicts = new Map<string, { until: number; message: string }>();
-  readonly #tiers = new Map<string, TierState>();
-  readonly #admissions = new Map<string, readonly number[]>();
-  readonly #credentials = new Map<string, { fingerprint: string; at: number; result: CredentialsResult }>();
-  // Endpoints objects this process created that the cache has not shown yet: AlreadyExists for one of these is our
-  // own write (a stale cache), not a foreign object, which saves a GET (and the RBAC verb for it).
-  readonly #endpointsCreated = new Set<string>();
+  /** One record per object (see object-memory.ts); cleanup drops it whole. */
+  readonly #memory = new Map<string, ObjectMemory>();
 
   constructor(deps: ExternalEndpointsReconcilerDeps) {
     if (!Number.isInteger(deps.maxEndpointsPerSlice) || deps.maxEndpointsPerSlice < 1 || deps.maxEndpointsPerSlice > 1000) {
       throw new RangeError(`maxEndpointsPerSlice must be an integer in 1..1000, got ${deps.maxEndpointsPerSlice}`);
     }
     this.#d = deps;
+  }
+
+  /** The memory of a live object, created on first use. Never called for an object being cleaned up. */
+  #memoryOf(key: string): ObjectMemory {
+    let memory = this.#memory.get(key);
+    if (memory === undefined) {
+      memory = new ObjectMemory();
+      this.#memory.set(key, memory);
+    }
+    return memory;
+  }
+
+  /** Whether anything is remembered about `key` (for tests: a deleted object must leave nothing behind). */
+  remembers(key: string): boolean {
+    return this.#memory.has(key);
   }
 
   async reconcile(request: Request, ctx: ReconcileContext): Promise<Result> {
@@ -161,16 +163,18 @@ export class ExternalEndpointsReconciler implements Reconciler {
       return done();
     }
     const slices = this.#d.endpointSlices.byIndex(SLICES_BY_OBJECT_INDEX, key);
-    if (this.#d.tracker.stale(key, slices))
+    const { namespace, name } = splitKey(key);
+    if (this.#d.tracker.staleSlices(namespace, name, slices))
       throw new StaleCacheError(`EndpointSlice cache is behind our writes for ExternalEndpoints ${key}`);
 
     const service = checkService(key, this.#d.services.get(key), object.spec.ports);
     if (!service.usable) return this.#unpublish(key, object, service, slices, ctx);
 
     const dnsNames = dnsNamesOf(object);
-    this.#names.retain(key, dnsNames);
+    const memory = this.#memoryOf(key);
+    memory.names.retain(dnsNames);
     await this.#resolveDue(key, object, dnsNames, ctx.signal);
-    const resolutions = this.#names.get(key);
+    const resolutions = memory.names.all();
     const set = resolveBackends(object.spec, resolutions, this.#d.addressPolicy);
 
     const credentials = await this.#credentialsFor(key, object, ctx);
@@ -221,7 +225,6 @@ export class ExternalEndpointsReconciler implements Reconciler {
     const legacy = object.spec.publishEndpoints ? desiredLegacyEndpoints(object, set.backends, conditions, service.ports) : undefined;
     const endpointsConflict = await this.#applyLegacyEndpoints(key, object, legacy, ctx);
 
-    const { namespace, name } = splitKey(key);
     this.#d.metrics.setPublished(namespace, name, publishedCounts(decision));
     const status = desiredStatus({
       object,
@@ -245,7 +248,7 @@ export class ExternalEndpointsReconciler implements Reconciler {
     if (tiers?.wakeAt !== undefined) delays.push(Math.max(1, tiers.wakeAt - this.#d.clock.now()));
     if (slow.wakeAt !== undefined) delays.push(Math.max(1, slow.wakeAt - this.#d.clock.now()));
     if (credentials !== undefined) delays.push(Math.max(1, credentials.refreshAt - this.#d.clock.now()));
-    const refreshAt = this.#names.nextRefreshAt(key);
+    const refreshAt = memory.names.nextRefreshAt();
     if (refreshAt !== undefined) delays.push(Math.max(MIN_DNS_REQUEUE_MS, refreshAt - this.#d.clock.now()));
     return delays.length === 0 ? done() : requeueAfter(Math.min(...delays));
   }
@@ -258,17 +261,17 @@ export class ExternalEndpointsReconciler implements Reconciler {
     backends: TierInput[],
   ): (TierState & { readonly wakeAt?: number | undefined }) | undefined {
     if (!hasTiers(backends)) {
-      this.#tiers.delete(key);
+      this.#memoryOf(key).tier = undefined;
       return undefined;
     }
     const stored = object.status?.activeTier;
-    const prev = this.#tiers.get(key) ?? (stored === undefined ? undefined : { activeTier: stored, settled: true });
+    const prev = this.#memoryOf(key).tier ?? (stored === undefined ? undefined : { activeTier: stored, settled: true });
     const policy: TierPolicy = {
       minHealthy: object.spec.failover.minHealthy,
       holdDownMs: object.spec.failover.failbackHoldDownSeconds * 1000,
     };
     const d = decideTier(backends, prev, this.#d.clock.now(), policy);
-    this.#tiers.set(key, d.state);
+    this.#memoryOf(key).tier = d.state;
     if (d.change !== undefined) {
       const failover = d.change.kind === 'Failover';
       this.#d.recorder.event(
@@ -299,13 +302,13 @@ export class ExternalEndpointsReconciler implements Reconciler {
             ? hc.mysql?.credentialsSecretRef
             : undefined;
     if (ref === undefined) {
-      this.#credentials.delete(key);
+      this.#memoryOf(key).credentials = undefined;
       return undefined;
     }
     const { namespace } = splitKey(key);
     const now = this.#d.clock.now();
     const fingerprint = JSON.stringify(ref);
-    const cached = this.#credentials.get(key);
+    const cached = this.#memoryOf(key).credentials;
     const ttl = (r: CredentialsResult) => (r.error === undefined ? CREDENTIALS_REFRESH_MS : CREDENTIALS_RETRY_MS);
     if (cached !== undefined && cached.fingerprint === fingerprint && now - cached.at < ttl(cached.result)) {
       return { result: cached.result, refreshAt: cached.at + ttl(cached.result) };
@@ -327,7 +330,7 @@ export class ExternalEndpointsReconciler implements Reconciler {
       );
       ctx.logger.warn({ secret: ref.name, problem: result.error }, 'Credentials of health check unavailable');
     }
-    this.#credentials.set(key, { fingerprint, at: now, result });
+    this.#memoryOf(key).credentials = { fingerprint, at: now, result };
     return { result, refreshAt: now + ttl(result) };
   }
 
@@ -347,7 +350,7 @@ export class ExternalEndpointsReconciler implements Reconciler {
       intervalMs: spec.intervalSeconds * 1000,
     };
     if (!slowStartEnabled(policy) || decision.belowMinHealthy) {
-      this.#admissions.delete(key);
+      this.#memoryOf(key).admissions = undefined;
       return { held: new Map() };
     }
     const readyNow = new Set<string>();
@@ -356,8 +359,8 @@ export class ExternalEndpointsReconciler implements Reconciler {
     const candidates = decision.endpoints
       .filter((e) => e.conditions.ready)
       .map((e) => ({ key: e.key, healthySince: health.get(e.key)?.lastTransitionTime, publishedReady: readyNow.has(e.key) }));
-    const d = decideSlowStart(candidates, this.#admissions.get(key) ?? [], this.#d.clock.now(), policy);
-    this.#admissions.set(key, d.admissions);
+    const d = decideSlowStart(candidates, this.#memoryOf(key).admissions ?? [], this.#d.clock.now(), policy);
+    this.#memoryOf(key).admissions = d.admissions;
     return { held: d.held, wakeAt: d.wakeAt };
   }
 
@@ -370,7 +373,7 @@ export class ExternalEndpointsReconciler implements Reconciler {
     ctx: ReconcileContext,
   ): Promise<Result> {
     this.#stopProbing(key);
-    this.#names.forget(key);
+    this.#memoryOf(key).names.clear();
     const plan = planSlices({
       object,
       existing: slices,
@@ -403,19 +406,12 @@ export class ExternalEndpointsReconciler implements Reconciler {
   // (which may not run at all, and otherwise lags).
   async #cleanup(key: string, ctx: ReconcileContext): Promise<void> {
     this.#stopProbing(key);
-    this.#names.forget(key);
-    this.#announced.delete(key);
-    this.#statusWrites.delete(key);
-    this.#endpointsConflicts.delete(key);
-    this.#endpointsCreated.delete(key);
-    this.#tiers.delete(key);
-    this.#admissions.delete(key);
-    this.#credentials.delete(key);
+    this.#memory.delete(key);
     const { namespace, name } = splitKey(key);
     this.#d.metrics.forgetObject(namespace, name);
     const doomed = this.#d.endpointSlices.byIndex(SLICES_BY_OBJECT_INDEX, key).filter((s) => s.metadata.deletionTimestamp === undefined);
     await this.#applySlices(key, { toCreate: [], toUpdate: [], toDelete: doomed }, ctx);
-    this.#d.tracker.forget(key);
+    this.#d.tracker.deleteService(namespace, name);
     const legacy = this.#d.endpoints.get(key);
     if (legacy !== undefined) await this.#deleteLegacyEndpoints(key, ctx);
   }
@@ -429,13 +425,14 @@ export class ExternalEndpointsReconciler implements Reconciler {
   }
 
   async #resolveDue(key: string, object: Readonly<ExternalEndpoints>, names: readonly string[], signal: AbortSignal): Promise<void> {
-    const due = dueNames(this.#names.get(key), names, this.#d.clock.now());
+    const known = this.#memoryOf(key).names;
+    const due = dueNames(known.all(), names, this.#d.clock.now());
     const bounds = object.spec.dns;
     for (let i = 0; i < due.length; i += DNS_CONCURRENCY) {
       await Promise.all(
         due.slice(i, i + DNS_CONCURRENCY).map(async (name) => {
-          const resolution = await this.#d.resolver.resolve(name, this.#names.get(key).get(name), bounds, signal);
-          this.#names.set(key, resolution);
+          const resolution = await this.#d.resolver.resolve(name, known.all().get(name), bounds, signal);
+          known.set(resolution);
         }),
       );
     }
@@ -489,7 +486,7 @@ export class ExternalEndpointsReconciler implements Reconciler {
     set: BackendSet,
     probed: readonly Backend[],
     health: ReadonlyMap<string, BackendHealth>,
-    resolutions: ReturnType<NameResolutions['get']>,
+    resolutions: ReturnType<NameResolutions['all']>,
     status: ExternalEndpointsStatus,
   ): Observation {
     const below = status.conditions?.find((c) => c.type === ExternalEndpointsConditionType.BelowMinHealthy);
@@ -513,65 +510,21 @@ export class ExternalEndpointsReconciler implements Reconciler {
   }
 
   #announce(key: string, object: Readonly<ExternalEndpoints>, next: Observation): void {
-    const prev = this.#announced.has(key) ? this.#announced.get(key) : observationFromStatus(object);
+    const memory = this.#memoryOf(key);
+    const prev = memory.announced ?? observationFromStatus(object);
     const ref = objectReferenceOf(object, API_VERSION, Kind.ExternalEndpoints);
     for (const e of transitionEvents(prev, next)) this.#d.recorder.event(ref, e.type, e.reason, e.message);
-    this.#announced.set(key, next);
+    memory.announced = next;
   }
 
-  /** The only writer of slices: creates, then updates, then deletes; stops at the first failure. */
+  /**
+   * Writes the slice plan through the shared slice writer. Our slices are ours alone, so an update Conflict means the
+   * cache had not seen our own write yet: a stale cache, retried, rather than a failure.
+   */
   async #applySlices(key: string, plan: SlicePlan, ctx: ReconcileContext): Promise<void> {
-    if (isEmptySlicePlan(plan)) return;
     const { client, tracker } = this.#d;
-    const { namespace } = splitKey(key);
-    const log = ctx.logger;
-    for (const slice of plan.toCreate) {
-      let created: EndpointSlice;
-      try {
-        created = endpointSliceSchema.parse(await client.create(ENDPOINT_SLICES, namespace, slice, { signal: ctx.signal }));
-      } catch (err) {
-        if (isNamespaceTerminating(err)) {
-          log.debug({ err: describeError(err) }, 'Skipped EndpointSlice writes in terminating namespace');
-          return;
-        }
-        throw new ExternalEndpointsSyncError(`failed to create EndpointSlice for ExternalEndpoints ${key}: ${describeError(err).message}`, {
-          cause: err,
-        });
-      }
-      tracker.written(key, created);
-      log.debug({ endpointSlice: created.metadata.name, endpoints: created.endpoints?.length ?? 0 }, 'Created EndpointSlice');
-    }
-    for (const slice of plan.toUpdate) {
-      const sliceName = slice.metadata.name ?? '';
-      let updated: EndpointSlice;
-      try {
-        updated = endpointSliceSchema.parse(await client.update(ENDPOINT_SLICES, namespace, sliceName, slice, { signal: ctx.signal }));
-      } catch (err) {
-        if (isConflict(err))
-          throw new StaleCacheError(`EndpointSlice ${namespace}/${sliceName} changed since it was cached`, { cause: err });
-        throw new ExternalEndpointsSyncError(
-          `failed to update EndpointSlice ${sliceName} of ExternalEndpoints ${key}: ${describeError(err).message}`,
-          { cause: err },
-        );
-      }
-      tracker.written(key, updated);
-      log.debug({ endpointSlice: sliceName, endpoints: updated.endpoints?.length ?? 0 }, 'Updated EndpointSlice');
-    }
-    for (const slice of plan.toDelete) {
-      const sliceName = slice.metadata.name ?? '';
-      try {
-        await client.delete(ENDPOINT_SLICES, namespace, sliceName, { signal: ctx.signal });
-      } catch (err) {
-        if (!isNotFound(err)) {
-          throw new ExternalEndpointsSyncError(
-            `failed to delete EndpointSlice ${sliceName} of ExternalEndpoints ${key}: ${describeError(err).message}`,
-            { cause: err },
-          );
-        }
-      }
-      tracker.deleted(key, sliceName);
-      log.debug({ endpointSlice: sliceName }, 'Deleted EndpointSlice');
-    }
+    const writer = { ...ctx, client, tracker, namespace: splitKey(key).namespace, owner: `ExternalEndpoints ${key}` };
+    await applySlicePlanOrThrow(writer, plan, { conflictIsStaleCache: true }, (m, o) => new ExternalEndpointsSyncError(m, o));
   }
 
   /**
@@ -586,12 +539,13 @@ export class ExternalEndpointsReconciler implements Reconciler {
   ): Promise<string | undefined> {
     const { namespace, name } = splitKey(key);
     const cached = this.#d.endpoints.get(key);
-    if (cached !== undefined) this.#endpointsCreated.delete(key);
+    const memory = this.#memoryOf(key);
+    if (cached !== undefined) memory.endpointsCreated = false;
     const plan = planLegacyEndpoints(object, cached, desired);
     const { client } = this.#d;
     switch (plan.action) {
       case 'none':
-        if (desired === undefined) this.#endpointsConflicts.delete(key);
+        if (desired === undefined) memory.endpointsConflict = undefined;
         return undefined;
       case 'delete':
         await this.#deleteLegacyEndpoints(key, ctx);
@@ -607,12 +561,12 @@ export class ExternalEndpointsReconciler implements Reconciler {
         return undefined;
       case 'create': {
         const now = this.#d.clock.now();
-        const conflict = this.#endpointsConflicts.get(key);
+        const conflict = memory.endpointsConflict;
         if (conflict !== undefined && now < conflict.until) return conflict.message;
         try {
           await client.create(ENDPOINTS, namespace, plan.body, { signal: ctx.signal });
-          this.#endpointsConflicts.delete(key);
-          this.#endpointsCreated.add(key);
+          memory.endpointsConflict = undefined;
+          memory.endpointsCreated = true;
           ctx.logger.debug({ endpoints: key }, 'Created Endpoints');
           return undefined;
         } catch (err) {
@@ -621,10 +575,10 @@ export class ExternalEndpointsReconciler implements Reconciler {
             throw new ExternalEndpointsSyncError(`failed to create Endpoints ${key}: ${describeError(err).message}`, { cause: err });
           }
         }
-        if (this.#endpointsCreated.has(key)) throw new StaleCacheError(`Endpoints ${key} was created but is not cached yet`);
+        if (memory.endpointsCreated) throw new StaleCacheError(`Endpoints ${key} was created but is not cached yet`);
         // Not ours: the cache holds every Endpoints object with our managed-by label.
         const message = `Endpoints ${key} exists and is not managed by this controller, so spec.publishEndpoints is not applied (it is left untouched)`;
-        this.#endpointsConflicts.set(key, { until: now + ENDPOINTS_CONFLICT_RECHECK_MS, message });
+        memory.endpointsConflict = { until: now + ENDPOINTS_CONFLICT_RECHECK_MS, message };
         return message;
       }
     }
@@ -632,7 +586,8 @@ export class ExternalEndpointsReconciler implements Reconciler {
 
   async #deleteLegacyEndpoints(key: string, ctx: ReconcileContext): Promise<void> {
     const { namespace, name } = splitKey(key);
-    this.#endpointsCreated.delete(key);
+    const memory = this.#memory.get(key);
+    if (memory !== undefined) memory.endpointsCreated = false;
     try {
       await this.#d.client.delete(ENDPOINTS, namespace, name, { signal: ctx.signal });
     } catch (err) {
@@ -653,7 +608,8 @@ export class ExternalEndpointsReconciler implements Reconciler {
     ctx: ReconcileContext,
   ): Promise<number> {
     if (sameSignificantStatus(status, object.status)) return 0;
-    const last = this.#statusWrites.get(key);
+    const memory = this.#memoryOf(key);
+    const last = memory.statusWrite;
     if (
       last !== undefined &&
       last.resourceVersionBefore === object.metadata.resourceVersion &&
@@ -672,7 +628,7 @@ export class ExternalEndpointsReconciler implements Reconciler {
         cause: err,
       });
     }
-    this.#statusWrites.set(key, { at: now, resourceVersionBefore: object.metadata.resourceVersion, status });
+    memory.statusWrite = { at: now, resourceVersionBefore: object.metadata.resourceVersion, status };
     ctx.logger.debug({ ready: status.readyCount, total: status.totalCount }, 'Updated ExternalEndpoints status');
     return 0;
   }

@@ -4,7 +4,8 @@ import type { ObjectReference } from '../../api/core/meta.ts';
 import { ApiError } from './api-errors.ts';
 import { FakeClock } from './clock.ts';
 import { type EventRecorderOptions, formatEventTime, KubeEventRecorder } from './event-recorder.ts';
-import { connectionRefused, FakeObjectClient } from './fake-object-client.ts';
+import { connectionRefused } from './testing/api-error.ts';
+import { FakeApiClient } from './testing/fake-api-client.ts';
 import { EVENTS } from './resource.ts';
 import { captureLogger } from './runtime-test-helpers.ts';
 
@@ -13,7 +14,7 @@ const other: ObjectReference = Object.freeze({ kind: 'Service', namespace: 'shop
 
 function setup(opts: Partial<EventRecorderOptions> = {}) {
   const clock = new FakeClock(Date.UTC(2026, 10, 21, 5, 40, 14, 123));
-  const client = new FakeObjectClient();
+  const client = new FakeApiClient();
   const { logger, lines } = captureLogger();
   const recorder = new KubeEventRecorder({
     client,
@@ -161,13 +162,14 @@ describe('KubeEventRecorder', () => {
 
   it('never throws into the caller and does not retry an answer from the server', async () => {
     const t = setup();
-    t.client.failWith = new ApiError({
-      code: 403,
-      reason: 'Forbidden',
-      message: 'events is forbidden',
-      verb: 'create',
-      path: '/api/v1/namespaces/shop/events',
-    });
+    t.client.failOn = () =>
+      new ApiError({
+        code: 403,
+        reason: 'Forbidden',
+        message: 'events is forbidden',
+        verb: 'create',
+        path: '/api/v1/namespaces/shop/events',
+      });
     assert.doesNotThrow(() => t.recorder.event(svc, 'Warning', 'Failed', 'x'));
     await t.recorder.flush();
     await t.clock.advance(600_000);
@@ -177,7 +179,7 @@ describe('KubeEventRecorder', () => {
 
   it('retries network failures, first after a random part of 10 s, then every 10 s, 12 tries in all', async () => {
     const t = setup({ random: () => 0.25 });
-    t.client.failWith = connectionRefused();
+    t.client.failOn = () => connectionRefused();
     t.recorder.event(svc, 'Warning', 'Failed', 'x');
     await t.clock.advance(0);
     assert.equal(t.client.calls.length, 1);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeClock } from './clock.ts';
-import { connectionRefused, FakeObjectClient } from './fake-object-client.ts';
+import { connectionRefused } from './testing/api-error.ts';
+import { FakeApiClient } from './testing/fake-api-client.ts';
 import { formatMicroTime, type LeaderCallbacks, LeaderElector, newLeaderIdentity } from './leader-election.ts';
 import { LEASES } from './resource.ts';
 import { captureLogger } from './runtime-test-helpers.ts';
@@ -18,7 +19,7 @@ interface Candidate {
   leading(): boolean;
 }
 
-function candidate(client: FakeObjectClient, clock: FakeClock, identity: string, opts: { random?: () => number } = {}): Candidate {
+function candidate(client: FakeApiClient, clock: FakeClock, identity: string, opts: { random?: () => number } = {}): Candidate {
   const { logger } = captureLogger('silent');
   const elector = new LeaderElector({ client, clock, logger, namespace: NS, name: NAME, identity, random: opts.random ?? (() => 0) });
   const events: string[] = [];
@@ -39,7 +40,7 @@ function candidate(client: FakeObjectClient, clock: FakeClock, identity: string,
   return { elector, events, stop, done, leading: () => leading };
 }
 
-const leaseSpec = (client: FakeObjectClient) => client.object(LEASES, NS, NAME)?.spec as Record<string, unknown> | undefined;
+const leaseSpec = (client: FakeApiClient) => client.object(LEASES, NS, NAME)?.spec as Record<string, unknown> | undefined;
 
 describe('formatMicroTime', () => {
   const cases = [
@@ -71,7 +72,7 @@ describe('newLeaderIdentity', () => {
 describe('LeaderElector', () => {
   it('creates the Lease when none exists and starts leading with MicroTime timestamps', async () => {
     const clock = new FakeClock();
-    const client = new FakeObjectClient();
+    const client = new FakeApiClient();
     const a = candidate(client, clock, 'a');
     await clock.advance(0);
     assert.deepEqual(a.events, [`leader:a`, `started@${clock.now()}`]);
@@ -88,7 +89,7 @@ describe('LeaderElector', () => {
 
   it('renews every retry period, keeping acquireTime and transitions', async () => {
     const clock = new FakeClock();
-    const client = new FakeObjectClient();
+    const client = new FakeApiClient();
     const a = candidate(client, clock, 'a');
     await clock.advance(0);
     const first = leaseSpec(client);
@@ -107,12 +108,12 @@ describe('LeaderElector', () => {
 
   it('keeps leading through failures shorter than the renew deadline', async () => {
     const clock = new FakeClock();
-    const client = new FakeObjectClient();
+    const client = new FakeApiClient();
     const a = candidate(client, clock, 'a');
     await clock.advance(0);
-    client.failWith = connectionRefused();
+    client.failOn = () => connectionRefused();
     await clock.advance(8_000);
-    client.failWith = undefined;
+    client.failOn = undefined;
     await clock.advance(4_000);
     assert.equal(a.leading(), true);
     assert.equal(leaseSpec(client)?.renewTime, formatMicroTime(clock.now()));
@@ -122,11 +123,11 @@ describe('LeaderElector', () => {
 
   it('stops leading at the renew deadline when renewals keep failing, without touching the lease', async () => {
     const clock = new FakeClock();
-    const client = new FakeObjectClient();
+    const client = new FakeApiClient();
     const a = candidate(client, clock, 'a');
     await clock.advance(0);
     const t0 = clock.now();
-    client.failWith = connectionRefused();
+    client.failOn = () => connectionRefused();
     // The renewal round starts one retry period after the last success and has 10 s.
     await clock.advance(11_999);
     assert.equal(a.leading(), true);
@@ -134,7 +135,7 @@ describe('LeaderElector', () => {
     assert.deepEqual(a.events.slice(-1), [`stopped:lost@${t0 + 12_000}`]);
     await a.done;
     const writesAfterLoss = client.calls.length;
-    client.failWith = undefined;
+    client.failOn = undefined;
     await clock.advance(60_000);
     assert.equal(client.calls.length, writesAfterLoss, 'a lost elector never campaigns again');
     assert.equal(leaseSpec(client)?.holderIdentity, 'a', 'no release after a loss');
@@ -142,7 +143,7 @@ describe('LeaderElector', () => {
 
   it('cuts off a hung renewal at the renew deadline', async () => {
     const clock = new FakeClock();
-    const client = new FakeObjectClient();
+    const client = new FakeApiClient();
     const a = candidate(client, clock, 'a');
     await clock.advance(0);
     client.hang = true;
@@ -155,7 +156,7 @@ describe('LeaderElector', () => {
 
   it('releases the Lease on stop so a standby acquires at once instead of after the lease duration', async () => {
     const clock = new FakeClock();
-    const client = new FakeObjectClient();
+    const client = new FakeApiClient();
     const a = candidate(client, clock, 'a');
     await clock.advance(0);
     const b = candidate(client, clock, 'b');
@@ -180,9 +181,9 @@ describe('LeaderElector', () => {
 
   it('takes over an expired Lease only a full lease duration after first observing it', async () => {
     const clock = new FakeClock();
-    const client = new FakeObjectClient();
+    const client = new FakeApiClient();
     // A holder that died long ago: its renewTime is old, but only our own observation window counts (no clock skew).
-    client.put(LEASES, NS, NAME, {
+    client.seed(LEASES, {
       apiVersion: 'coordination.k8s.io/v1',
       kind: 'Lease',
       metadata: { name: NAME, namespace: NS },
@@ -212,7 +213,7 @@ describe('LeaderElector', () => {
 
   it('never takes over a Lease that its holder keeps renewing', async () => {
     const clock = new FakeClock();
-    const client = new FakeObjectClient();
+    const client = new FakeApiClient();
     const a = candidate(client, clock, 'a');
     await clock.advance(0);
     const b = candidate(client, clock, 'b', { random: () => 0.99 });
@@ -232,14 +233,18 @@ describe('LeaderElector', () => {
 
   it('treats a 409 on update as a lost race and does not lead', async () => {
     const clock = new FakeClock();
-    const client = new FakeObjectClient();
-    client.put(LEASES, NS, NAME, { kind: 'Lease', metadata: {}, spec: { holderIdentity: '', leaseDurationSeconds: 1 } });
+    const client = new FakeApiClient();
+    client.seed(LEASES, { kind: 'Lease', metadata: { name: NAME, namespace: NS }, spec: { holderIdentity: '', leaseDurationSeconds: 1 } });
     let raced = false;
-    client.beforeUpdate = () => {
-      if (raced) return;
+    client.beforeWrite = (call) => {
+      if (raced || call.verb !== 'update') return;
       raced = true;
       // Another candidate writes between our read and our update.
-      client.put(LEASES, NS, NAME, { kind: 'Lease', metadata: {}, spec: { holderIdentity: 'x', leaseDurationSeconds: 15 } });
+      client.seed(LEASES, {
+        kind: 'Lease',
+        metadata: { name: NAME, namespace: NS },
+        spec: { holderIdentity: 'x', leaseDurationSeconds: 15 },
+      });
     };
     const b = candidate(client, clock, 'b');
     await clock.advance(0);
@@ -253,7 +258,7 @@ describe('LeaderElector', () => {
 
   it('spreads acquire attempts with jitter between 1 and 2.2 retry periods', async () => {
     const clock = new FakeClock();
-    const client = new FakeObjectClient();
+    const client = new FakeApiClient();
     const a = candidate(client, clock, 'a');
     await clock.advance(0);
     const b = candidate(client, clock, 'b', { random: () => 0.5 });
@@ -271,7 +276,7 @@ describe('LeaderElector', () => {
 
   it('rejects timing that would let a lease expire before the leader notices', () => {
     const { logger } = captureLogger('silent');
-    const base = { client: new FakeObjectClient(), clock: new FakeClock(), logger, namespace: NS, name: NAME, identity: 'a' };
+    const base = { client: new FakeApiClient(), clock: new FakeClock(), logger, namespace: NS, name: NAME, identity: 'a' };
     assert.throws(() => new LeaderElector({ ...base, leaseDurationMs: 10_000, renewDeadlineMs: 10_000 }), /leaseDuration/);
     assert.throws(() => new LeaderElector({ ...base, renewDeadlineMs: 2_400, retryPeriodMs: 2_000 }), /renewDeadline/);
     assert.throws(() => new LeaderElector({ ...base, retryPeriodMs: Number.NaN }), /retryPeriod must be a positive/);
@@ -280,7 +285,7 @@ describe('LeaderElector', () => {
   it('uses the default durations for settings passed as undefined, as the Manager forwards unset ones', async () => {
     // Found against a real API server: a spread over the defaults made these NaN, and every candidate led at once.
     const clock = new FakeClock();
-    const client = new FakeObjectClient();
+    const client = new FakeApiClient();
     const { logger } = captureLogger('silent');
     const unset = { leaseDurationMs: undefined, renewDeadlineMs: undefined, retryPeriodMs: undefined, random: () => 0 };
     const run = (identity: string) => {

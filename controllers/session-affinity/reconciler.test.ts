@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { SERVICES } from '../runtime/resource.ts';
+import { FakeApiClient } from '../runtime/testing/fake-api-client.ts';
 import { describe, it } from 'node:test';
 import type { Service } from '../../api/core/v1.ts';
 import type { SessionAffinityPolicy } from '../../api/v1alpha1/session-affinity-policy.ts';
@@ -15,7 +17,6 @@ import {
   NONE,
   NS,
   policy,
-  RecordingApiClient,
   RecordingEventRecorder,
   service,
   testContext,
@@ -32,8 +33,8 @@ const held = (over: Partial<Extract<AffinityRecord, { kind: 'held' }>> = {}): Af
 });
 
 function setup(given: { services: Service[]; policies: SessionAffinityPolicy[]; live?: Service[] }) {
-  const client = new RecordingApiClient();
-  for (const s of given.live ?? []) client.live.set(`${s.metadata.namespace}/${s.metadata.name}`, s);
+  const client = new FakeApiClient();
+  client.seed(SERVICES, ...(given.live ?? []));
   const recorder = new RecordingEventRecorder();
   const failures = new ApplyFailures();
   const notified: string[] = [];

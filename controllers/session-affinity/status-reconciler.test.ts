@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { FakeApiClient } from '../runtime/testing/fake-api-client.ts';
 import { describe, it } from 'node:test';
 import type { Service } from '../../api/core/v1.ts';
 import { type SessionAffinityPolicy, sessionAffinityPolicySchema } from '../../api/v1alpha1/session-affinity-policy.ts';
@@ -6,10 +7,10 @@ import { FakeClock } from '../runtime/clock.ts';
 import { ApplyFailures } from './apply-failures.ts';
 import { FIELD_MANAGER } from './plan.ts';
 import { PolicyStatusSyncError, PolicyStatusReconciler } from './status-reconciler.ts';
-import { apiError, CLIENT_IP, MemoryStore, NONE, NS, policy, RecordingApiClient, service, testContext } from './test-fixtures.ts';
+import { apiError, CLIENT_IP, MemoryStore, NONE, NS, policy, service, testContext } from './test-fixtures.ts';
 
 function setup(given: { policies: SessionAffinityPolicy[]; services: Service[] }) {
-  const client = new RecordingApiClient();
+  const client = new FakeApiClient();
   const policies = new MemoryStore<SessionAffinityPolicy>(given.policies);
   const services = new MemoryStore<Service>(given.services);
   const clock = new FakeClock(Date.parse('2026-03-01T12:00:00Z'));

@@ -4,10 +4,6 @@ import {
   type SessionAffinityPolicySpecInput,
   sessionAffinityPolicySchema,
 } from '../../api/v1alpha1/session-affinity-policy.ts';
-import type { PatchType } from '../runtime/api-client.ts';
-import type { ResourceType } from '../runtime/resource.ts';
-import { apiError } from '../runtime/testing/api-error.ts';
-import { RecordingApiClient as BaseRecordingApiClient } from '../runtime/testing/recording-api-client.ts';
 import type { Affinity } from './affinity.ts';
 import { type AffinityRecord, ANNOTATION_SESSION_AFFINITY_POLICY, formatRecord } from './record.ts';
 
@@ -16,8 +12,8 @@ export { MemoryStore } from '../runtime/testing/memory-store.ts';
 export { type RecordedEvent, RecordingEventRecorder } from '../runtime/testing/recording-event-recorder.ts';
 export { testContext } from '../runtime/testing/test-context.ts';
 
-// Fixtures and fakes for this controller's tests: Services and policies in wire format, managedFields entries, an API
-// client that records every call, and a queue. The store, recorder and context are the shared ones.
+// Fixtures and fakes for this controller's tests: Services and policies in wire format, managedFields entries and a
+// queue. The API client (testing/fake-api-client.ts), store, recorder and context are the shared ones.
 
 export const NS = 'shop';
 
@@ -136,56 +132,6 @@ export const CLIENT_IP = (timeoutSeconds: number): Affinity => ({
   timeoutSeconds,
 });
 export const NONE: Affinity = { sessionAffinity: 'None' };
-
-/** One call made through {@link RecordingApiClient}. */
-export interface ApiCall {
-  readonly verb: 'get' | 'patch';
-  readonly resource: string;
-  readonly namespace: string;
-  readonly name: string;
-  readonly body?: unknown;
-  readonly patchType?: PatchType;
-  readonly fieldManager?: string;
-  readonly force?: boolean;
-  readonly subresource?: string;
-}
-
-/**
- * Records get and patch calls. `get` answers from {@link live} (raw objects, e.g. with managedFields) or 404s; `patch`
- * answers `{}`. `failOn` injects an error per call. Every other verb throws: this controller never uses them.
- */
-export class RecordingApiClient extends BaseRecordingApiClient<ApiCall> {
-  readonly live = new Map<string, unknown>();
-
-  override async get(r: ResourceType, namespace: string, name: string): Promise<unknown> {
-    this.record({ verb: 'get', resource: r.plural, namespace, name });
-    const obj = this.live.get(`${namespace}/${name}`);
-    if (obj === undefined) throw apiError(404, 'NotFound');
-    return structuredClone(obj);
-  }
-
-  override async patch(
-    r: ResourceType,
-    namespace: string,
-    name: string,
-    body: unknown,
-    type: PatchType,
-    opts: { fieldManager?: string; force?: boolean; subresource?: string } = {},
-  ): Promise<unknown> {
-    this.record({
-      verb: 'patch',
-      resource: r.plural,
-      namespace,
-      name,
-      body: structuredClone(body),
-      patchType: type,
-      ...(opts.fieldManager === undefined ? {} : { fieldManager: opts.fieldManager }),
-      ...(opts.force === undefined ? {} : { force: opts.force }),
-      ...(opts.subresource === undefined ? {} : { subresource: opts.subresource }),
-    });
-    return {};
-  }
-}
 
 /** Records enqueued keys (immediate and delayed). */
 export class RecordingQueue {

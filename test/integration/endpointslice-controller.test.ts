@@ -281,6 +281,9 @@ describe('EndpointSlice controller on a real API server', () => {
       [[{ apiVersion: 'v1', kind: 'Service', name: 'web', uid: service.metadata.uid, controller: true, blockOwnerDeletion: true }]],
     );
 
+    // The slice lists `a` as soon as the API server has stored the write, which can be before our client has seen the
+    // response and counted it: settle first, so the count below holds only what the deletion caused.
+    await operator.waitForIdle();
     const writesBefore = operator.writes().length;
     await env.client.delete(SERVICES, ns, 'web');
     await operator.waitForIdle();

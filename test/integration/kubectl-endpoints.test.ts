@@ -11,6 +11,7 @@ import { EXTERNAL_ENDPOINTS_RESOURCE } from '../../api/v1alpha1/group-version.ts
 import type { DiffReport } from '../../cmd/kubectl-endpoints/plugin/explain/explain-diff.ts';
 import { explainDiff } from '../../cmd/kubectl-endpoints/plugin/explain/explain-diff.ts';
 import type { WhyReport } from '../../cmd/kubectl-endpoints/plugin/explain/explain-why.ts';
+import type { WhyPodReport } from '../../cmd/kubectl-endpoints/plugin/explain/explain-pod.ts';
 import type { PodVerdict } from '../../cmd/kubectl-endpoints/plugin/explain/pod-verdict.ts';
 import { DEFAULT_EXPLAIN_SETTINGS } from '../../cmd/kubectl-endpoints/plugin/explain/snapshot.ts';
 import { fetchSnapshot } from '../../cmd/kubectl-endpoints/plugin/fetch-snapshot.ts';
@@ -461,6 +462,88 @@ describe('kubectl endpoints why: each Pod-level reason, text and JSON', () => {
   });
 });
 
+// ---- scenario: one Pod in depth -----------------------------------------------------------------------------------
+
+describe('kubectl endpoints why SERVICE POD: one Pod in depth', () => {
+  const whyPod = async (pod: string, ...extra: string[]) => plugin('why', 'web', pod, '-n', ns, ...extra);
+  const whyPodJson = async (pod: string): Promise<{ code: number; report: WhyPodReport }> => {
+    const r = await whyPod(pod, '-o', 'json');
+    assert.equal(r.stderr, '');
+    return { code: r.code, report: JSON.parse(r.stdout) as WhyPodReport };
+  };
+  const sliceOf = async (pod: string): Promise<string> => {
+    const list = (await env.client.list(ENDPOINT_SLICES, ns, { labelSelector: `${LABEL_SERVICE_NAME}=web` })) as {
+      items: { metadata: { name: string }; endpoints?: { targetRef?: { name?: string } }[] }[];
+    };
+    const slice = list.items.find((s) => (s.endpoints ?? []).some((e) => e.targetRef?.name === pod));
+    assert.ok(slice, `a stored slice lists ${pod}`);
+    return slice.metadata.name;
+  };
+
+  it('a ready Pod: where it is stored, exit 0', async () => {
+    const { code, report } = await whyPodJson('web-ready');
+    assert.equal(code, 0);
+    assert.equal(report.verdict?.state, 'ready');
+    assert.deepEqual(report.pod.ips, [{ ip: '10.244.0.1', family: 'IPv4' }]);
+    assert.deepEqual(
+      report.storedSlices.map((s) => [s.slice, s.addresses, s.conditions]),
+      [[await sliceOf('web-ready'), ['10.244.0.1'], { ready: true, serving: true, terminating: false }]],
+    );
+    assert.deepEqual(report.storedEndpoints, [{ ip: '10.244.0.1', ready: true, ports: ['http:8080/TCP'] }]);
+    assert.deepEqual([report.slicesUpToDate, report.endpointsUpToDate], [true, true]);
+  });
+
+  it('a readiness gate False: the gate, the verdict, and both stored objects listing it not ready, exit 3', async () => {
+    const { code, report } = await whyPodJson('web-gate');
+    assert.equal(code, 3);
+    assert.deepEqual(report.pod.readinessGates, [{ conditionType: 'example.com/lb-registered', status: 'False' }]);
+    assert.equal(report.verdict?.reason?.code, 'NotReady');
+    assert.deepEqual(report.storedEndpoints, [{ ip: '10.244.0.9', ready: false, ports: ['http:8080/TCP'] }]);
+    const t = await whyPod('web-gate');
+    assert.equal(t.code, 3);
+    assert.match(
+      t.stdout,
+      /^Pod \S+\/web-gate behind Service web \(ClusterIP [\d.]+\)\n {2}selector {5}✓ app=web\n {2}node {9}node-up \(Ready=True\)\n/,
+    );
+    assert.match(t.stdout, /gates {8}! example\.com\/lb-registered: False/);
+    assert.match(t.stdout, /Verdict\n {2}! not Ready: Ready=False \(ReadinessGatesNotReady/);
+    const slice = await sliceOf('web-gate');
+    assert.match(t.stdout, new RegExp(`! ${slice} IPv4 10\\.244\\.0\\.9 \\[http:8080/TCP\\] ready=false serving=false terminating=false`));
+    assert.match(t.stdout, /Endpoints\n {2}! 10\.244\.0\.9 in notReadyAddresses \[http:8080\/TCP\]\n$/);
+  });
+
+  it("a named targetPort it does not declare: absent, with the Endpoints controller's reason", async () => {
+    const { code, report } = await whyPodJson('web-port');
+    assert.equal(code, 3);
+    assert.equal(report.verdict?.reason?.code, 'NoPortResolved');
+    assert.deepEqual(report.verdict?.endpoints, { state: 'absent', reason: 'NoMatchingPort' });
+    // The EndpointSlice controller still lists it, in a slice without ports, which proxies ignore.
+    assert.deepEqual(
+      report.storedSlices.map((s) => [s.addresses, s.ports]),
+      [[['10.244.0.4'], []]],
+    );
+    const t = await whyPod('web-port');
+    assert.match(t.stdout, /ports {8}✗ http 80→"http"\/TCP: no container port named http with protocol TCP/);
+    assert.match(
+      t.stdout,
+      /\[\] ready=true serving=true terminating=false(, zone \S+)? \(endpointslice-controller\.k8s\.io\)\n\s+a port-less slice: proxies ignore it/,
+    );
+    assert.match(t.stdout, /Endpoints\n {2}· not listed: no Service port resolves on it/);
+  });
+
+  it('a Pod the selector misses: the label and its value, exit 3', async () => {
+    const { code, report } = await whyPodJson('pod/web-typo');
+    assert.equal(code, 3);
+    assert.deepEqual(report.selector, { matches: false, labels: [{ key: 'app', want: 'web', actual: 'wbe', matches: false }] });
+    assert.match((await whyPod('web-typo')).stdout, /selector {5}✗ app=web: the Pod has app=wbe/);
+  });
+
+  it('a Pod that does not exist: exit 2', async () => {
+    const t = await whyPod('web-nope');
+    assert.deepEqual([t.code, t.stdout], [2, `✗ Pod ${ns}/web-nope not found\n`]);
+  });
+});
+
 // ---- scenario: Service-level causes -------------------------------------------------------------------------------
 
 describe('kubectl endpoints why: Service-level causes and exit codes', () => {
@@ -726,6 +809,66 @@ describe('kubectl endpoints why: the 1000-address cap of Endpoints', () => {
     assert.match(t.stdout, /… and 1000 more \(1000 ready with nothing to report\); -o json lists every Pod/);
     const stored = (await env.client.get(ENDPOINTS, big, 'big')) as { metadata: { annotations?: Record<string, string> } };
     assert.equal(stored.metadata.annotations?.['endpoints.kubernetes.io/over-capacity'], 'truncated');
+  });
+});
+
+// ---- kubectl endpoints why --watch --------------------------------------------------------------------------------
+
+describe('kubectl endpoints why SERVICE --watch', () => {
+  it('a readiness flip prints the Pod line, then the slice line with its delay; Ctrl-C stops it with exit 0', async () => {
+    const wns = await env.createNamespace('watch');
+    await createService(wns, 'web', { selector: { app: 'web' } });
+    await createPod(wns, 'web-1', { nodeName: 'node-up' }, runningStatus('10.246.0.1'));
+    await createPod(wns, 'web-2', { nodeName: 'node-up' }, runningStatus('10.246.0.2', false));
+    await waitInSync(wns, 'web');
+
+    const child = spawn(process.execPath, [MAIN, '--kubeconfig', kubeconfigPath, 'why', 'web', '-n', wns, '--watch'], {
+      env: { ...process.env, NO_COLOR: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    try {
+      await waitFor(() => /watching \(Ctrl-C to stop\)/.test(stdout), {
+        description: 'the watch to start',
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      });
+      assert.match(
+        stdout,
+        /^\d\d:\d\d:\d\d\.\d{3} watch web Service selector app=web; 2 Pods selected \(1 Ready\), 1 EndpointSlices, an Endpoints object; watching/,
+      );
+
+      await env.client.patch(PODS, wns, 'web-2', { status: runningStatus('10.246.0.2', true) }, 'merge', { subresource: 'status' });
+      const slicePattern = /^(\d\d:\d\d:\d\d\.\d{3}) slice (\S+) updated: web-2 ready \(\+(\d+) ms after the Pod change\)$/m;
+      await waitFor(() => slicePattern.test(stdout) && /endpoints web updated: web-2 ready/.test(stdout), {
+        description: 'the slice and Endpoints lines',
+        timeoutMs: 30_000,
+        intervalMs: 100,
+      });
+      const lines = stdout.trim().split('\n');
+      const podLine = lines.findIndex((l) => /^\d\d:\d\d:\d\d\.\d{3} pod web-2 became Ready$/.test(l));
+      const sliceLine = lines.findIndex((l) => slicePattern.test(l));
+      assert.ok(podLine > 0 && sliceLine > podLine, `Pod line before slice line:\n${stdout}`);
+      const [, , sliceName, delay] = slicePattern.exec(stdout) ?? [];
+      const stored = (await env.client.list(ENDPOINT_SLICES, wns, { labelSelector: `${LABEL_SERVICE_NAME}=web` })) as {
+        items: { metadata: { name: string } }[];
+      };
+      assert.deepEqual(
+        stored.items.map((i) => i.metadata.name),
+        [sliceName],
+      );
+      assert.ok(Number(delay) >= 0);
+
+      child.kill('SIGINT');
+      assert.equal(await exited, 0, stderr);
+    } finally {
+      child.kill('SIGKILL');
+      await exited;
+    }
   });
 });
 

@@ -12,6 +12,7 @@ const run = (overrides: Record<string, unknown>): ParsedArgs => ({
     maxEndpointsPerSlice: 100,
     mirroringMaxEndpointsPerSubset: 1000,
     requestTimeoutMs: 30_000,
+    watch: false,
     ...overrides,
   } as never,
 });
@@ -37,7 +38,27 @@ const cases: { name: string; given: string[]; want: ParsedArgs }[] = [
   { name: 'no command', given: [], want: { kind: 'error', message: 'missing command: expected "why SERVICE" or "diff SERVICE"' } },
   { name: 'unknown command', given: ['get', 'web'], want: { kind: 'error', message: 'unknown command "get": expected "why" or "diff"' } },
   { name: 'missing service', given: ['why'], want: { kind: 'error', message: 'why: missing SERVICE' } },
-  { name: 'extra argument', given: ['why', 'web', 'db'], want: { kind: 'error', message: 'why: unexpected argument "db"' } },
+  { name: 'why SERVICE POD', given: ['why', 'web', 'web-1'], want: run({ pod: 'web-1' }) },
+  { name: 'pod/ prefix', given: ['why', 'svc/web', 'pod/web-1.x', '-n', 'shop'], want: run({ pod: 'web-1.x', namespace: 'shop' }) },
+  { name: 'extra argument', given: ['why', 'web', 'db', 'x'], want: { kind: 'error', message: 'why: unexpected argument "x"' } },
+  { name: 'diff takes no Pod', given: ['diff', 'web', 'db'], want: { kind: 'error', message: 'diff: unexpected argument "db"' } },
+  {
+    name: 'not a Pod name',
+    given: ['why', 'web', 'svc/db'],
+    want: { kind: 'error', message: 'why: "svc/db" is not a Pod name (NAME or pod/NAME)' },
+  },
+  { name: '--watch', given: ['why', 'web', '--watch'], want: run({ watch: true }) },
+  { name: '-w with JSON lines', given: ['why', '-w', 'web', '-o', 'json'], want: run({ watch: true, output: 'json' }) },
+  {
+    name: '--watch with a Pod',
+    given: ['why', 'web', 'web-1', '-w'],
+    want: { kind: 'error', message: '--watch works with "why SERVICE" only' },
+  },
+  {
+    name: '--watch with diff',
+    given: ['diff', 'web', '--watch'],
+    want: { kind: 'error', message: '--watch works with "why SERVICE" only' },
+  },
   {
     name: 'another resource type',
     given: ['why', 'pod/web'],
@@ -60,9 +81,9 @@ describe('parseArgs', () => {
   for (const c of cases) it(c.name, () => assert.deepEqual(parseArgs(Object.freeze([...c.given])), c.want));
 
   it('reports unknown flags', () => {
-    const got = parseArgs(['why', 'web', '--watch']);
+    const got = parseArgs(['why', 'web', '--follow']);
     assert.equal(got.kind, 'error');
-    assert.match(got.kind === 'error' ? got.message : '', /--watch/);
+    assert.match(got.kind === 'error' ? got.message : '', /--follow/);
   });
 });
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 // The command line of `kubectl endpoints`, in kubectl's conventions: `-n/--namespace`, `--context`, `--kubeconfig`,
 // `-o/--output`, flags before or after the positional arguments, `--flag=value` or `--flag value`, and the Service as
-// `NAME`, `svc/NAME`, `service/NAME` or `services/NAME`.
+// `NAME`, `svc/NAME`, `service/NAME` or `services/NAME`; `why` takes an optional Pod as `NAME` or `pod/NAME`.
 
 /** The subcommands. */
 export const COMMANDS = ['why', 'diff'] as const;
@@ -13,6 +13,10 @@ export type Command = (typeof COMMANDS)[number];
 export interface CliOptions {
   readonly command: Command;
   readonly service: string;
+  /** `why SERVICE POD`: the one Pod to explain in depth. */
+  readonly pod?: string;
+  /** `why SERVICE --watch`: follow changes until interrupted. */
+  readonly watch: boolean;
   readonly kubeconfig?: string;
   readonly context?: string;
   /** Undefined: the context's namespace, else `default`. */
@@ -32,6 +36,9 @@ export type ParsedArgs =
   | { readonly kind: 'error'; readonly message: string };
 
 const SERVICE_PREFIXES = ['svc/', 'service/', 'services/'];
+const POD_PREFIXES = ['po/', 'pod/', 'pods/'];
+// Pod names are DNS subdomains (RFC 1123), up to 253 characters.
+const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 
 /** `30s`, `500ms`, `2m` or a bare number of seconds, as kubectl's --request-timeout; 0 means no timeout. */
@@ -77,6 +84,12 @@ function serviceName(arg: string): string | undefined {
   return DNS1123_LABEL.test(name) ? name : undefined;
 }
 
+function podName(arg: string): string | undefined {
+  const prefix = POD_PREFIXES.find((p) => arg.startsWith(p));
+  const name = prefix === undefined ? arg : arg.slice(prefix.length);
+  return name.length <= 253 && DNS1123_SUBDOMAIN.test(name) ? name : undefined;
+}
+
 /** Parses and validates `argv` (without the program name). Never throws. */
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   let parsed: ReturnType<typeof parseNodeArgs>;
@@ -87,6 +100,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
       strict: true,
       options: {
         help: { type: 'boolean', short: 'h' },
+        watch: { type: 'boolean', short: 'w' },
         version: { type: 'boolean' },
         kubeconfig: { type: 'string' },
         context: { type: 'string' },
@@ -104,16 +118,21 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const { values, positionals } = parsed;
   if (values.help === true || positionals[0] === 'help') return { kind: 'help' };
   if (values.version === true) return { kind: 'version' };
-  const [command, service, ...extra] = positionals;
+  const [command, service, podArg, ...extra] = positionals;
   if (command === undefined) return { kind: 'error', message: 'missing command: expected "why SERVICE" or "diff SERVICE"' };
   if (!(COMMANDS as readonly string[]).includes(command)) {
     return { kind: 'error', message: `unknown command "${command}": expected "why" or "diff"` };
   }
   if (service === undefined) return { kind: 'error', message: `${command}: missing SERVICE` };
-  if (extra.length > 0) return { kind: 'error', message: `${command}: unexpected argument "${extra[0]}"` };
+  const unexpected = command === 'why' ? extra[0] : (podArg ?? extra[0]);
+  if (unexpected !== undefined) return { kind: 'error', message: `${command}: unexpected argument "${unexpected}"` };
   const name = serviceName(service);
   if (name === undefined) return { kind: 'error', message: `${command}: "${service}" is not a Service name (NAME or svc/NAME)` };
-  const { help: _h, version: _v, ...flags } = values;
+  const pod = podArg === undefined ? undefined : podName(podArg);
+  if (podArg !== undefined && pod === undefined) return { kind: 'error', message: `why: "${podArg}" is not a Pod name (NAME or pod/NAME)` };
+  const watch = values.watch === true;
+  if (watch && (command !== 'why' || pod !== undefined)) return { kind: 'error', message: '--watch works with "why SERVICE" only' };
+  const { help: _h, version: _v, watch: _w, ...flags } = values;
   const result = optionsSchema.safeParse(flags);
   if (!result.success) return { kind: 'error', message: result.error.issues[0]?.message ?? 'invalid flags' };
   const o = result.data;
@@ -122,6 +141,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     options: {
       command: command as Command,
       service: name,
+      ...(pod !== undefined ? { pod } : {}),
+      watch,
       ...(o.kubeconfig !== undefined ? { kubeconfig: o.kubeconfig } : {}),
       ...(o.context !== undefined ? { context: o.context } : {}),
       ...(o.namespace !== undefined ? { namespace: o.namespace } : {}),

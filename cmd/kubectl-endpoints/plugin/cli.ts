@@ -3,6 +3,7 @@ import { newApiClient } from '../../../controllers/runtime/api-client.ts';
 import packageJson from '../../../package.json' with { type: 'json' };
 import { type CliOptions, parseArgs } from './args.ts';
 import { DIFF_EXIT, diffExitCode, explainDiff } from './explain/explain-diff.ts';
+import { explainPod, whyPodExitCode } from './explain/explain-pod.ts';
 import { explainWhy, whyExitCode } from './explain/explain-why.ts';
 import { DEFAULT_EXPLAIN_SETTINGS, type ExplainSettings } from './explain/snapshot.ts';
 import { fetchSnapshot } from './fetch-snapshot.ts';
@@ -10,7 +11,10 @@ import { helpText } from './help.ts';
 import { processEnvironment, resolveKubeconfig } from './kubeconfig.ts';
 import { renderDiff } from './render-diff.ts';
 import { renderWhy } from './render-why.ts';
+import { renderWhyPod } from './render-why-pod.ts';
 import { newStyle, useColor } from './style.ts';
+import { changeText } from './watch/change-tracker.ts';
+import { runWatch } from './watch/run-watch.ts';
 
 // `kubectl endpoints`: command line → kubeconfig → one read of the cluster → pure explanation → text or JSON → exit
 // code. The only module that touches process.argv, process.env and the standard streams.
@@ -24,6 +28,9 @@ export interface CliIo {
 
 /** Exit code of every failure that is not an answer (usage, kubeconfig, API), for both commands. */
 export const EXIT_ERROR = DIFF_EXIT.error;
+
+/** Exit code when an interrupted command did not stop within its grace period (128 + SIGINT). */
+const EXIT_INTERRUPTED = 130;
 
 // 0 means "no timeout" for kubectl's --request-timeout; the client always wants a bound.
 const NO_TIMEOUT_MS = 24 * 3600 * 1000;
@@ -67,9 +74,31 @@ export async function main(
       burst: 100,
       requestTimeoutMs: options.requestTimeoutMs === 0 ? NO_TIMEOUT_MS : options.requestTimeoutMs,
     });
+    if (options.watch) {
+      // The local time zone, for the times on each line (JSON lines carry UTC instead).
+      const offset = new Date().getTimezoneOffset();
+      const json = options.output === 'json';
+      await runWatch(
+        client,
+        kc.namespace,
+        options.service,
+        realClock,
+        {
+          line: (l) => io.stdout(`${json ? JSON.stringify({ time: new Date(l.at).toISOString(), ...l }) : changeText(l, offset)}\n`),
+          warning: (text) => io.stderr(`warning: ${text}\n`),
+        },
+        signal,
+      );
+      return 0;
+    }
     const snapshot = await fetchSnapshot(client, kc.namespace, options.service, signal);
     const settings = settingsFrom(options);
     const style = newStyle(options.output === 'text' && useColor(options.color, io.isTTY, env));
+    if (options.command === 'why' && options.pod !== undefined) {
+      const report = explainPod(snapshot, options.pod, settings);
+      io.stdout(options.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderWhyPod(report, style));
+      return whyPodExitCode(report);
+    }
     if (options.command === 'why') {
       const report = explainWhy(snapshot, settings);
       io.stdout(options.output === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderWhy(report, style));
@@ -87,7 +116,14 @@ export async function main(
 /** The process entry (called by main.ts once the Node version is checked): runs and exits with the code. */
 export async function run(): Promise<void> {
   const abort = new AbortController();
-  process.once('SIGINT', () => abort.abort());
+  // Ctrl-C (or a TERM) stops the command cleanly: every request and watch is cancelled. If something still holds the
+  // process two seconds later, it exits anyway.
+  const stop = () => {
+    abort.abort();
+    setTimeout(() => process.exit(EXIT_INTERRUPTED), 2000).unref();
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   const code = await main(
     process.argv.slice(2),
     process.env,

@@ -57,7 +57,8 @@ export interface WhyReport {
   readonly sessionAffinity?: AffinityReport;
 }
 
-function serviceSummary(snapshot: ServiceSnapshot, service: Readonly<Service> | undefined): ServiceSummary {
+/** The Service as a report describes it. */
+export function serviceSummary(snapshot: ServiceSnapshot, service: Readonly<Service> | undefined): ServiceSummary {
   const base = { namespace: snapshot.namespace, name: snapshot.name, found: service !== undefined };
   if (service === undefined) return base;
   const s = service.spec;

