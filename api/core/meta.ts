@@ -50,6 +50,30 @@ export const objectReferenceSchema = z.looseObject({
 });
 export type ObjectReference = z.infer<typeof objectReferenceSchema>;
 
+/** The metadata fields a reference copies. */
+interface ReferencedMeta {
+  readonly namespace?: string | undefined;
+  readonly name?: string | undefined;
+  readonly uid?: string | undefined;
+  readonly resourceVersion?: string | undefined;
+}
+
+/**
+ * A reference to `object` (e.g. an Event's involvedObject): the given apiVersion and kind, its namespace (`""` when
+ * cluster-scoped) and, when set, name, uid and resourceVersion (ref.go: GetReference).
+ */
+export function objectReferenceOf(object: { readonly metadata: ReferencedMeta }, apiVersion: string, kind: string): ObjectReference {
+  const m = object.metadata;
+  return {
+    apiVersion,
+    kind,
+    namespace: m.namespace ?? '',
+    ...(m.name === undefined ? {} : { name: m.name }),
+    ...(m.uid === undefined ? {} : { uid: m.uid }),
+    ...(m.resourceVersion === undefined ? {} : { resourceVersion: m.resourceVersion }),
+  };
+}
+
 /** `namespace/name` (or `name` for cluster-scoped objects): the work item key, as client-go's MetaNamespaceKeyFunc. */
 export function objectKey(obj: { metadata?: { namespace?: string | undefined; name?: string | undefined } | undefined }): string {
   const ns = obj.metadata?.namespace ?? '';

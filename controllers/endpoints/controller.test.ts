@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeControllerRegistry } from '../runtime/testing/fake-controller-registry.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
-import { EVENT_COMPONENT, setupEndpointsController, USER_AGENT } from './controller.ts';
+import { EVENT_COMPONENT, InvalidEndpointsOptionsError, setupEndpointsController, USER_AGENT } from './controller.ts';
 import { testEndpoints, testPod, testService } from './test-fixtures.ts';
 
 function fakeRegistry() {
@@ -70,7 +70,7 @@ describe('setupEndpointsController', () => {
   });
 
   it('rejects invalid options', () => {
-    assert.throws(() => setupEndpointsController(fakeRegistry().registry, { workers: 0 }), RangeError);
-    assert.throws(() => setupEndpointsController(fakeRegistry().registry, { batchPeriodMs: -1 }), RangeError);
+    assert.throws(() => setupEndpointsController(fakeRegistry().registry, { workers: 0 }), InvalidEndpointsOptionsError);
+    assert.throws(() => setupEndpointsController(fakeRegistry().registry, { batchPeriodMs: -1 }), InvalidEndpointsOptionsError);
   });
 });

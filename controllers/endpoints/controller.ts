@@ -38,20 +38,27 @@ export interface EndpointsControllerSetup {
   readonly staleEndpoints: StaleEndpointsTracker;
 }
 
+/** Thrown for an option outside its range. */
+export class InvalidEndpointsOptionsError extends Error {
+  override readonly name = 'InvalidEndpointsOptionsError';
+}
+
 /**
  * Registers the Endpoints controller: it watches Services, Pods and Endpoints and keeps one v1 Endpoints per Service
  * with a selector. On start (caches synced) it enqueues every existing Endpoints but leader-election locks, so those
- * whose Service is gone are deleted. Must be called before the manager starts. Throws RangeError on invalid options.
+ * whose Service is gone are deleted. Must be called before the manager starts. Throws {@link InvalidEndpointsOptionsError}.
  */
 export function setupEndpointsController(registry: ControllerRegistry, options: EndpointsControllerOptions = {}): EndpointsControllerSetup {
   const workers = options.workers ?? 5;
-  if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers must be a positive integer, got ${workers}`);
+  if (!Number.isInteger(workers) || workers < 1)
+    throw new InvalidEndpointsOptionsError(`workers must be a positive integer, got ${workers}`);
   const batchPeriodMs = options.batchPeriodMs ?? 0;
-  if (!Number.isFinite(batchPeriodMs) || batchPeriodMs < 0) throw new RangeError(`batchPeriodMs must be >= 0, got ${batchPeriodMs}`);
+  if (!Number.isFinite(batchPeriodMs) || batchPeriodMs < 0)
+    throw new InvalidEndpointsOptionsError(`batchPeriodMs must be >= 0, got ${batchPeriodMs}`);
 
-  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService });
-  const pods = registry.informer<Pod>({ resource: PODS, parse: parsePod });
-  const endpoints = registry.informer<Endpoints>({ resource: ENDPOINTS, parse: parseEndpoints });
+  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService, parseId: 'v1.Service' });
+  const pods = registry.informer<Pod>({ resource: PODS, parse: parsePod, parseId: 'v1.Pod' });
+  const endpoints = registry.informer<Endpoints>({ resource: ENDPOINTS, parse: parseEndpoints, parseId: 'v1.Endpoints' });
 
   const triggerTimes = new TriggerTimeTracker();
   const staleEndpoints = new StaleEndpointsTracker();

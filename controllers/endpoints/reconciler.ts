@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { ObjectReference } from '../../api/core/meta.ts';
-import { splitKey } from '../../api/core/meta.ts';
+import { objectReferenceOf, splitKey } from '../../api/core/meta.ts';
 import type { Endpoints, Pod, Service } from '../../api/core/v1.ts';
 import type { ApiClient } from '../runtime/api-client.ts';
 import { describeError, isNamespaceTerminating, isNotFound } from '../runtime/api-errors.ts';
@@ -146,7 +145,7 @@ export class EndpointsReconciler implements Reconciler {
             return;
           }
           events.event(
-            involvedObject(plan.object),
+            objectReferenceOf(plan.object, 'v1', 'Endpoints'),
             'Warning',
             'FailedToCreateEndpoint',
             `Failed to create endpoint for service ${key}: ${describeError(err).message}`,
@@ -163,7 +162,7 @@ export class EndpointsReconciler implements Reconciler {
           written = await client.update(ENDPOINTS, namespace, name, plan.object, { signal });
         } catch (err) {
           events.event(
-            involvedObject(plan.object),
+            objectReferenceOf(plan.object, 'v1', 'Endpoints'),
             'Warning',
             'FailedToUpdateEndpoint',
             `Failed to update endpoint ${key}: ${describeError(err).message}`,
@@ -186,16 +185,4 @@ export class EndpointsReconciler implements Reconciler {
       }
     }
   }
-}
-
-function involvedObject(endpoints: Readonly<Endpoints>): ObjectReference {
-  const m = endpoints.metadata;
-  return {
-    apiVersion: 'v1',
-    kind: 'Endpoints',
-    ...(m.namespace !== undefined ? { namespace: m.namespace } : {}),
-    ...(m.name !== undefined ? { name: m.name } : {}),
-    ...(m.uid !== undefined ? { uid: m.uid } : {}),
-    ...(m.resourceVersion !== undefined ? { resourceVersion: m.resourceVersion } : {}),
-  };
 }

@@ -4,7 +4,13 @@ import type { Endpoints, Service } from '../../api/core/v1.ts';
 import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, MANAGED_BY_MIRRORING_CONTROLLER } from '../../api/labels.ts';
 import { FakeControllerRegistry } from '../runtime/testing/fake-controller-registry.ts';
-import { CONTROLLER_NAME, EVENT_COMPONENT, setupEndpointSliceMirroringController, USER_AGENT } from './controller.ts';
+import {
+  CONTROLLER_NAME,
+  EVENT_COMPONENT,
+  InvalidEndpointSliceMirroringOptionsError,
+  setupEndpointSliceMirroringController,
+  USER_AGENT,
+} from './controller.ts';
 import { MIRRORED_SLICES_INDEX } from './mirrored-slices.ts';
 
 const enqueued = (registry: FakeControllerRegistry) => registry.enqueued.map((e) => [e.key, e.delayMs]);
@@ -82,7 +88,7 @@ describe('setupEndpointSliceMirroringController', () => {
     ]) {
       assert.throws(
         () => setupEndpointSliceMirroringController(new FakeControllerRegistry(), options),
-        RangeError,
+        InvalidEndpointSliceMirroringOptionsError,
         JSON.stringify(options),
       );
     }

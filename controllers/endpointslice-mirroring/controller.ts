@@ -36,24 +36,44 @@ export interface EndpointSliceMirroringControllerOptions {
   readonly rateLimiter?: RateLimiter;
 }
 
+/** Thrown for an option outside its range. */
+export class InvalidEndpointSliceMirroringOptionsError extends Error {
+  override readonly name = 'InvalidEndpointSliceMirroringOptionsError';
+}
+
 /**
  * Registers the mirroring controller: it watches Endpoints, Services and EndpointSlices and keeps one EndpointSlice per
  * (address family, port set) of every selector-less Service's Endpoints. Must be called before the manager starts.
- * Throws RangeError on an option outside its range.
+ * Throws {@link InvalidEndpointSliceMirroringOptionsError}.
  */
 export function setupEndpointSliceMirroringController(
   registry: ControllerRegistry,
   options: EndpointSliceMirroringControllerOptions = {},
 ): ControllerHandle {
-  const workers = checkRange('workers', options.workers ?? 5, 1, 50);
-  const maxEndpointsPerSubset = checkRange('maxEndpointsPerSubset', options.maxEndpointsPerSubset ?? 1000, 1, 1000);
-  const batchPeriodMs = checkRange('batchPeriodMs', options.batchPeriodMs ?? 0, 0, Number.MAX_SAFE_INTEGER, false);
+  const workers = checkRange('workers', options.workers ?? 5, 1, 50, true, InvalidEndpointSliceMirroringOptionsError);
+  const maxEndpointsPerSubset = checkRange(
+    'maxEndpointsPerSubset',
+    options.maxEndpointsPerSubset ?? 1000,
+    1,
+    1000,
+    true,
+    InvalidEndpointSliceMirroringOptionsError,
+  );
+  const batchPeriodMs = checkRange(
+    'batchPeriodMs',
+    options.batchPeriodMs ?? 0,
+    0,
+    Number.MAX_SAFE_INTEGER,
+    false,
+    InvalidEndpointSliceMirroringOptionsError,
+  );
 
-  const endpoints = registry.informer<Endpoints>({ resource: ENDPOINTS, parse: parseEndpoints });
-  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService });
+  const endpoints = registry.informer<Endpoints>({ resource: ENDPOINTS, parse: parseEndpoints, parseId: 'v1.Endpoints' });
+  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService, parseId: 'v1.Service' });
   const endpointSlices = registry.informer<EndpointSlice>({
     resource: ENDPOINT_SLICES,
     parse: parseEndpointSlice,
+    parseId: 'discovery/v1.EndpointSlice',
     indexers: { [MIRRORED_SLICES_INDEX]: mirroredSlicesIndexFunc },
   });
 

@@ -14,10 +14,10 @@ import { FakeClock } from '../runtime/clock.ts';
 import { StaleCacheError } from '../runtime/reconcile.ts';
 import { EndpointSliceMirroringMetrics } from './metrics.ts';
 import { MIRRORED_SLICES_INDEX, mirroredSlicesIndexFunc } from './mirrored-slices.ts';
-import { EndpointSliceMirroringError, EndpointSliceMirroringReconciler } from './reconciler.ts';
+import { EndpointSliceMirroringSyncError, EndpointSliceMirroringReconciler } from './reconciler.ts';
 import { ENDPOINT_SLICES } from '../runtime/resource.ts';
 import { FakeApiClient } from '../runtime/testing/fake-api-client.ts';
-import { apiError, MemoryStore, RecordingEventRecorder, testContext } from './test-helpers.ts';
+import { apiError, MemoryStore, RecordingEventRecorder, testContext } from './test-fixtures.ts';
 import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 const NAME = 'testing-sync-endpoints';
@@ -315,7 +315,7 @@ describe('EndpointSliceMirroringReconciler writes', () => {
       () => assert.fail('expected an error'),
       (e: unknown) => e,
     );
-    assert.ok(err instanceof EndpointSliceMirroringError);
+    assert.ok(err instanceof EndpointSliceMirroringSyncError);
     assert.match(err.message, /^failed to create EndpointSlice for Endpoints default\/testing-sync-endpoints: /);
     assert.equal(err.cause, conflict);
     const duration = 'endpoint_slice_mirroring_controller_endpoints_sync_duration';
@@ -333,7 +333,7 @@ describe('EndpointSliceMirroringReconciler writes', () => {
       () => assert.fail('expected an error'),
       (e: unknown) => e,
     );
-    assert.ok(err instanceof EndpointSliceMirroringError);
+    assert.ok(err instanceof EndpointSliceMirroringSyncError);
     assert.match(err.message, /^error\(s\) deleting 2\/3 EndpointSlices for default\/testing-sync-endpoints Endpoints, including: /);
     assert.equal(t.client.calls.length, 3);
   });

@@ -1,5 +1,4 @@
-import type { ObjectReference } from '../../api/core/meta.ts';
-import { splitKey } from '../../api/core/meta.ts';
+import { objectReferenceOf, splitKey } from '../../api/core/meta.ts';
 import type { Endpoints, Service } from '../../api/core/v1.ts';
 import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import type { ApiClient } from '../runtime/api-client.ts';
@@ -24,8 +23,8 @@ import { applySlicePlanOrThrow, type SliceOperation } from '../shared/slice-writ
 // whose plan is empty makes no API call at all.
 
 /** A write of the sync failed; the key is retried with backoff. `cause` is the API error. */
-export class EndpointSliceMirroringError extends Error {
-  override readonly name = 'EndpointSliceMirroringError';
+export class EndpointSliceMirroringSyncError extends Error {
+  override readonly name = 'EndpointSliceMirroringSyncError';
 }
 
 /** What the reconciler reads and writes through; all injected so tests run on in-memory stores and a fake client. */
@@ -43,19 +42,11 @@ export interface EndpointSliceMirroringReconcilerDeps {
   readonly maxEndpointsPerSubset: number;
 }
 
-function endpointsReference(endpoints: Readonly<Endpoints>): ObjectReference {
-  const ref: ObjectReference = { kind: 'Endpoints', apiVersion: 'v1', namespace: endpoints.metadata.namespace ?? '' };
-  if (endpoints.metadata.name !== undefined) ref.name = endpoints.metadata.name;
-  if (endpoints.metadata.uid !== undefined) ref.uid = endpoints.metadata.uid;
-  if (endpoints.metadata.resourceVersion !== undefined) ref.resourceVersion = endpoints.metadata.resourceVersion;
-  return ref;
-}
-
 /**
  * Reconciles the EndpointSlices mirrored from one selector-less Service's Endpoints. Key: the Endpoints (and Service)
  * `namespace/name`. Deletes every mirrored slice as soon as mirroring stops applying (Endpoints or Service gone,
  * skip-mirror label, leader-election lock, Service selector set). Throws {@link StaleCacheError} when the slice cache is
- * behind this controller's own writes, {@link EndpointSliceMirroringError} when a write fails. Safe to call
+ * behind this controller's own writes, {@link EndpointSliceMirroringSyncError} when a write fails. Safe to call
  * concurrently for different keys.
  */
 export class EndpointSliceMirroringReconciler implements Reconciler {
@@ -108,7 +99,7 @@ export class EndpointSliceMirroringReconciler implements Reconciler {
     if (desired.addressesSkipped > desired.invalidIPs.length) {
       ctx.logger.info({ skippedAddresses: desired.addressesSkipped }, 'Skipped addresses over MaxEndpointsPerSubset');
     }
-    const ref = endpointsReference(endpoints);
+    const ref = objectReferenceOf(endpoints, 'v1', 'Endpoints');
     for (const w of skippedAddressWarnings(desired.invalidIPs.length, desired.addressesSkipped, max)) {
       this.#deps.recorder.event(ref, 'Warning', w.reason, w.message);
     }
@@ -130,7 +121,12 @@ export class EndpointSliceMirroringReconciler implements Reconciler {
     const { client, tracker, metrics } = this.#deps;
     const writer = { ...ctx, client, tracker, namespace: splitKey(key).namespace, owner: `Endpoints ${key}` };
     const onWrite = (operation: SliceOperation) => metrics.changes.inc({ operation });
-    await applySlicePlanOrThrow({ ...writer, onWrite }, plan, { deleteNotFound: 'fail' }, (m, o) => new EndpointSliceMirroringError(m, o));
+    await applySlicePlanOrThrow(
+      { ...writer, onWrite },
+      plan,
+      { deleteNotFound: 'fail' },
+      (m, o) => new EndpointSliceMirroringSyncError(m, o),
+    );
   }
 
   /**
@@ -153,7 +149,7 @@ export class EndpointSliceMirroringReconciler implements Reconciler {
       }
     }
     if (errors.length > 0) {
-      throw new EndpointSliceMirroringError(
+      throw new EndpointSliceMirroringSyncError(
         `error(s) deleting ${errors.length}/${slices.length} EndpointSlices for ${namespace}/${name} Endpoints, including: ${describeError(errors[0]).message}`,
         { cause: errors.length === 1 ? errors[0] : new AggregateError(errors) },
       );

@@ -7,12 +7,7 @@ import { LABEL_TOPOLOGY_ZONE } from '../../api/labels.ts';
 import { FakeControllerRegistry } from '../runtime/testing/fake-controller-registry.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
 import { EndpointSliceReconciler } from './reconciler.ts';
-import {
-  ENDPOINTSLICE_EVENT_COMPONENT,
-  ENDPOINTSLICE_USER_AGENT,
-  InvalidEndpointSliceOptionsError,
-  setupEndpointSliceController,
-} from './controller.ts';
+import { EVENT_COMPONENT, USER_AGENT, InvalidEndpointSliceOptionsError, setupEndpointSliceController } from './controller.ts';
 import { FakeApiClient } from '../runtime/testing/fake-api-client.ts';
 import { endpointFor, makeNode, makePod, makeService, makeSlice } from './test-fixtures.ts';
 
@@ -52,10 +47,10 @@ describe('setupEndpointSliceController', () => {
     assert.equal(c?.workers, 7);
     assert.equal(c?.maxRetries, 15);
     assert.ok(c?.reconciler instanceof EndpointSliceReconciler);
-    assert.deepEqual(f.registry.clients, [ENDPOINTSLICE_USER_AGENT]);
-    assert.deepEqual(f.registry.recorders, [ENDPOINTSLICE_EVENT_COMPONENT]);
-    assert.equal(ENDPOINTSLICE_USER_AGENT, 'endpointslice-controller');
-    assert.equal(ENDPOINTSLICE_EVENT_COMPONENT, 'endpoint-slice-controller');
+    assert.deepEqual(f.registry.clients, [USER_AGENT]);
+    assert.deepEqual(f.registry.recorders, [EVENT_COMPONENT]);
+    assert.equal(USER_AGENT, 'endpointslice-controller');
+    assert.equal(EVENT_COMPONENT, 'endpoint-slice-controller');
     // 1 s, 2 s, 4 s ... per key, as upstream's EndpointSlice service queue.
     const limiter = c?.rateLimiter;
     assert.deepEqual([limiter?.when('k'), limiter?.when('k'), limiter?.when('k')], [1000, 2000, 4000]);

@@ -17,9 +17,9 @@ import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 /** The controller name (logs, metrics) and the names upstream uses for its client and events
  * (endpointslice_controller.go: NewController, ControllerName). */
-export const ENDPOINTSLICE_CONTROLLER_NAME = 'endpointslice-controller';
-export const ENDPOINTSLICE_USER_AGENT = 'endpointslice-controller';
-export const ENDPOINTSLICE_EVENT_COMPONENT = 'endpoint-slice-controller';
+export const CONTROLLER_NAME = 'endpointslice-controller';
+export const USER_AGENT = 'endpointslice-controller';
+export const EVENT_COMPONENT = 'endpoint-slice-controller';
 
 /** Settings of {@link setupEndpointSliceController}; each field documents its default (kube-controller-manager's). */
 export interface EndpointSliceControllerOptions {
@@ -66,14 +66,15 @@ export function setupEndpointSliceController(registry: ControllerRegistry, optio
   validate(options);
   const managedBy = options.managedBy ?? MANAGED_BY_ENDPOINTSLICE_CONTROLLER;
   const maxEndpointsPerSlice = options.maxEndpointsPerSlice ?? 100;
-  const logger = registry.logger.child({ controller: ENDPOINTSLICE_CONTROLLER_NAME });
+  const logger = registry.logger.child({ controller: CONTROLLER_NAME });
 
-  const pods = registry.informer<Pod>({ resource: PODS, parse: parsePod });
-  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService });
-  const nodes = registry.informer<Node>({ resource: NODES, parse: parseNode });
+  const pods = registry.informer<Pod>({ resource: PODS, parse: parsePod, parseId: 'v1.Pod' });
+  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService, parseId: 'v1.Service' });
+  const nodes = registry.informer<Node>({ resource: NODES, parse: parseNode, parseId: 'v1.Node' });
   const slices = registry.informer<EndpointSlice>({
     resource: ENDPOINT_SLICES,
     parse: parseEndpointSlice,
+    parseId: 'discovery/v1.EndpointSlice',
     labelSelector: `${LABEL_MANAGED_BY}=${managedBy}`,
     indexers: { [SLICES_BY_SERVICE_INDEX]: slicesByServiceIndex },
   });
@@ -85,8 +86,8 @@ export function setupEndpointSliceController(registry: ControllerRegistry, optio
     pods: pods.store,
     nodes: nodes.store,
     endpointSlices: slices.store,
-    client: registry.client(ENDPOINTSLICE_USER_AGENT),
-    events: registry.eventRecorder(ENDPOINTSLICE_EVENT_COMPONENT),
+    client: registry.client(USER_AGENT),
+    events: registry.eventRecorder(EVENT_COMPONENT),
     tracker,
     triggerTimeTracker: new TriggerTimeTracker(),
     metrics: new EndpointSliceMetrics(registry.metrics, maxEndpointsPerSlice),
@@ -99,7 +100,7 @@ export function setupEndpointSliceController(registry: ControllerRegistry, optio
   });
 
   const handle = registry.addController({
-    name: ENDPOINTSLICE_CONTROLLER_NAME,
+    name: CONTROLLER_NAME,
     reconciler,
     workers: options.workers ?? 5,
     rateLimiter: options.rateLimiter ?? endpointSliceControllerRateLimiter(registry.clock),

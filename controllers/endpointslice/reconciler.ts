@@ -1,4 +1,4 @@
-import { type ObjectReference, splitKey } from '../../api/core/meta.ts';
+import { objectReferenceOf, splitKey } from '../../api/core/meta.ts';
 import type { Node, Pod, Service } from '../../api/core/v1.ts';
 import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from '../../api/labels.ts';
@@ -70,17 +70,6 @@ export class EndpointSliceSyncError extends Error {
   }
 }
 
-function serviceRef(service: Readonly<Service>): ObjectReference {
-  return {
-    kind: 'Service',
-    apiVersion: 'v1',
-    namespace: service.metadata.namespace,
-    name: service.metadata.name,
-    uid: service.metadata.uid,
-    resourceVersion: service.metadata.resourceVersion,
-  };
-}
-
 /**
  * Reconciles the EndpointSlices of one Service key. Safe to run concurrently for different keys (the work queue never
  * runs one key twice at once). Throws {@link StaleCacheError} when the slice cache lags behind this controller's own
@@ -146,7 +135,7 @@ export class EndpointSliceReconciler implements Reconciler {
     if (errors.length > 0) {
       const err = new EndpointSliceSyncError(errors);
       deps.events.event(
-        serviceRef(service),
+        objectReferenceOf(service, 'v1', 'Service'),
         'Warning',
         'FailedToUpdateEndpointSlices',
         `Error updating Endpoint Slices for Service ${key}: ${err.message}`,
@@ -177,7 +166,8 @@ export class EndpointSliceReconciler implements Reconciler {
       } else if (failure !== 'namespace-terminating') {
         errors.push(failure);
       }
-      for (const event of typePlan.events) deps.events.event(serviceRef(service), event.type, event.reason, event.message);
+      for (const event of typePlan.events)
+        deps.events.event(objectReferenceOf(service, 'v1', 'Service'), event.type, event.reason, event.message);
     }
     for (const slice of plan.toDeleteUnsupported) {
       const err = await this.#delete(service, slice, ctx);

@@ -3,14 +3,14 @@ import { describe, it } from 'node:test';
 import { FakeControllerRegistry } from '../runtime/testing/fake-controller-registry.ts';
 import { FakeApiClient } from '../runtime/testing/fake-api-client.ts';
 import { SERVICES } from '../runtime/resource.ts';
-import { InvalidExternalEndpointsOptionsError, setupExternalEndpointsController } from './controller.ts';
+import { InvalidExternalEndpointsOptionsError, PROBE_SCHEDULER_NAME, setupExternalEndpointsController } from './controller.ts';
 import type { ProbeResult, Prober, ProbeSpec, ProbeTarget } from './probe/prober.ts';
 import { EXTERNAL_ENDPOINTS } from './resources.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
-import { makeObject, makeService, testContext } from './test-helpers.ts';
+import { makeObject, makeService, testContext } from './test-fixtures.ts';
 
 // The wiring, through a hand-made registry: which caches the controller asks for, and the probe scheduler's
-// lifecycle (probing starts only in onStart, which the manager runs on the leader, and stops with its signal).
+// lifecycle (probing starts only when its leader-election runnable starts, on the leader, and stops with its signal).
 
 function fakeRegistry(): FakeControllerRegistry {
   const server = new FakeApiClient();
@@ -39,7 +39,7 @@ describe('setupExternalEndpointsController', () => {
     assert.equal(registry.controllers[0]?.name, 'external-endpoints-controller');
   });
 
-  it('probes only after onStart (leader), feeds results back as keys, and stops when the signal aborts', async () => {
+  it('probes only once its leader-election runnable starts, feeds results back as keys, and stops when the signal aborts', async () => {
     const registry = fakeRegistry();
     const prober = new CountingProber();
     setupExternalEndpointsController(registry, { prober, statusMinIntervalMs: 0 });
@@ -57,10 +57,13 @@ describe('setupExternalEndpointsController', () => {
     assert.ok(controller);
     await controller.reconciler.reconcile({ key: 'prod/db' }, testContext());
     await registry.clock.advance(5000);
-    assert.deepEqual(prober.probed, [], 'no probe before the controller starts (a standby never probes)');
+    assert.deepEqual(prober.probed, [], 'no probe before the scheduler starts (a standby never probes)');
+    assert.equal(controller.onStart, undefined, 'the controller has no start hook: the scheduler is its own runnable');
+    const scheduler = registry.runnable(PROBE_SCHEDULER_NAME);
+    assert.notEqual(scheduler.needLeaderElection, false, 'the scheduler runs on the leader only');
 
     const leading = new AbortController();
-    await controller.onStart?.(leading.signal);
+    const running = scheduler.start(leading.signal);
     await registry.clock.advance(1500);
     assert.ok(prober.probed.length >= 1);
     assert.deepEqual(
@@ -77,6 +80,7 @@ describe('setupExternalEndpointsController', () => {
 
     leading.abort();
     await registry.clock.advance(0);
+    await running;
     const probes = prober.probed.length;
     await registry.clock.advance(10_000);
     assert.equal(prober.probed.length, probes, 'losing leadership stops every probe');

@@ -26,14 +26,18 @@ import { EXTERNAL_ENDPOINTS } from './resources.ts';
 import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 // Wiring of the ExternalEndpoints controller: informers (ExternalEndpoints, Services, and only our own slices and
-// Endpoints through label selectors), the reconciler, and the probe scheduler, a long-lived component that the
-// controller owns and starts on the leader only (the manager runs onStart after it won the election and the caches
-// synced, with a signal that aborts when leadership is lost or the manager stops, which stops every probe).
+// Endpoints through label selectors), the reconciler, and the probe scheduler, registered as a leader-election
+// runnable: the manager starts it on the leader once the caches synced and aborts its signal when leadership is lost
+// or the manager stops, which stops every probe. Its results go to the controller's queue, given when it starts.
 
 /** The name `--controllers` knows; also logs, metrics and the queue name. */
 export const CONTROLLER_NAME = 'external-endpoints-controller';
-/** API client user agent suffix and Event source component. */
-export const COMPONENT = 'external-endpoints-controller';
+/** API client user agent suffix. */
+export const USER_AGENT = 'external-endpoints-controller';
+/** The `source.component` of the Events this controller records. */
+export const EVENT_COMPONENT = 'external-endpoints-controller';
+/** The probe scheduler's runnable name (logs). */
+export const PROBE_SCHEDULER_NAME = 'external-endpoints-probe-scheduler';
 
 /** Settings of the controller; each documents its default. */
 export interface ExternalEndpointsControllerOptions {
@@ -94,33 +98,33 @@ export function setupExternalEndpointsController(
   const objects = registry.informer<ExternalEndpoints>({
     resource: EXTERNAL_ENDPOINTS,
     parse: (raw) => externalEndpointsSchema.parse(raw),
+    parseId: 'v1alpha1.ExternalEndpoints',
   });
-  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService });
+  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService, parseId: 'v1.Service' });
   const slices = registry.informer<EndpointSlice>({
     resource: ENDPOINT_SLICES,
     labelSelector: OWN_SLICES_SELECTOR,
     parse: parseEndpointSlice,
+    parseId: 'discovery/v1.EndpointSlice',
     indexers: { [SLICES_BY_OBJECT_INDEX]: slicesByObjectIndex },
   });
   const endpoints = registry.informer<Endpoints>({
     resource: ENDPOINTS,
     labelSelector: LEGACY_ENDPOINTS_SELECTOR,
     parse: parseEndpoints,
+    parseId: 'v1.Endpoints',
   });
 
   const logger = registry.logger.child({ controller: CONTROLLER_NAME });
   const metrics = new ExternalEndpointsMetrics(registry.metrics);
   const health = new BackendHealthStore();
   const tracker = new EndpointSliceTracker();
-  // The queue exists only once the controller is added, and the scheduler must exist before: bind late.
-  const queue: { handle?: ControllerHandle } = {};
   const scheduler = new ProbeScheduler({
     prober: options.prober ?? new NetProber({ clock: registry.clock }),
     addressPolicy,
     clock: registry.clock,
     concurrency: probeConcurrency,
     logger,
-    onResult: probeResultHandler({ health, metrics, queue: { enqueue: (key) => queue.handle?.enqueue(key) } }),
   });
 
   const reconciler = new ExternalEndpointsReconciler({
@@ -128,9 +132,9 @@ export function setupExternalEndpointsController(
     services: services.store,
     endpointSlices: slices.store,
     endpoints: endpoints.store,
-    client: registry.client(COMPONENT),
+    client: registry.client(USER_AGENT),
     clock: registry.clock,
-    recorder: registry.eventRecorder(COMPONENT),
+    recorder: registry.eventRecorder(EVENT_COMPONENT),
     probes: scheduler,
     health,
     resolver: new DnsResolver({
@@ -149,13 +153,15 @@ export function setupExternalEndpointsController(
     reconciler,
     workers,
     rateLimiter: options.rateLimiter ?? defaultControllerRateLimiter(registry.clock),
-    onStart: async (signal) => {
-      scheduler.start(signal);
+  });
+  registry.add({
+    name: PROBE_SCHEDULER_NAME,
+    start: (signal) => {
       logger.info({ concurrency: probeConcurrency }, 'Started probe scheduler');
+      return scheduler.run(signal, probeResultHandler({ health, metrics, queue: handle }));
     },
   });
 
-  queue.handle = handle;
   objects.addEventHandler(externalEndpointsEventHandler(handle));
   services.addEventHandler(serviceEventHandler(handle, objects.store));
   slices.addEventHandler(endpointSliceEventHandler(handle, tracker));

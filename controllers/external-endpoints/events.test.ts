@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { deepFreeze } from '../shared/deep-freeze.ts';
 import { MAX_BACKEND_EVENTS, type Observation, observationFromStatus, transitionEvents } from './events.ts';
 import type { HealthState } from './health.ts';
-import { makeObject } from './test-helpers.ts';
+import { makeObject } from './test-fixtures.ts';
 
 const OK = { reason: 'ServiceFound', message: 'Service found; publishing backends' };
 

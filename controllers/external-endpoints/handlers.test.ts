@@ -10,7 +10,7 @@ import { endpointSliceEventHandler, probeResultHandler, serviceEventHandler } fr
 import { BackendHealthStore } from './health-store.ts';
 import { ExternalEndpointsMetrics } from './metrics.ts';
 import type { ProbeResult } from './probe/prober.ts';
-import { MemoryStore, makeObject, makeService } from './test-helpers.ts';
+import { MemoryStore, makeObject, makeService } from './test-fixtures.ts';
 import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 function recordingQueue() {

@@ -12,7 +12,7 @@ import type { Backend } from './backends.ts';
 import { ownerReference } from './desired.ts';
 import type { EndpointConditions } from './health.ts';
 import { desiredLegacyEndpoints, MAX_ENDPOINTS_ADDRESSES, planLegacyEndpoints } from './legacy-endpoints.ts';
-import { makeObject } from './test-helpers.ts';
+import { makeObject } from './test-fixtures.ts';
 
 const object = deepFreeze(makeObject({ endpoints: [], ports: [{ name: 'pg', port: 5432 }] }));
 const READY: EndpointConditions = { ready: true, serving: true, terminating: false };

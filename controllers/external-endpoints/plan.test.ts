@@ -5,7 +5,7 @@ import { LABEL_HEADLESS, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, MANAGED_BY_EXTERN
 import { deepFreeze } from '../shared/deep-freeze.ts';
 import { type DesiredEndpoints, desiredEndpoints, type IPAddressType, ownerReference, sliceLabels } from './desired.ts';
 import { isEmptySlicePlan, planSlices, type SlicePlan } from './plan.ts';
-import { makeObject, UID } from './test-helpers.ts';
+import { makeObject, UID } from './test-fixtures.ts';
 
 const object = deepFreeze(makeObject({ endpoints: [], ports: [{ name: 'pg', port: 5432 }] }));
 const PORTS: SlicePort[] = [{ name: 'pg', port: 5432, protocol: 'TCP' }];

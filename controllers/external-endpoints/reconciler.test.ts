@@ -17,7 +17,7 @@ import type { ProbeJob } from './probe/probe-scheduler.ts';
 import type { ProbeResult } from './probe/prober.ts';
 import { ExternalEndpointsReconciler, SLICES_BY_OBJECT_INDEX, slicesByObjectIndex } from './reconciler.ts';
 import { EXTERNAL_ENDPOINTS } from './resources.ts';
-import { describeSlices, MemoryStore, makeObject, makeService, RecordingEventRecorder, testContext } from './test-helpers.ts';
+import { describeSlices, MemoryStore, makeObject, makeService, RecordingEventRecorder, testContext } from './test-fixtures.ts';
 import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
 const KEY = 'prod/db';

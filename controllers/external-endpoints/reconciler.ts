@@ -1,4 +1,4 @@
-import { type ObjectReference, splitKey } from '../../api/core/meta.ts';
+import { objectReferenceOf, splitKey } from '../../api/core/meta.ts';
 import type { Endpoints, Service } from '../../api/core/v1.ts';
 import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { LABEL_SERVICE_NAME, MANAGED_BY_EXTERNAL_ENDPOINTS } from '../../api/labels.ts';
@@ -108,17 +108,6 @@ export interface ExternalEndpointsReconcilerDeps {
 }
 
 const EMPTY_BACKENDS: BackendSet = Object.freeze({ backends: [], refused: [], unresolved: [], order: [] });
-
-function objectReference(object: Readonly<ExternalEndpoints>): ObjectReference {
-  return {
-    apiVersion: API_VERSION,
-    kind: Kind.ExternalEndpoints,
-    namespace: object.metadata.namespace ?? '',
-    ...(object.metadata.name === undefined ? {} : { name: object.metadata.name }),
-    ...(object.metadata.uid === undefined ? {} : { uid: object.metadata.uid }),
-    ...(object.metadata.resourceVersion === undefined ? {} : { resourceVersion: object.metadata.resourceVersion }),
-  };
-}
 
 function dnsNamesOf(object: Readonly<ExternalEndpoints>): string[] {
   return [...new Set(object.spec.endpoints.map((e) => e.dnsName).filter((n): n is string => n !== undefined))];
@@ -286,7 +275,7 @@ export class ExternalEndpointsReconciler implements Reconciler {
     if (d.change !== undefined) {
       const failover = d.change.kind === 'Failover';
       this.#d.recorder.event(
-        objectReference(object),
+        objectReferenceOf(object, API_VERSION, Kind.ExternalEndpoints),
         failover ? 'Warning' : 'Normal',
         failover ? EventReason.Failover : EventReason.Failback,
         tierChangeMessage(d.change, policy),
@@ -333,7 +322,12 @@ export class ExternalEndpointsReconciler implements Reconciler {
         : { error: `could not read Secret ${namespace}/${ref.name}: ${describeError(err).message}` };
     }
     if (result.error !== undefined && result.error !== cached?.result.error) {
-      this.#d.recorder.event(objectReference(object), 'Warning', EventReason.CredentialsUnavailable, result.error);
+      this.#d.recorder.event(
+        objectReferenceOf(object, API_VERSION, Kind.ExternalEndpoints),
+        'Warning',
+        EventReason.CredentialsUnavailable,
+        result.error,
+      );
       ctx.logger.warn({ secret: ref.name, problem: result.error }, 'Credentials of health check unavailable');
     }
     this.#memoryOf(key).credentials = { fingerprint, at: now, result };
@@ -518,7 +512,7 @@ export class ExternalEndpointsReconciler implements Reconciler {
   #announce(key: string, object: Readonly<ExternalEndpoints>, next: Observation): void {
     const memory = this.#memoryOf(key);
     const prev = memory.announced ?? observationFromStatus(object);
-    const ref = objectReference(object);
+    const ref = objectReferenceOf(object, API_VERSION, Kind.ExternalEndpoints);
     for (const e of transitionEvents(prev, next)) this.#d.recorder.event(ref, e.type, e.reason, e.message);
     memory.announced = next;
   }

@@ -4,7 +4,7 @@ import type { Service } from '../../api/core/v1.ts';
 import { externalEndpointsPortSchema } from '../../api/v1alpha1/external-endpoints.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
 import { checkService } from './service-check.ts';
-import { makeService } from './test-helpers.ts';
+import { makeService } from './test-fixtures.ts';
 
 const port = (p: { name?: string; port: number; protocol?: 'TCP' | 'UDP' | 'SCTP'; appProtocol?: string }) =>
   externalEndpointsPortSchema.parse(p);

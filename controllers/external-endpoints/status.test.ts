@@ -8,7 +8,7 @@ import type { NameResolution } from './dns/resolver.ts';
 import { type BackendHealth, decidePublication } from './health.ts';
 import { checkService } from './service-check.ts';
 import { desiredStatus, sameSignificantStatus } from './status.ts';
-import { makeObject, makeService } from './test-helpers.ts';
+import { makeObject, makeService } from './test-fixtures.ts';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const policy = newAddressPolicy();

@@ -11,7 +11,11 @@ export const POD_NETWORK_CONTROLLER = 'playground-pod-network';
 
 /** Registers the controller and its Pod informer. Must be called before the manager starts. */
 export function setupPodNetworkController(registry: ControllerRegistry, driver: PodNetworkDriver, workers = 2): ControllerHandle {
-  const pods = registry.informer<NetworkPod>({ resource: PODS, parse: (raw) => networkPodSchema.parse(raw) });
+  const pods = registry.informer<NetworkPod>({
+    resource: PODS,
+    parse: (raw) => networkPodSchema.parse(raw),
+    parseId: 'playground.NetworkPod',
+  });
   const controller = registry.addController({
     name: POD_NETWORK_CONTROLLER,
     reconciler: new PodNetworkReconciler(pods.store, driver),

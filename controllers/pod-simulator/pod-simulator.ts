@@ -74,11 +74,13 @@ export function setupPodSimulator(registry: ControllerRegistry, options: PodSimu
   const pods = registry.informer<SimPod>({
     resource: PODS,
     parse: (raw) => simPodSchema.parse(raw),
+    parseId: 'playground.SimPod',
     indexers: { [NODE_NAME_INDEX]: (p) => [p.spec.nodeName ?? ''] },
   });
   const nodes = registry.informer<SimNode>({
     resource: NODES,
     parse: (raw) => simNodeSchema.parse(raw),
+    parseId: 'playground.SimNode',
   });
 
   const allocator = new PodIpAllocator();

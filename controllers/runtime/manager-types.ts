@@ -20,7 +20,12 @@ export interface InformerSpec<T> {
    * error log: one malformed object must never stop the cache.
    */
   readonly parse: (raw: unknown) => T;
-  /** Server-side label selector; informers are shared per (resource, labelSelector). */
+  /**
+   * Names the shape `parse` produces, e.g. `v1.Pod` for the api package's Pod or `playground.SimPod` for a projection.
+   * Informers are shared per (resource, labelSelector, parseId); one parse id goes with one parse function.
+   */
+  readonly parseId: string;
+  /** Server-side label selector; part of the informer's key. */
   readonly labelSelector?: string;
   /** Extra indexes by name. The namespace index is always present. Index names must be unique per informer. */
   readonly indexers?: Readonly<Record<string, IndexFunc<T>>>;
@@ -64,6 +69,22 @@ export interface ControllerHandle {
   enqueueAfter(key: string, delayMs: number): void;
 }
 
+/**
+ * A long-running component the manager starts and stops (controller-runtime's manager.Runnable), such as a probe
+ * scheduler. Registered with {@link ControllerRegistry.add}.
+ */
+export interface Runnable {
+  /** Names it in logs. */
+  readonly name: string;
+  /** Runs until `signal` aborts, then resolves once stopped. A rejection before that stops the manager. */
+  start(signal: AbortSignal): Promise<void>;
+  /**
+   * True (default): runs on the leader only, after the caches synced, and stops when leadership is lost, as
+   * controllers do. False: runs on every replica from the start.
+   */
+  readonly needLeaderElection?: boolean;
+}
+
 /** The manager as controllers see it. */
 export interface ControllerRegistry {
   /** A client for this component: own user agent and own client-side rate limiter, as upstream. */
@@ -73,9 +94,14 @@ export interface ControllerRegistry {
   readonly logger: Logger;
   /** Register controller-specific metrics here. */
   readonly metrics: Registry;
-  /** The shared informer for this spec, created on first use. Must be called before the manager starts. */
+  /**
+   * The shared informer for (resource, labelSelector, parseId), created on first use. Must be called before the manager
+   * starts. Throws when the parse id was already registered with another parse function.
+   */
   informer<T>(spec: InformerSpec<T>): SharedInformer<T>;
   eventRecorder(component: string): EventRecorder;
   /** Creates a controller that starts when the manager does (after caches sync, and only while leading). */
   addController(options: ControllerOptions): ControllerHandle;
+  /** Registers a runnable, started with the controllers (or, with `needLeaderElection: false`, on every replica). */
+  add(runnable: Runnable): void;
 }

@@ -126,10 +126,10 @@ describe('Manager.informer', () => {
     const t = setup();
     const byApp = (o: Obj) => [o.metadata.labels?.app ?? ''];
     const byTier = (o: Obj) => [o.metadata.labels?.tier ?? ''];
-    const a = t.manager.informer({ resource: PODS, parse: parseObj, indexers: { byApp } });
-    const b = t.manager.informer({ resource: PODS, parse: parseObj, indexers: { byTier, byApp } });
-    const c = t.manager.informer({ resource: PODS, parse: parseObj, labelSelector: 'app=web' });
-    const d = t.manager.informer({ resource: SERVICES, parse: parseObj });
+    const a = t.manager.informer({ resource: PODS, parse: parseObj, parseId: 'test.Obj', indexers: { byApp } });
+    const b = t.manager.informer({ resource: PODS, parse: parseObj, parseId: 'test.Obj', indexers: { byTier, byApp } });
+    const c = t.manager.informer({ resource: PODS, parse: parseObj, parseId: 'test.Obj', labelSelector: 'app=web' });
+    const d = t.manager.informer({ resource: SERVICES, parse: parseObj, parseId: 'test.Obj' });
     assert.equal(a, b);
     assert.notEqual(a, c);
     assert.notEqual(a, d);
@@ -144,16 +144,34 @@ describe('Manager.informer', () => {
     await running;
   });
 
-  it('refuses a conflicting index and requests after start; keeps differently parsed informers apart', async () => {
+  it('refuses a conflicting index, a parse id with two parse functions and requests after start; keeps parse ids apart', async () => {
     const t = setup();
-    t.manager.informer({ resource: PODS, parse: parseObj, indexers: { x: () => ['1'] } });
-    assert.throws(() => t.manager.informer({ resource: PODS, parse: parseObj, indexers: { x: () => ['2'] } }), /index x registered twice/);
-    const shared = t.manager.informer({ resource: SERVICES, parse: parseObj });
-    assert.equal(t.manager.informer({ resource: SERVICES, parse: parseObj }), shared, 'the same parse function shares');
-    const projected = t.manager.informer({ resource: SERVICES, parse: (raw) => ({ metadata: {}, raw }) as Obj });
-    assert.notEqual(projected, shared, 'another projection gets its own informer, never objects of the first shape');
+    t.manager.informer({ resource: PODS, parse: parseObj, parseId: 'test.Obj', indexers: { x: () => ['1'] } });
+    assert.throws(
+      () => t.manager.informer({ resource: PODS, parse: parseObj, parseId: 'test.Obj', indexers: { x: () => ['2'] } }),
+      /index x registered twice/,
+    );
+    const shared = t.manager.informer({ resource: SERVICES, parse: parseObj, parseId: 'test.Obj' });
+    assert.equal(
+      t.manager.informer({ resource: SERVICES, parse: parseObj, parseId: 'test.Obj' }),
+      shared,
+      'the same parse function shares',
+    );
+    const project = (raw: unknown) => ({ metadata: {}, raw }) as Obj;
+    const projected = t.manager.informer({ resource: SERVICES, parse: project, parseId: 'test.Projected' });
+    assert.notEqual(projected, shared, 'another parse id gets its own informer, never objects of the first shape');
+    assert.throws(
+      () => t.manager.informer({ resource: SERVICES, parse: (raw) => raw as Obj, parseId: 'test.Obj' }),
+      /parse id test\.Obj registered with two different parse functions/,
+      'an inline lambda under a taken parse id is refused, not given a second informer',
+    );
+    assert.throws(
+      () => t.manager.informer({ resource: NODES, parse: project, parseId: 'test.Other' }),
+      /already declared as parse id test\.Projected/,
+      'one parse function, one parse id',
+    );
     const running = t.start();
-    assert.throws(() => t.manager.informer({ resource: NODES, parse: parseObj }), /after the manager started/);
+    assert.throws(() => t.manager.informer({ resource: NODES, parse: parseObj, parseId: 'test.Obj' }), /after the manager started/);
     assert.throws(
       () => t.manager.addController({ name: 'late', reconciler: { reconcile: async () => done() } }),
       /after the manager started/,
@@ -165,7 +183,9 @@ describe('Manager.informer', () => {
   it('delivers handlers registered before start, after the informer is built', async () => {
     const t = setup();
     const seen: string[] = [];
-    t.manager.informer({ resource: PODS, parse: parseObj }).addEventHandler({ onAdd: (o) => seen.push(o.metadata.name ?? '') });
+    t.manager
+      .informer({ resource: PODS, parse: parseObj, parseId: 'test.Obj' })
+      .addEventHandler({ onAdd: (o) => seen.push(o.metadata.name ?? '') });
     const running = t.start();
     await t.clock.advance(0);
     t.informers[0]?.sync([{ metadata: { namespace: 'ns', name: 'p1' } }]);
@@ -201,8 +221,8 @@ describe('Manager.start', () => {
   it('starts informers, waits for every cache, runs onStart, then starts workers', async () => {
     const t = setup();
     const order: string[] = [];
-    t.manager.informer({ resource: PODS, parse: parseObj });
-    t.manager.informer({ resource: SERVICES, parse: parseObj });
+    t.manager.informer({ resource: PODS, parse: parseObj, parseId: 'test.Obj' });
+    t.manager.informer({ resource: SERVICES, parse: parseObj, parseId: 'test.Obj' });
     const onStart = deferred();
     const handle = t.manager.addController({
       name: 'endpoints',
@@ -257,7 +277,7 @@ describe('Manager.start', () => {
 
   it('fails, aborting all work, when an informer stops with an error after the caches synced', async () => {
     const t = setup();
-    t.manager.informer({ resource: PODS, parse: parseObj });
+    t.manager.informer({ resource: PODS, parse: parseObj, parseId: 'test.Obj' });
     const g = gatedReconciler();
     t.manager.addController({ name: 'c', reconciler: g.reconciler }).enqueue('k');
     const running = t.start();
@@ -319,7 +339,7 @@ describe('Manager with leader election', () => {
     const client = new FakeObjectClient();
     const m1 = setup({ clock, client, leaderElection: { ...LE, identity: 'one' } });
     const m2 = setup({ clock, client, leaderElection: { ...LE, identity: 'two' }, healthProbeBindAddress: '127.0.0.1:0' });
-    for (const m of [m1, m2]) m.manager.informer({ resource: PODS, parse: parseObj });
+    for (const m of [m1, m2]) m.manager.informer({ resource: PODS, parse: parseObj, parseId: 'test.Obj' });
     const r1 = m1.start();
     await clock.advance(0);
     const r2 = m2.start();
@@ -348,7 +368,7 @@ describe('Manager with leader election', () => {
   it('stops all work at once and ends with lost-leadership when renewals fail past the deadline', async () => {
     const client = new FakeObjectClient();
     const t = setup({ client, leaderElection: { ...LE, identity: 'one' } });
-    t.manager.informer({ resource: PODS, parse: parseObj });
+    t.manager.informer({ resource: PODS, parse: parseObj, parseId: 'test.Obj' });
     const g = gatedReconciler();
     t.manager.addController({ name: 'c', reconciler: g.reconciler }).enqueue('k');
     const running = t.start();
@@ -368,10 +388,76 @@ describe('Manager with leader election', () => {
   });
 });
 
+describe('Manager runnable groups', () => {
+  /** A runnable that records its start and stop in `order`. */
+  function recorded(order: string[], name: string, needLeaderElection?: boolean) {
+    return {
+      name,
+      ...(needLeaderElection === undefined ? {} : { needLeaderElection }),
+      start: (signal: AbortSignal) =>
+        new Promise<void>((resolve) => {
+          order.push(`start ${name}`);
+          signal.addEventListener(
+            'abort',
+            () => {
+              order.push(`stop ${name}`);
+              resolve();
+            },
+            { once: true },
+          );
+        }),
+    };
+  }
+
+  it('starts others on every replica, leader-only runnables after the caches synced and every onStart; stops in reverse', async () => {
+    const client = new FakeObjectClient();
+    const t = setup({ client, leaderElection: { ...LE, identity: 'one' } });
+    const standby = setup({ client, clock: t.clock, leaderElection: { ...LE, identity: 'two' } });
+    const order: string[] = [];
+    const standbyOrder: string[] = [];
+    for (const [m, o] of [
+      [t, order],
+      [standby, standbyOrder],
+    ] as const) {
+      m.manager.informer({ resource: PODS, parse: parseObj, parseId: 'test.Obj' });
+      m.manager.addController({
+        name: 'c',
+        reconciler: { reconcile: async () => done() },
+        onStart: async () => void o.push('onStart c'),
+      });
+      m.manager.add(recorded(o, 'scheduler'));
+      m.manager.add(recorded(o, 'everywhere', false));
+    }
+    const running = t.start();
+    await t.clock.advance(0);
+    const standbyRunning = standby.start();
+    await t.clock.advance(4_000);
+    assert.deepEqual(order, ['start everywhere'], 'the leader waits for its caches');
+    assert.deepEqual(standbyOrder, ['start everywhere'], 'a standby runs only what needs no leader election');
+    t.informers[0]?.sync();
+    await t.clock.advance(0);
+    assert.deepEqual(order, ['start everywhere', 'onStart c', 'start scheduler']);
+    t.stop.abort();
+    assert.deepEqual(await running, { kind: 'stopped' });
+    assert.deepEqual(order.slice(3), ['stop scheduler', 'stop everywhere'], 'leader-election group first, then others');
+    standby.stop.abort();
+    await standbyRunning;
+  });
+
+  it('refuses a runnable after start and fails the manager when a leader-election runnable fails', async () => {
+    const t = setup();
+    t.manager.add({ name: 'broken', start: () => Promise.reject(new Error('probe loop bug')) });
+    const outcome = await t.start();
+    assert.equal(outcome.kind, 'failed');
+    assert.match(String((outcome as { error: Error }).error.message), /probe loop bug/);
+    assert.throws(() => t.manager.add({ name: 'late', start: async () => undefined }), /after the manager started/);
+  });
+});
+
 describe('Manager HTTP endpoints', () => {
   it('serves metrics, liveness and readiness from one server when both addresses are the same', async () => {
     const t = setup({ metricsBindAddress: '127.0.0.1:0', healthProbeBindAddress: '127.0.0.1:0' });
-    t.manager.informer({ resource: PODS, parse: parseObj });
+    t.manager.informer({ resource: PODS, parse: parseObj, parseId: 'test.Obj' });
     t.manager.addController({ name: 'endpoints', reconciler: { reconcile: async () => done() } });
     const running = t.start();
     await eventually(() => t.manager.serverAddresses().health !== undefined);
@@ -401,7 +487,7 @@ describe('Manager with the real Informer', () => {
   it('lists through the shared-informers client and starts controllers once the list is in', async () => {
     const client = new ScriptedApiClient();
     const t = setup({ client, newInformer: undefined });
-    const pods = t.manager.informer({ resource: PODS, parse: parseObj });
+    const pods = t.manager.informer({ resource: PODS, parse: parseObj, parseId: 'test.Obj' });
     let started = false;
     t.manager.addController({
       name: 'c',
@@ -429,7 +515,7 @@ describe('Manager with the real Informer', () => {
     const client = new ScriptedApiClient();
     const t = setup({ client, newInformer: undefined, healthProbeBindAddress: '127.0.0.1:0', informerOptions: { random: () => 0 } });
     const widgets = { group: 'example.com', version: 'v1alpha1', plural: 'widgets', kind: 'Widget', namespaced: true };
-    t.manager.informer({ resource: widgets, parse: parseObj });
+    t.manager.informer({ resource: widgets, parse: parseObj, parseId: 'test.Obj' });
     let started = false;
     t.manager.addController({ name: 'c', reconciler: { reconcile: async () => done() }, onStart: async () => void (started = true) });
     const running = t.start();

@@ -1,35 +1,40 @@
 import { hostname as osHostname } from 'node:os';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import { type ApiClient, newApiClient, type RequestRecord } from './api-client.ts';
-import { describeError, isNotFound } from './api-errors.ts';
-import type { EventHandler } from './cache/event-handler.ts';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { ApiClient } from './api-client.ts';
 import { Informer, type InformerDeps, type InformerOptions } from './cache/informer.ts';
-import { type IndexFunc, NAMESPACE_INDEX, type Store } from './cache/store.ts';
-import { type Clock, realClock, type Timer } from './clock.ts';
+import { type Clock, realClock } from './clock.ts';
 import { Controller } from './controller.ts';
 import { ControllerMetrics } from './controller-metrics.ts';
-import { KubeEventRecorder } from './event-recorder.ts';
-import { type BindAddress, type HealthCheck, HealthServer } from './health-server.ts';
+import type { BindAddress } from './health-server.ts';
 import { LeaderElector, newLeaderIdentity } from './leader-election.ts';
+import { ClientFactory } from './manager/client-factory.ts';
+import { InformerDiagnostics } from './manager/informer-diagnostics.ts';
+import { InformerRegistry } from './manager/informer-registry.ts';
+import type { LazyInformer, RunnableInformer } from './manager/lazy-informer.ts';
+import { ManagerServers } from './manager/manager-servers.ts';
+import { type GroupMember, RUNNABLE_GROUPS, RunnableGroup, type RunnableGroupName } from './manager/runnable-group.ts';
 import type {
   ControllerHandle,
   ControllerOptions,
   ControllerRegistry,
   EventRecorder,
   InformerSpec,
+  Runnable,
   SharedInformer,
 } from './manager-types.ts';
 import { queueMetrics } from './queue/queue-metrics.ts';
-import { apiVersionOf, type ResourceType } from './resource.ts';
-import type { WatcherNotice } from './watch/watcher.ts';
 
-// The manager owns everything controllers share and the order things start and stop in:
-//   servers -> (leader election) -> informers -> caches synced -> each controller's onStart -> workers
-// and on a stop signal: intake stops, in-flight reconciles drain (bounded), everything else is aborted, the lease is
-// released, servers close. Losing the lease aborts all work at once and ends start() with 'lost-leadership', so the
-// process exits and restarts as a fresh candidate, as kube-controller-manager does.
+// The manager owns everything controllers share and runs their long-lived parts in runnable groups, as
+// controller-runtime's manager does (docs/adr/0007-manager-runnable-groups.md). Groups start in a declared order:
+//   servers -> others -> (leader election) -> caches, synced -> leader-election (controllers' onStart, then workers
+//   and the other leader-only runnables)
+// and stop in the reverse one: on a stop signal, intake stops and in-flight reconciles drain (bounded), everything
+// else is aborted, the lease is released, servers close. Losing the lease aborts the caches and leader-election
+// groups at once and ends start() with 'lost-leadership', so the process exits and restarts as a fresh candidate, as
+// kube-controller-manager does. The pieces live in controllers/runtime/manager/: clients, informer registry,
+// informer diagnostics, servers, runnable groups.
 
 /** Leader election settings; durations in milliseconds (defaults: kube-controller-manager's 15 s / 10 s / 2 s). */
 export interface ManagerLeaderElection {
@@ -42,11 +47,7 @@ export interface ManagerLeaderElection {
   readonly retryPeriodMs?: number;
 }
 
-/** An informer the manager can run: the shared view plus its lifecycle (as {@link Informer}). */
-export interface RunnableInformer<T> extends SharedInformer<T> {
-  start(signal: AbortSignal): Promise<void>;
-  waitForSync(signal: AbortSignal): Promise<boolean>;
-}
+export type { RunnableInformer } from './manager/lazy-informer.ts';
 
 /** Options of {@link Manager}; each documents its default. */
 export interface ManagerOptions {
@@ -98,8 +99,6 @@ export class ManagerStoppedError extends Error {
 
 // After the hard abort, in-flight work has this long to notice before the manager stops waiting for it.
 const HARD_STOP_WAIT_MS = 5_000;
-// How often the wait for cache sync logs which informers are still listing.
-const SYNC_PROGRESS_LOG_MS = 10_000;
 
 /**
  * The controller manager. Wire controllers (via {@link ControllerRegistry}) before `start`; `start(signal)` runs until
@@ -111,35 +110,23 @@ export class Manager implements ControllerRegistry {
   readonly logger: Logger;
   readonly metrics: Registry;
   readonly #o: ManagerOptions;
-  readonly #hostname: string;
-  readonly #base: ApiClient;
-  readonly #clients = new Map<string, ApiClient>();
-  readonly #recorders = new Map<string, KubeEventRecorder>();
-  readonly #informers = new Map<string, SharedInformerHandle<unknown>>();
-  // Informers are keyed by parse function identity; ids keep the keys printable.
-  readonly #parseIds = new Map<(raw: unknown) => unknown, number>();
-  #parseCount = 0;
+  readonly #clients: ClientFactory;
+  readonly #informers = new InformerRegistry();
+  readonly #diagnostics: InformerDiagnostics;
+  readonly #servers: ManagerServers;
+  readonly #groups: Record<RunnableGroupName, RunnableGroup>;
   readonly #controllers: Controller[] = [];
   readonly #controllerMetrics: ControllerMetrics;
   readonly #leaderGauge: Gauge<'name'>;
-  readonly #informerNotices: Counter<'resource' | 'notice'>;
-  readonly #servers: HealthServer[] = [];
-  #metricsServer: HealthServer | undefined;
-  #healthServer: HealthServer | undefined;
   #started = false;
   #leading = false;
-  #synced = false;
   #stopping = false;
-  readonly #failedInformers = new Set<string>();
-  /** Why an informer's last list failed, until a list succeeds: what readiness and the sync progress log report. */
-  readonly #listFailures = new Map<string, string>();
 
   /** Throws if neither `client` nor `kubeConfig` is given, or a bind address is malformed. */
   constructor(options: ManagerOptions) {
     this.#o = options;
     this.clock = options.clock ?? realClock;
     this.logger = options.logger;
-    this.#hostname = options.hostname ?? osHostname();
     this.metrics = options.registry ?? defaultRegistry();
     this.#controllerMetrics = new ControllerMetrics(this.metrics);
     this.#leaderGauge = new Gauge({
@@ -148,77 +135,52 @@ export class Manager implements ControllerRegistry {
       labelNames: ['name'],
       registers: [this.metrics],
     });
-    this.#informerNotices = new Counter({
-      name: 'informer_watch_notices_total',
-      help: 'Informer list/watch lifecycle events by kind: relist, reconnect, expired (410), list_failure, watch_failure, decode_failure',
-      labelNames: ['resource', 'notice'],
-      registers: [this.metrics],
-    });
+    this.#diagnostics = new InformerDiagnostics({ logger: this.logger, clock: this.clock, metrics: this.metrics });
     if (options.leaderElection !== undefined) this.#leaderGauge.set({ name: options.leaderElection.name }, 0);
-    if (options.client !== undefined) {
-      this.#base = options.client;
-    } else if (options.kubeConfig !== undefined) {
-      this.#base = newApiClient(options.kubeConfig, {
-        qps: options.qps,
-        burst: options.burst,
-        clock: this.clock,
-        userAgent: options.userAgent ?? 'kube-endpoints-operator',
-        observer: requestObserver(this.metrics),
-      });
-    } else {
-      throw new Error('Manager needs a kubeConfig or a client');
-    }
-    this.#buildServers();
+    this.#clients = new ClientFactory({
+      logger: this.logger,
+      clock: this.clock,
+      metrics: this.metrics,
+      kubeConfig: options.kubeConfig,
+      client: options.client,
+      qps: options.qps,
+      burst: options.burst,
+      userAgent: options.userAgent ?? 'kube-endpoints-operator',
+    });
+    this.#groups = Object.fromEntries(RUNNABLE_GROUPS.map((g) => [g, new RunnableGroup(g)])) as Record<RunnableGroupName, RunnableGroup>;
+    this.#servers = new ManagerServers({
+      metricsBindAddress: options.metricsBindAddress ?? '0',
+      healthProbeBindAddress: options.healthProbeBindAddress ?? '0',
+      metrics: this.metrics,
+      healthz: [
+        { name: 'ping', check: () => undefined },
+        { name: 'informers', check: () => this.#diagnostics.liveness() },
+      ],
+      readyz: [{ name: 'manager', check: () => this.#readiness() }],
+      logger: this.logger,
+    });
+    for (const member of this.#servers.members()) this.#groups.servers.add(member);
   }
 
   /** Per-component client with its own user agent and client-side rate limiter, created once per component. */
   client(component: string): ApiClient {
-    let c = this.#clients.get(component);
-    if (c === undefined) {
-      c = this.#base.forComponent(`${this.#o.userAgent ?? 'kube-endpoints-operator'}/${component}`);
-      this.#clients.set(component, c);
-    }
-    return c;
+    return this.#clients.client(component);
   }
 
-  /**
-   * The shared informer for (resource, labelSelector, parse function), created on first use. A later call with the
-   * same key returns the same informer and adds its indexers. The parse function is part of the key because it decides
-   * the shape of cached objects: callers that project differently (the pod simulator reads more of a Pod than the
-   * endpoint controllers) get separate informers rather than objects of someone else's shape, so pass a module-level
-   * parse function (e.g. `parsePod`), not an inline lambda, to share. Throws when called after start or when an index
-   * name is already registered with a different function.
-   */
+  /** See {@link InformerRegistry.informer}. Throws after start. */
   informer<T>(spec: InformerSpec<T>): SharedInformer<T> {
-    if (this.#started) throw new Error(`informer for ${spec.resource.plural} requested after the manager started`);
-    let parseId = this.#parseIds.get(spec.parse);
-    if (parseId === undefined) {
-      parseId = ++this.#parseCount;
-      this.#parseIds.set(spec.parse, parseId);
-    }
-    const key = `${apiVersionOf(spec.resource)}/${spec.resource.plural}?${spec.labelSelector ?? ''}#${parseId}`;
-    const existing = this.#informers.get(key) as SharedInformerHandle<T> | undefined;
-    if (existing === undefined) {
-      const handle = new SharedInformerHandle<T>(spec);
-      this.#informers.set(key, handle as SharedInformerHandle<unknown>);
-      return handle;
-    }
-    existing.merge(spec, key);
-    return existing;
+    return this.#informers.informer(spec);
   }
 
   /** The Events recorder for `component` (the Event source), one per component, writing with that component's client. */
   eventRecorder(component: string): EventRecorder {
-    let r = this.#recorders.get(component);
-    if (r === undefined) {
-      // No source host: kube-controller-manager and controller-runtime leave it empty for controller Events too.
-      r = new KubeEventRecorder({ client: this.client(component), clock: this.clock, logger: this.logger, component });
-      this.#recorders.set(component, r);
-    }
-    return r;
+    return this.#clients.eventRecorder(component);
   }
 
-  /** Registers a controller. Throws after start or for a duplicate name (names label metrics and queues). */
+  /**
+   * Registers a controller in the leader-election group: its `onStart` runs after the caches synced, before any
+   * member of the group starts. Throws after start or for a duplicate name (names label metrics and queues).
+   */
   addController(options: ControllerOptions): ControllerHandle {
     if (this.#started) throw new Error(`controller ${options.name} added after the manager started`);
     if (this.#controllers.some((c) => c.name === options.name)) throw new Error(`controller ${options.name} registered twice`);
@@ -230,49 +192,62 @@ export class Manager implements ControllerRegistry {
       newReconcileId: this.#o.newReconcileId,
     });
     this.#controllers.push(controller);
+    this.#groups['leader-election'].add({
+      name: controller.name,
+      prepare: (signal) => controller.runOnStart(signal),
+      start: (signal) => controller.start(signal),
+      drain: () => controller.shutDown(),
+    });
     return controller;
+  }
+
+  /** Registers a runnable in the leader-election group, or with `needLeaderElection: false` in the others group. */
+  add(runnable: Runnable): void {
+    if (this.#started) throw new Error(`runnable ${runnable.name} added after the manager started`);
+    this.#groups[runnable.needLeaderElection === false ? 'others' : 'leader-election'].add({
+      name: runnable.name,
+      start: (signal) => runnable.start(signal),
+    });
   }
 
   /** Where the servers listen (after start), e.g. to find a port chosen with `:0`. */
   serverAddresses(): { metrics: BindAddress | undefined; health: BindAddress | undefined } {
-    return { metrics: this.#metricsServer?.address(), health: this.#healthServer?.address() };
+    return this.#servers.addresses();
   }
 
   /** Runs until `signal` aborts (graceful stop), leadership is lost or starting fails; then cleans up. Call once. */
   async start(signal: AbortSignal): Promise<ManagerOutcome> {
     if (this.#started) throw new Error('manager started twice');
     this.#started = true;
+    this.#informers.close();
+    for (const informer of this.#informers.all()) this.#groups.caches.add(this.#cacheMember(informer));
     const log = this.logger;
-    try {
-      for (const s of this.#servers) await s.start();
-    } catch (error) {
-      log.error({ err: error }, 'Failed to start HTTP servers');
-      await this.#closeServers();
-      return { kind: 'failed', error };
+    const { servers, others, caches } = this.#groups;
+    const leaderOnly = this.#groups['leader-election'];
+
+    let serverError: unknown;
+    if (!(await servers.start((error) => (serverError ??= error)))) {
+      log.error({ err: serverError }, 'Failed to start HTTP servers');
+      servers.stop(new ManagerStoppedError('manager stopped'));
+      await servers.stopped();
+      return { kind: 'failed', error: serverError };
     }
     const addresses = this.serverAddresses();
     log.info({ metrics: addresses.metrics, health: addresses.health }, 'Started manager');
 
-    const work = new AbortController();
     let settle!: (o: ManagerOutcome) => void;
     const outcome = new Promise<ManagerOutcome>((resolve) => {
       settle = resolve;
     });
+    const fail = (error: unknown) => settle({ kind: 'failed', error });
     const onSignal = () => settle({ kind: 'stopped' });
     if (signal.aborted) onSignal();
     else signal.addEventListener('abort', onSignal, { once: true });
 
-    const running: Promise<unknown>[] = [];
+    void others.start(fail);
     const lead = () => {
       this.#leading = true;
-      running.push(
-        this.#runLeading(work.signal, running, settle).then(
-          (failure) => {
-            if (failure !== undefined) settle(failure);
-          },
-          (error: unknown) => settle({ kind: 'failed', error }),
-        ),
-      );
+      this.#runLeading(fail).catch(fail);
     };
 
     const le = this.#o.leaderElection;
@@ -287,7 +262,7 @@ export class Manager implements ControllerRegistry {
         logger: log,
         namespace: le.namespace,
         name: le.name,
-        identity: le.identity ?? newLeaderIdentity(this.#hostname),
+        identity: le.identity ?? newLeaderIdentity(this.#o.hostname ?? osHostname()),
         leaseDurationMs: le.leaseDurationMs,
         renewDeadlineMs: le.renewDeadlineMs,
         retryPeriodMs: le.retryPeriodMs,
@@ -302,7 +277,9 @@ export class Manager implements ControllerRegistry {
           this.#leading = false;
           if (reason === 'lost') {
             // Another candidate may take over as soon as the lease expires: stop every write now, no drain.
-            work.abort(new LostLeadershipError('lost leadership'));
+            const lost = new LostLeadershipError('lost leadership');
+            leaderOnly.stop(lost);
+            caches.stop(lost);
             settle({ kind: 'lost-leadership' });
           }
         },
@@ -314,107 +291,85 @@ export class Manager implements ControllerRegistry {
     this.#stopping = true;
     if (result.kind === 'stopped') {
       log.info('Stopping manager');
-      await this.#drain();
+      // Graceful part of a stop: no new reconciles, in-flight ones finish, bounded by the shutdown timeout.
+      await this.#waitBounded(
+        leaderOnly.drain(),
+        this.#o.gracefulShutdownTimeoutMs ?? 30_000,
+        'Timed out waiting for in-flight reconciles; aborting them',
+      );
     } else if (result.kind === 'lost-leadership') {
       log.error('Stopped all work: lost leadership');
     } else {
       log.error({ err: result.error }, 'Stopping manager after a failure');
     }
-    if (!work.signal.aborted) work.abort(new ManagerStoppedError('manager stopped'));
-    await this.#waitBounded(Promise.allSettled(running), HARD_STOP_WAIT_MS, 'Timed out waiting for controllers and informers to stop');
-    await Promise.allSettled([...this.#recorders.values()].map((r) => r.close()));
+    const stopped = new ManagerStoppedError('manager stopped');
+    for (const group of [leaderOnly, caches, others]) group.stop(stopped);
+    await this.#waitBounded(
+      Promise.all([leaderOnly.stopped(), caches.stopped(), others.stopped()]),
+      HARD_STOP_WAIT_MS,
+      'Timed out waiting for controllers and informers to stop',
+    );
+    await this.#clients.closeRecorders();
     electionStop.abort();
     await election;
-    await this.#closeServers();
+    servers.stop(stopped);
+    await servers.stopped();
     log.info({ outcome: result.kind }, 'Stopped manager');
     return result;
   }
 
-  // Informers, sync, onStart hooks, then workers. Returns a failure outcome, or undefined once workers are running
-  // (or the work was aborted meanwhile). Promises of long-running pieces go into `running`; a failure of one of them
-  // later on is reported through `fail`.
-  async #runLeading(
-    signal: AbortSignal,
-    running: Promise<unknown>[],
-    fail: (outcome: ManagerOutcome) => void,
-  ): Promise<ManagerOutcome | undefined> {
+  // The leader's part: the caches group, and once it is synced the leader-election group. A failure of either is
+  // reported through `fail`.
+  async #runLeading(fail: (error: unknown) => void): Promise<void> {
     const log = this.logger;
-    const newInformer = this.#o.newInformer ?? (<T>(spec: InformerSpec<T>, deps: InformerDeps) => new Informer<T>(spec, deps));
-    const client = this.client('shared-informers');
-    const informers: [string, RunnableInformer<unknown>][] = [];
-    const observe = this.#o.informerOptions?.observe;
-    for (const [key, handle] of this.#informers) {
-      const resource = handle.resource;
-      const informer = handle.materialise((spec) =>
-        newInformer(spec, {
-          client,
-          clock: this.clock,
-          logger: log,
-          options: {
-            ...this.#o.informerOptions,
-            observe: (n) => {
-              this.#observeInformer(key, resource, n);
-              observe?.(n);
-            },
-          },
-        }),
-      );
-      informers.push([key, informer]);
-      running.push(
-        informer.start(signal).catch((error: unknown) => {
-          if (signal.aborted) return;
-          // The informer retries API failures forever, so a rejection is a bug that will not heal: fail liveness
-          // and stop, rather than reconcile from a cache that no longer follows the cluster.
-          this.#failedInformers.add(key);
-          log.error({ err: error, informer: key }, 'Informer stopped with an error');
-          fail({ kind: 'failed', error });
-        }),
-      );
-    }
-
-    log.info({ informers: informers.map(([k]) => k) }, 'Waiting for caches to sync');
-    let progress: Timer | undefined;
-    const logProgress = () => {
-      const pending = informers.filter(([, i]) => !i.hasSynced()).map(([k]) => k);
-      const failing = Object.fromEntries(
-        pending.flatMap((k) => {
-          const why = this.#listFailures.get(k);
-          return why === undefined ? [] : [[k, why]];
-        }),
-      );
-      log.info({ pending, ...(Object.keys(failing).length > 0 ? { failing } : {}) }, 'Still waiting for caches to sync');
-      progress = this.clock.setTimer(SYNC_PROGRESS_LOG_MS, logProgress);
-    };
-    progress = this.clock.setTimer(SYNC_PROGRESS_LOG_MS, logProgress);
-    const synced = await Promise.all(informers.map(([, i]) => i.waitForSync(signal)));
+    const { caches } = this.#groups;
+    const leaderOnly = this.#groups['leader-election'];
+    log.info({ informers: caches.names() }, 'Waiting for caches to sync');
+    const progress = this.#diagnostics.logSyncProgress(() => caches.pending());
+    const synced = await caches.start((error, member) => {
+      // The informer retries API failures forever, so a rejection is a bug that will not heal: fail liveness and stop,
+      // rather than reconcile from a cache that no longer follows the cluster.
+      this.#diagnostics.stoppedForGood(member.name);
+      log.error({ err: error, informer: member.name }, 'Informer stopped with an error');
+      fail(error);
+    });
     progress.cancel();
-    if (signal.aborted || this.#stopping || synced.includes(false)) return undefined;
-    this.#synced = true;
-    log.info({ informers: informers.length }, 'Synced caches');
+    if (!synced || this.#stopping) return;
+    log.info({ informers: caches.names().length }, 'Synced caches');
 
-    for (const c of this.#controllers) {
-      try {
-        await c.runOnStart(signal);
-      } catch (error) {
-        if (signal.aborted) return undefined;
-        log.error({ err: error, controller: c.name }, 'Controller start hook failed');
-        return { kind: 'failed', error };
-      }
-      if (signal.aborted || this.#stopping) return undefined;
-    }
-    for (const c of this.#controllers) running.push(c.start(signal));
-    log.info({ controllers: this.#controllers.map((c) => c.name) }, 'Started controllers');
-    return undefined;
+    const started = await leaderOnly.start((error, member) => {
+      log.error({ err: error, runnable: member.name }, 'Leader-election runnable failed');
+      fail(error);
+    });
+    if (started) log.info({ controllers: this.#controllers.map((c) => c.name), runnables: leaderOnly.names() }, 'Started controllers');
   }
 
-  // Graceful part of a stop: no new reconciles, in-flight ones finish, bounded by the shutdown timeout.
-  async #drain(): Promise<void> {
-    const timeoutMs = this.#o.gracefulShutdownTimeoutMs ?? 30_000;
-    await this.#waitBounded(
-      Promise.all(this.#controllers.map((c) => c.shutDown())),
-      timeoutMs,
-      'Timed out waiting for in-flight reconciles; aborting them',
-    );
+  // A cache as a member of the caches group: the real informer is built when the group starts (on the leader only).
+  #cacheMember(lazy: LazyInformer<unknown>): GroupMember {
+    const newInformer = this.#o.newInformer ?? (<T>(spec: InformerSpec<T>, deps: InformerDeps) => new Informer<T>(spec, deps));
+    const observe = this.#o.informerOptions?.observe;
+    let real: RunnableInformer<unknown> | undefined;
+    return {
+      name: lazy.key,
+      start: (signal) => {
+        real = lazy.materialise((spec) =>
+          newInformer(spec, {
+            client: this.client('shared-informers'),
+            clock: this.clock,
+            logger: this.logger,
+            options: {
+              ...this.#o.informerOptions,
+              observe: (n) => {
+                this.#diagnostics.observe(lazy.key, lazy.spec.resource, n);
+                observe?.(n);
+              },
+            },
+          }),
+        );
+        return real.start(signal);
+      },
+      waitReady: (signal) => real?.waitForSync(signal) ?? Promise.resolve(false),
+    };
   }
 
   async #waitBounded(p: Promise<unknown>, ms: number, message: string): Promise<void> {
@@ -427,97 +382,19 @@ export class Manager implements ControllerRegistry {
     if (r === 'timeout') this.logger.warn({ timeoutMs: ms }, message);
   }
 
-  async #closeServers(): Promise<void> {
-    await Promise.allSettled(this.#servers.map((s) => s.close()));
-  }
-
-  #buildServers(): void {
-    const metricsAddr = this.#o.metricsBindAddress ?? '0';
-    const healthAddr = this.#o.healthProbeBindAddress ?? '0';
-    const healthz: HealthCheck[] = [
-      { name: 'ping', check: () => undefined },
-      {
-        name: 'informers',
-        check: () => (this.#failedInformers.size === 0 ? undefined : `stopped for good: ${[...this.#failedInformers].join(', ')}`),
-      },
-    ];
-    const readyz: HealthCheck[] = [{ name: 'manager', check: () => this.#readiness() }];
-    if (metricsAddr !== '0' && metricsAddr === healthAddr) {
-      this.#metricsServer = new HealthServer({ bindAddress: metricsAddr, metrics: this.metrics, healthz, readyz, logger: this.logger });
-      this.#healthServer = this.#metricsServer;
-      this.#servers.push(this.#metricsServer);
-      return;
-    }
-    const metrics = new HealthServer({ bindAddress: metricsAddr, metrics: this.metrics, logger: this.logger });
-    const health = new HealthServer({ bindAddress: healthAddr, healthz, readyz, logger: this.logger });
-    if (metrics.enabled) {
-      this.#metricsServer = metrics;
-      this.#servers.push(metrics);
-    }
-    if (health.enabled) {
-      this.#healthServer = health;
-      this.#servers.push(health);
-    }
-  }
-
   // Ready = able to do this replica's job: a standby is ready (it is waiting its turn, and a rollout must not stall
-  // on it); the leader is ready once its caches have synced.
+  // on it); the leader is ready once its caches group is.
   #readiness(): string | undefined {
     if (this.#stopping) return 'shutting down';
     if (!this.#started) return 'not started';
     if (this.#o.leaderElection !== undefined && !this.#leading) return undefined;
-    if (!this.#synced) {
-      const pending = [...this.#informers.entries()].filter(([, h]) => !h.hasSynced()).map(([k]) => k);
-      const described = pending.map((k) => {
-        const why = this.#listFailures.get(k);
-        return why === undefined ? k : `${k} (${why})`;
-      });
+    const caches = this.#groups.caches;
+    if (!caches.ready) {
+      const described = caches.pending().map((k) => this.#diagnostics.describe(k));
       return `caches not synced: ${described.join(', ') || 'starting'}`;
     }
     return undefined;
   }
-
-  #observeInformer(key: string, r: ResourceType, notice: WatcherNotice): void {
-    const resource = r.plural;
-    if (notice.kind === 'listed') {
-      this.#listFailures.delete(key);
-    } else if (notice.kind === 'retrying' && notice.phase === 'list') {
-      const first = !this.#listFailures.has(key);
-      const notServed = isNotFound(notice.error);
-      this.#listFailures.set(
-        key,
-        notServed
-          ? `the API server does not serve ${resourceName(r)}: ${describeError(notice.error).message}`
-          : describeError(notice.error).message,
-      );
-      // The informer retries forever (a CRD may be installed later) and warns on every attempt; this says once, at
-      // error level and in words, why every controller is being held back.
-      if (first && notServed) {
-        this.logger.error(
-          { informer: key, resource: resourceName(r), err: describeError(notice.error) },
-          'Failed to list a resource the API server does not serve; controllers wait until it is served (is its CRD installed?)',
-        );
-      }
-    }
-    const kind =
-      notice.kind === 'listed' && notice.relist
-        ? 'relist'
-        : notice.kind === 'watch-opened' && notice.reconnect
-          ? 'reconnect'
-          : notice.kind === 'expired'
-            ? 'expired'
-            : notice.kind === 'retrying'
-              ? `${notice.phase}_failure`
-              : notice.kind === 'decode-failed'
-                ? 'decode_failure'
-                : undefined;
-    if (kind !== undefined) this.#informerNotices.inc({ resource, notice: kind });
-  }
-}
-
-/** `plural.group/version` (`pods/v1` for core), as kubectl names a resource. */
-function resourceName(r: ResourceType): string {
-  return r.group === '' ? `${r.plural}/${r.version}` : `${r.plural}.${r.group}/${r.version}`;
 }
 
 /** A registry with prom-client's default process and Node.js metrics (event loop lag, heap, GC). */
@@ -525,93 +402,4 @@ function defaultRegistry(): Registry {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   return registry;
-}
-
-/** client-go's REST client metrics, fed by the API client's per-request observer. */
-function requestObserver(registry: Registry): (r: RequestRecord) => void {
-  const total = new Counter({
-    name: 'rest_client_requests_total',
-    help: 'Number of HTTP requests to the API server, partitioned by status code and verb',
-    labelNames: ['code', 'verb'],
-    registers: [registry],
-  });
-  const latency = new Histogram({
-    name: 'rest_client_request_duration_seconds',
-    help: 'Request latency in seconds, by verb',
-    labelNames: ['verb'],
-    buckets: [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60],
-    registers: [registry],
-  });
-  return (r) => {
-    total.inc({ code: r.code === 0 ? '<error>' : String(r.code), verb: r.verb });
-    if (r.verb !== 'watch') latency.observe({ verb: r.verb }, r.durationMs / 1000);
-  };
-}
-
-/**
- * What `Manager.informer` hands out before the real informer exists. Handlers and indexers from every caller are
- * collected until the manager starts leading; then one {@link RunnableInformer} is built with the merged indexers and
- * the store view switches to it. Before that the store is empty (reads are legal but see nothing).
- */
-class SharedInformerHandle<T> implements SharedInformer<T> {
-  readonly #spec: InformerSpec<T>;
-  readonly #indexers: Record<string, IndexFunc<T>> = {};
-  readonly #handlers: EventHandler<T>[] = [];
-  #real: RunnableInformer<T> | undefined;
-  readonly store: Store<T>;
-
-  constructor(spec: InformerSpec<T>) {
-    this.#spec = spec;
-    Object.assign(this.#indexers, spec.indexers ?? {});
-    const real = () => this.#real?.store;
-    const indexers = this.#indexers;
-    this.store = {
-      get: (key) => real()?.get(key),
-      list: () => real()?.list() ?? [],
-      keys: () => real()?.keys() ?? [],
-      byIndex: (indexName, value) => {
-        const r = real();
-        if (r !== undefined) return r.byIndex(indexName, value);
-        if (indexName !== NAMESPACE_INDEX && !Object.hasOwn(indexers, indexName)) throw new Error(`index ${indexName} is not registered`);
-        return [];
-      },
-      get size() {
-        return real()?.size ?? 0;
-      },
-    };
-  }
-
-  get resource() {
-    return this.#spec.resource;
-  }
-
-  /** Adds a second caller's indexers; throws on a conflicting index. */
-  merge(spec: InformerSpec<T>, key: string): void {
-    for (const [name, fn] of Object.entries(spec.indexers ?? {})) {
-      const existing = this.#indexers[name];
-      if (existing !== undefined && existing !== fn)
-        throw new Error(`informer ${key}: index ${name} registered twice with different functions`);
-      this.#indexers[name] = fn;
-    }
-  }
-
-  addEventHandler(handler: EventHandler<T>): void {
-    if (this.#real !== undefined) this.#real.addEventHandler(handler);
-    else this.#handlers.push(handler);
-  }
-
-  hasSynced(): boolean {
-    return this.#real?.hasSynced() ?? false;
-  }
-
-  /** Builds the real informer once, with every collected indexer and handler. */
-  materialise(build: (spec: InformerSpec<T>) => RunnableInformer<T>): RunnableInformer<T> {
-    if (this.#real === undefined) {
-      const real = build({ ...this.#spec, indexers: { ...this.#indexers } });
-      for (const h of this.#handlers) real.addEventHandler(h);
-      this.#handlers.length = 0;
-      this.#real = real;
-    }
-    return this.#real;
-  }
 }

@@ -10,7 +10,7 @@ import {
   sameAffinity,
   serviceAffinity,
 } from './affinity.ts';
-import { CLIENT_IP, NONE, service } from './test-helpers.ts';
+import { CLIENT_IP, NONE, service } from './test-fixtures.ts';
 
 describe('serviceAffinity (the API server defaulting of sessionAffinityConfig)', () => {
   const base = service('web');

@@ -4,7 +4,7 @@ import type { Service } from '../../api/core/v1.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
 import type { Affinity } from './affinity.ts';
 import { affinityWarnings } from './caveats.ts';
-import { CLIENT_IP, NONE, service } from './test-helpers.ts';
+import { CLIENT_IP, NONE, service } from './test-fixtures.ts';
 
 describe('affinityWarnings (data-plane and provider caveats, F9)', () => {
   const cases: {

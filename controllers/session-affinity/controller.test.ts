@@ -4,8 +4,15 @@ import type { Service } from '../../api/core/v1.ts';
 import type { SessionAffinityPolicy } from '../../api/v1alpha1/session-affinity-policy.ts';
 import { FakeControllerRegistry } from '../runtime/testing/fake-controller-registry.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
-import { COMPONENT, CONTROLLER_NAME, STATUS_CONTROLLER_NAME, setupSessionAffinityController } from './controller.ts';
-import { NS, policy, service } from './test-helpers.ts';
+import {
+  CONTROLLER_NAME,
+  EVENT_COMPONENT,
+  InvalidSessionAffinityOptionsError,
+  STATUS_CONTROLLER_NAME,
+  setupSessionAffinityController,
+  USER_AGENT,
+} from './controller.ts';
+import { NS, policy, service } from './test-fixtures.ts';
 
 describe('setupSessionAffinityController', () => {
   it('registers the two queues, informers for Services and policies, one client and one event source', () => {
@@ -24,8 +31,8 @@ describe('setupSessionAffinityController', () => {
       registry.informers.map((i) => i.spec.resource.plural),
       ['services', 'sessionaffinitypolicies'],
     );
-    assert.deepEqual(registry.clients, [COMPONENT]);
-    assert.deepEqual(registry.recorders, [COMPONENT]);
+    assert.deepEqual(registry.clients, [USER_AGENT]);
+    assert.deepEqual(registry.recorders, [EVENT_COMPONENT]);
     assert.ok(registry.controllers.every((c) => c.rateLimiter !== undefined));
     assert.notEqual(registry.controllers[0]?.rateLimiter, registry.controllers[1]?.rateLimiter, 'one limiter per queue');
   });
@@ -68,20 +75,20 @@ describe('setupSessionAffinityController', () => {
   });
 
   it('refuses options out of range', () => {
-    assert.throws(() => setupSessionAffinityController(new FakeControllerRegistry(), { workers: 0 }), RangeError);
+    assert.throws(() => setupSessionAffinityController(new FakeControllerRegistry(), { workers: 0 }), InvalidSessionAffinityOptionsError);
     assert.throws(
       () =>
         setupSessionAffinityController(new FakeControllerRegistry(), {
           statusWorkers: 51,
         }),
-      RangeError,
+      InvalidSessionAffinityOptionsError,
     );
     assert.throws(
       () =>
         setupSessionAffinityController(new FakeControllerRegistry(), {
           statusBatchPeriodMs: -1,
         }),
-      RangeError,
+      InvalidSessionAffinityOptionsError,
     );
   });
 });

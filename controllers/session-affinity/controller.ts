@@ -18,8 +18,10 @@ import { PolicyStatusReconciler } from './status-reconciler.ts';
 export const CONTROLLER_NAME = 'session-affinity-controller';
 /** The policy status queue's name in logs and metrics. */
 export const STATUS_CONTROLLER_NAME = 'session-affinity-policy-status-controller';
-/** API client user agent suffix and Event source component. */
-export const COMPONENT = 'session-affinity-controller';
+/** API client user agent suffix. */
+export const USER_AGENT = 'session-affinity-controller';
+/** The `source.component` of the Events this controller records. */
+export const EVENT_COMPONENT = 'session-affinity-controller';
 
 /** Settings of the controller; each documents its default. */
 export interface SessionAffinityControllerOptions {
@@ -35,6 +37,11 @@ export interface SessionAffinityControllerOptions {
   readonly statusRateLimiter?: RateLimiter;
 }
 
+/** Thrown for an option outside its range. */
+export class InvalidSessionAffinityOptionsError extends Error {
+  override readonly name = 'InvalidSessionAffinityOptionsError';
+}
+
 /** The two queues, for tests and for callers that enqueue by hand. */
 export interface SessionAffinityControllerHandles {
   readonly services: ControllerHandle;
@@ -44,25 +51,34 @@ export interface SessionAffinityControllerHandles {
 /**
  * Registers the SessionAffinityPolicy controller: informers for Services and SessionAffinityPolicies (the CRD must be
  * installed, or the policy cache never syncs), the two reconcilers and their handlers. Must be called before the
- * manager starts. Throws RangeError on an option outside its range.
+ * manager starts. Throws {@link InvalidSessionAffinityOptionsError}.
  */
 export function setupSessionAffinityController(
   registry: ControllerRegistry,
   options: SessionAffinityControllerOptions = {},
 ): SessionAffinityControllerHandles {
-  const workers = checkRange('workers', options.workers ?? 2, 1, 50);
-  const statusWorkers = checkRange('statusWorkers', options.statusWorkers ?? 1, 1, 50);
-  const statusDelayMs = checkRange('statusBatchPeriodMs', options.statusBatchPeriodMs ?? 1000, 0, 3_600_000, false);
+  const workers = checkRange('workers', options.workers ?? 2, 1, 50, true, InvalidSessionAffinityOptionsError);
+  const statusWorkers = checkRange('statusWorkers', options.statusWorkers ?? 1, 1, 50, true, InvalidSessionAffinityOptionsError);
+  const statusDelayMs = checkRange(
+    'statusBatchPeriodMs',
+    options.statusBatchPeriodMs ?? 1000,
+    0,
+    3_600_000,
+    false,
+    InvalidSessionAffinityOptionsError,
+  );
 
   const services = registry.informer<Service>({
     resource: SERVICES,
     parse: parseService,
+    parseId: 'v1.Service',
   });
   const policies = registry.informer<SessionAffinityPolicy>({
     resource: SESSION_AFFINITY_POLICIES,
     parse: (raw) => sessionAffinityPolicySchema.parse(raw),
+    parseId: 'v1alpha1.SessionAffinityPolicy',
   });
-  const client = registry.client(COMPONENT);
+  const client = registry.client(USER_AGENT);
   const failures = new ApplyFailures();
 
   const status = registry.addController({
@@ -83,7 +99,7 @@ export function setupSessionAffinityController(
       services: services.store,
       policies: policies.store,
       client,
-      recorder: registry.eventRecorder(COMPONENT),
+      recorder: registry.eventRecorder(EVENT_COMPONENT),
       failures,
       policyStatusChanged: (key) => status.enqueueAfter(key, statusDelayMs),
     }),

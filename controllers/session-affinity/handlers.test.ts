@@ -4,7 +4,7 @@ import type { Service } from '../../api/core/v1.ts';
 import type { SessionAffinityPolicy } from '../../api/v1alpha1/session-affinity-policy.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
 import { policyEventHandler, serviceEventHandler } from './handlers.ts';
-import { CLIENT_IP, MemoryStore, NONE, NS, policy, RecordingQueue, service } from './test-helpers.ts';
+import { CLIENT_IP, MemoryStore, NONE, NS, policy, RecordingQueue, service } from './test-fixtures.ts';
 
 const DELAY = 1000;
 const frontend = policy('frontend');

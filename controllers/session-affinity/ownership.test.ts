@@ -4,7 +4,7 @@ import { deepFreeze } from '../shared/deep-freeze.ts';
 import type { Affinity } from './affinity.ts';
 import { affinityAfterRelease, affinityOwnership, ownerSetByOwnership, ownerSetByService, restoreManager } from './ownership.ts';
 import { FIELD_MANAGER } from './plan.ts';
-import { CLIENT_IP, managedField, NONE, service } from './test-helpers.ts';
+import { CLIENT_IP, managedField, NONE, service } from './test-fixtures.ts';
 
 describe('affinityOwnership', () => {
   it('separates our Apply entry from other managers, in managedFields order', () => {

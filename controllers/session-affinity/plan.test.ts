@@ -7,7 +7,7 @@ import type { Affinity } from './affinity.ts';
 import { type AffinityOwnership, affinityOwnership } from './ownership.ts';
 import { FALLBACK_RESTORE_MANAGER, FIELD_MANAGER, planService, type ServicePlan, type ServiceWrite } from './plan.ts';
 import { type AffinityRecord, ANNOTATION_SESSION_AFFINITY_POLICY, formatRecord } from './record.ts';
-import { CLIENT_IP, managedField, NONE, NS, policy, service } from './test-helpers.ts';
+import { CLIENT_IP, managedField, NONE, NS, policy, service } from './test-fixtures.ts';
 
 // The decision table of the Service reconciler: which writes, in which order, under which field manager, for every
 // combination of governing policy, mode, record and ownership that matters.

@@ -7,7 +7,7 @@ import type { SessionAffinityPolicy } from '../../api/v1alpha1/session-affinity-
 import { StaleCacheError } from '../runtime/reconcile.ts';
 import { ApplyFailures } from './apply-failures.ts';
 import { FIELD_MANAGER } from './plan.ts';
-import { SessionAffinityApplyError, SessionAffinityReconciler } from './reconciler.ts';
+import { SessionAffinitySyncError, SessionAffinityReconciler } from './reconciler.ts';
 import { type AffinityRecord, ANNOTATION_SESSION_AFFINITY_POLICY, formatRecord } from './record.ts';
 import {
   apiError,
@@ -20,7 +20,7 @@ import {
   RecordingEventRecorder,
   service,
   testContext,
-} from './test-helpers.ts';
+} from './test-fixtures.ts';
 
 const held = (over: Partial<Extract<AffinityRecord, { kind: 'held' }>> = {}): AffinityRecord => ({
   kind: 'held',
@@ -214,7 +214,7 @@ describe('SessionAffinityReconciler', () => {
       policies: [policy('sticky', { mode: 'Enforce', timeoutSeconds: 60 })],
     });
     client.failOn = () => apiError(500, 'InternalError');
-    await assert.rejects(reconcile('web'), (err: unknown) => err instanceof SessionAffinityApplyError && err.cause !== undefined);
+    await assert.rejects(reconcile('web'), (err: unknown) => err instanceof SessionAffinitySyncError && err.cause !== undefined);
     assert.equal(failures.get(`${NS}/web`)?.policy, 'sticky');
     assert.deepEqual(notified, [`${NS}/sticky`]);
 

@@ -1,5 +1,4 @@
-import type { ObjectReference } from '../../api/core/meta.ts';
-import { splitKey } from '../../api/core/meta.ts';
+import { objectReferenceOf, splitKey } from '../../api/core/meta.ts';
 import { type Service, serviceSchema } from '../../api/core/v1.ts';
 import type { SessionAffinityPolicy } from '../../api/v1alpha1/session-affinity-policy.ts';
 import type { ApiClient } from '../runtime/api-client.ts';
@@ -19,8 +18,8 @@ import { governingPolicy } from './resolution.ts';
 // converged Service costs no API call, so a restart or a resync makes zero writes and zero reads.
 
 /** A write of the Service reconcile failed; retried with backoff. `cause` is the API error. */
-export class SessionAffinityApplyError extends Error {
-  override readonly name = 'SessionAffinityApplyError';
+export class SessionAffinitySyncError extends Error {
+  override readonly name = 'SessionAffinitySyncError';
 }
 
 /** What the Service reconciler reads and writes through; injected so tests run on in-memory stores and a fake client. */
@@ -35,23 +34,11 @@ export interface SessionAffinityReconcilerDeps {
   readonly policyStatusChanged: (policyKey: string) => void;
 }
 
-function serviceReference(service: Readonly<Service>): ObjectReference {
-  const ref: ObjectReference = {
-    kind: 'Service',
-    apiVersion: 'v1',
-    namespace: service.metadata.namespace ?? '',
-  };
-  if (service.metadata.name !== undefined) ref.name = service.metadata.name;
-  if (service.metadata.uid !== undefined) ref.uid = service.metadata.uid;
-  if (service.metadata.resourceVersion !== undefined) ref.resourceVersion = service.metadata.resourceVersion;
-  return ref;
-}
-
 /**
  * Brings one Service's session affinity to what the namespace's SessionAffinityPolicies ask (see plan.ts for the
  * semantics): applies, re-applies, restores and releases. A deleted Service needs nothing. Throws
  * {@link StaleCacheError} when a write's resourceVersion precondition fails (the cache is behind), and
- * {@link SessionAffinityApplyError} when a write fails otherwise. Safe to call concurrently for different keys.
+ * {@link SessionAffinitySyncError} when a write fails otherwise. Safe to call concurrently for different keys.
  */
 export class SessionAffinityReconciler implements Reconciler {
   readonly #deps: SessionAffinityReconcilerDeps;
@@ -103,7 +90,7 @@ export class SessionAffinityReconciler implements Reconciler {
         this.#deps.failures.set(key, { policy, message });
         this.#deps.policyStatusChanged(`${namespace}/${policy}`);
       }
-      throw new SessionAffinityApplyError(`failed to write session affinity of Service ${key}: ${message}`, { cause: err });
+      throw new SessionAffinitySyncError(`failed to write session affinity of Service ${key}: ${message}`, { cause: err });
     }
     this.#clearFailure(key);
     return done();
@@ -115,7 +102,7 @@ export class SessionAffinityReconciler implements Reconciler {
       return serviceSchema.parse(await this.#deps.client.get(SERVICES, namespace, name, ctx.signal));
     } catch (err) {
       if (isNotFound(err)) return undefined;
-      throw new SessionAffinityApplyError(`failed to read Service ${key}: ${describeError(err).message}`, { cause: err });
+      throw new SessionAffinitySyncError(`failed to read Service ${key}: ${describeError(err).message}`, { cause: err });
     }
   }
 
@@ -138,7 +125,7 @@ export class SessionAffinityReconciler implements Reconciler {
         });
       }
     }
-    const ref = serviceReference(service);
+    const ref = objectReferenceOf(service, 'v1', 'Service');
     for (const e of plan.events) this.#deps.recorder.event(ref, e.type, e.reason, e.message);
     ctx.logger.info({ policy: plan.policy, writes: plan.writes.length }, plan.log);
   }

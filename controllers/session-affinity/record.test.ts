@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { deepFreeze } from '../shared/deep-freeze.ts';
 import { type AffinityRecord, formatRecord, type RecordState, readRecord, recordedPolicy } from './record.ts';
-import { CLIENT_IP, NONE, service } from './test-helpers.ts';
+import { CLIENT_IP, NONE, service } from './test-fixtures.ts';
 
 describe('the Service record annotation', () => {
   const records: { name: string; given: AffinityRecord; want: string }[] = [

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { SessionAffinityPolicy } from '../../api/v1alpha1/session-affinity-policy.ts';
 import { deepFreeze } from '../shared/deep-freeze.ts';
 import { governingPolicy, selectingPolicies } from './resolution.ts';
-import { policy, service } from './test-helpers.ts';
+import { policy, service } from './test-fixtures.ts';
 
 const T1 = '2026-01-01T00:00:00Z';
 const T2 = '2026-01-02T00:00:00Z';

@@ -6,8 +6,8 @@ import { type SessionAffinityPolicy, sessionAffinityPolicySchema } from '../../a
 import { FakeClock } from '../runtime/clock.ts';
 import { ApplyFailures } from './apply-failures.ts';
 import { FIELD_MANAGER } from './plan.ts';
-import { PolicyStatusError, PolicyStatusReconciler } from './status-reconciler.ts';
-import { apiError, CLIENT_IP, MemoryStore, NONE, NS, policy, service, testContext } from './test-helpers.ts';
+import { PolicyStatusSyncError, PolicyStatusReconciler } from './status-reconciler.ts';
+import { apiError, CLIENT_IP, MemoryStore, NONE, NS, policy, service, testContext } from './test-fixtures.ts';
 
 function setup(given: { policies: SessionAffinityPolicy[]; services: Service[] }) {
   const client = new FakeApiClient();
@@ -122,6 +122,6 @@ describe('PolicyStatusReconciler', () => {
       services: [applied],
     });
     client.failOn = () => apiError(503, 'ServiceUnavailable');
-    await assert.rejects(reconcile('sticky'), PolicyStatusError);
+    await assert.rejects(reconcile('sticky'), PolicyStatusSyncError);
   });
 });

@@ -17,8 +17,8 @@ import { desiredPolicyStatus } from './status.ts';
 // status subresource only when it differs from the stored one.
 
 /** Writing a policy's status failed; retried with backoff. `cause` is the API error. */
-export class PolicyStatusError extends Error {
-  override readonly name = 'PolicyStatusError';
+export class PolicyStatusSyncError extends Error {
+  override readonly name = 'PolicyStatusSyncError';
 }
 
 /** What the status reconciler reads and writes through. */
@@ -47,7 +47,7 @@ export function policyStatusApplyConfiguration(policy: Readonly<SessionAffinityP
 /**
  * Keeps a SessionAffinityPolicy's status equal to {@link desiredPolicyStatus}: server-side apply to the status
  * subresource under the controller's field manager (forced: nothing else writes it), nothing when equal. A deleted
- * policy needs nothing. Throws {@link PolicyStatusError}. Safe to call concurrently for different keys.
+ * policy needs nothing. Throws {@link PolicyStatusSyncError}. Safe to call concurrently for different keys.
  */
 export class PolicyStatusReconciler implements Reconciler {
   readonly #deps: PolicyStatusReconcilerDeps;
@@ -77,7 +77,7 @@ export class PolicyStatusReconciler implements Reconciler {
       });
     } catch (err) {
       if (isNotFound(err)) return done();
-      throw new PolicyStatusError(`failed to update status of SessionAffinityPolicy ${request.key}: ${describeError(err).message}`, {
+      throw new PolicyStatusSyncError(`failed to update status of SessionAffinityPolicy ${request.key}: ${describeError(err).message}`, {
         cause: err,
       });
     }

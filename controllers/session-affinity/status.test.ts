@@ -6,7 +6,7 @@ import { deepFreeze } from '../shared/deep-freeze.ts';
 import type { ApplyFailure } from './apply-failures.ts';
 import type { AffinityRecord } from './record.ts';
 import { desiredPolicyStatus } from './status.ts';
-import { CLIENT_IP, NONE, policy, service } from './test-helpers.ts';
+import { CLIENT_IP, NONE, policy, service } from './test-fixtures.ts';
 
 const NOW = Date.parse('2026-03-01T12:00:00Z');
 const NOW_TEXT = '2026-03-01T12:00:00Z';

@@ -62,11 +62,12 @@ async function measure<T>(cache: string, spec: InformerSpec<T>, pods: number, gc
 }
 
 const VARIANTS: Readonly<Record<string, InformerSpec<unknown>>> = {
-  'projection (podSchema)': { resource: PODS, parse: (raw) => podSchema.parse(raw) },
-  'full object (passthrough)': { resource: PODS, parse: (raw) => raw },
+  'projection (podSchema)': { resource: PODS, parse: (raw) => podSchema.parse(raw), parseId: 'v1.Pod' },
+  'full object (passthrough)': { resource: PODS, parse: (raw) => raw, parseId: 'passthrough' },
   // For comparison only: the projection keeping just the Ready condition, the one condition the controllers read.
   'projection, Ready condition only': {
     resource: PODS,
+    parseId: 'ready-condition-only',
     parse: (raw) => {
       const pod = podSchema.parse(raw);
       const ready = pod.status.conditions?.filter((c) => c.type === 'Ready');

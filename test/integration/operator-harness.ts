@@ -165,6 +165,7 @@ export class RunningOperator {
         return informer;
       },
       eventRecorder: (component) => manager.eventRecorder(component),
+      add: (runnable) => manager.add(runnable),
       addController: (options) => {
         const activity: ReconcileActivity = { started: 0, inFlight: 0, lastActivityMs: Date.now() };
         this.#activity.set(options.name, activity);

@@ -48,7 +48,7 @@ function startInformer<T extends Meta>(resource: ResourceType, parse: (raw: unkn
   const deliveries: Delivery[] = [];
   const { logger } = captureLogger('info');
   const informer = new Informer<T>(
-    { resource, parse },
+    { resource, parse, parseId: 'test' },
     {
       client,
       clock: realClock,

@@ -59,7 +59,7 @@ function startCandidate(identity: string, namespace: string, lease: string, dura
       },
     },
   });
-  const services = manager.informer<Service>({ resource: SERVICES, parse: (raw) => serviceSchema.parse(raw) });
+  const services = manager.informer<Service>({ resource: SERVICES, parse: (raw) => serviceSchema.parse(raw), parseId: 'test.Service' });
   services.addEventHandler({
     onAdd: (s) => controller.enqueue(objectKey(s)),
     onUpdate: (_, s) => controller.enqueue(objectKey(s)),

@@ -64,7 +64,7 @@ describe('Manager against a real API server', () => {
       },
     });
     manager
-      .informer<Service>({ resource: SERVICES, parse: (raw) => serviceSchema.parse(raw) })
+      .informer<Service>({ resource: SERVICES, parse: (raw) => serviceSchema.parse(raw), parseId: 'test.Service' })
       .addEventHandler({ onAdd: (s) => controller.enqueue(objectKey(s)) });
 
     const stop = new AbortController();
@@ -128,7 +128,7 @@ describe('Manager against a real API server', () => {
         controllerStarted = true;
       },
     });
-    manager.informer({ resource: widgets, parse: (raw) => raw });
+    manager.informer({ resource: widgets, parse: (raw) => raw, parseId: 'test.Widget' });
     const stop = new AbortController();
     const running = manager.start(stop.signal);
     try {

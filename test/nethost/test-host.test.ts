@@ -99,15 +99,14 @@ describe('test hosts', { skip }, () => {
       prober,
       addressPolicy: newAddressPolicy(),
       concurrency: 2,
-      onResult: (report) => {
-        const step = observeProbe(health, report.result, report.finishedAt, policy);
-        health = step.health;
-        if (step.transition) transitions.push({ to: step.transition.to, at: report.finishedAt });
-      },
     });
     const intervalMs = 250;
     scheduler.upsert({ key: 'db', target: { address: db.address, port: 5432 }, spec: { type: 'TCP', timeoutMs: 150 }, intervalMs });
-    scheduler.start(leader.signal);
+    void scheduler.run(leader.signal, (report) => {
+      const step = observeProbe(health, report.result, report.finishedAt, policy);
+      health = step.health;
+      if (step.transition) transitions.push({ to: step.transition.to, at: report.finishedAt });
+    });
     const waitFor = async (state: string) => {
       for (let i = 0; i < 100 && health.state !== state; i++) await new Promise((r) => setTimeout(r, 50));
       assert.equal(health.state, state);

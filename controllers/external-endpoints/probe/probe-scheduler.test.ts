@@ -73,12 +73,12 @@ function setup(options: { random?: () => number; concurrency?: number; auto?: Pr
     prober,
     clock,
     addressPolicy: newAddressPolicy(),
-    onResult: (r) => reports.push(r),
     random: options.random ?? (() => 0.5),
     ...(options.concurrency === undefined ? {} : { concurrency: options.concurrency }),
   });
   const leader = new AbortController();
-  return { clock, prober, reports, scheduler, leader };
+  const onResult = (r: ProbeReport) => void reports.push(r);
+  return { clock, prober, reports, scheduler, leader, onResult };
 }
 
 /** Values handed out in order, then the last one forever. */
@@ -90,9 +90,9 @@ function sequence(...values: number[]): () => number {
 describe('ProbeScheduler', () => {
   it('probes a backend first within one interval, then every interval with jitter from when it was due', async () => {
     // first delay 0.25 * 10s; then jitter factors 1 + 0.1 * (2r - 1) for r = 0, 1 (almost), 0.5
-    const { clock, prober, reports, scheduler, leader } = setup({ random: sequence(0.25, 0, 0.9999, 0.5) });
+    const { clock, prober, reports, scheduler, leader, onResult } = setup({ random: sequence(0.25, 0, 0.9999, 0.5) });
     scheduler.upsert(job(1));
-    scheduler.start(leader.signal);
+    void scheduler.run(leader.signal, onResult);
     await clock.advance(40_000);
     assert.deepEqual(
       prober.calls.map((c) => c.at),
@@ -117,9 +117,9 @@ describe('ProbeScheduler', () => {
   });
 
   it('runs at most `concurrency` probes at once, the rest wait their turn', async () => {
-    const { clock, prober, reports, scheduler, leader } = setup({ random: () => 0, concurrency: 3, auto: undefined });
+    const { clock, prober, reports, scheduler, leader, onResult } = setup({ random: () => 0, concurrency: 3, auto: undefined });
     for (let i = 1; i <= 25; i++) scheduler.upsert(job(i));
-    scheduler.start(leader.signal);
+    void scheduler.run(leader.signal, onResult);
     await clock.advance(0);
     assert.deepEqual(
       { calls: prober.calls.length, running: scheduler.running, waiting: scheduler.waiting },
@@ -135,18 +135,18 @@ describe('ProbeScheduler', () => {
   });
 
   it('defaults to 10 probes at once', async () => {
-    const { clock, prober, scheduler, leader } = setup({ random: () => 0, auto: undefined });
+    const { clock, prober, scheduler, leader, onResult } = setup({ random: () => 0, auto: undefined });
     for (let i = 1; i <= 15; i++) scheduler.upsert(job(i));
-    scheduler.start(leader.signal);
+    void scheduler.run(leader.signal, onResult);
     await clock.advance(0);
     assert.equal(prober.running, 10);
     await scheduler.stop();
   });
 
   it('never overlaps two probes of one backend, and the watchdog aborts one that overruns its timeout', async () => {
-    const { clock, prober, reports, scheduler, leader } = setup({ random: () => 0.5, auto: undefined });
+    const { clock, prober, reports, scheduler, leader, onResult } = setup({ random: () => 0.5, auto: undefined });
     scheduler.upsert(job(1, { intervalMs: 1000, spec: { type: 'TCP', timeoutMs: 500 } }));
-    scheduler.start(leader.signal);
+    void scheduler.run(leader.signal, onResult);
     await clock.advance(500); // first probe due at 500
     assert.equal(prober.calls.length, 1);
     await clock.advance(1499); // past the next due time (1500), but the first probe still runs
@@ -162,9 +162,9 @@ describe('ProbeScheduler', () => {
   });
 
   it('stops when leadership is lost: running probes aborted, waiting ones dropped, no timers, no more results', async () => {
-    const { clock, prober, reports, scheduler, leader } = setup({ random: () => 0, concurrency: 2, auto: undefined });
+    const { clock, prober, reports, scheduler, leader, onResult } = setup({ random: () => 0, concurrency: 2, auto: undefined });
     for (let i = 1; i <= 5; i++) scheduler.upsert(job(i));
-    scheduler.start(leader.signal);
+    void scheduler.run(leader.signal, onResult);
     await clock.advance(0);
     assert.equal(prober.running, 2);
     leader.abort();
@@ -185,19 +185,19 @@ describe('ProbeScheduler', () => {
   });
 
   it('starts stopped when leadership was already lost', async () => {
-    const { clock, prober, scheduler, leader } = setup();
+    const { clock, prober, scheduler, leader, onResult } = setup();
     scheduler.upsert(job(1));
     leader.abort();
-    scheduler.start(leader.signal);
+    void scheduler.run(leader.signal, onResult);
     await clock.advance(60_000);
     assert.equal(prober.calls.length, 0);
   });
 
   it('remove() aborts the running probe, drops its result and probes no more', async () => {
-    const { clock, prober, reports, scheduler, leader } = setup({ random: () => 0, auto: undefined });
+    const { clock, prober, reports, scheduler, leader, onResult } = setup({ random: () => 0, auto: undefined });
     scheduler.upsert(job(1));
     scheduler.upsert(job(2));
-    scheduler.start(leader.signal);
+    void scheduler.run(leader.signal, onResult);
     await clock.advance(0);
     scheduler.remove(job(1).key);
     assert.equal(prober.calls[0]?.signal.aborted, true);
@@ -211,9 +211,9 @@ describe('ProbeScheduler', () => {
   });
 
   it('keeps the schedule of an unchanged job, and restarts a changed one, dropping the old result', async () => {
-    const { clock, prober, reports, scheduler, leader } = setup({ random: () => 0.5, auto: undefined });
+    const { clock, prober, reports, scheduler, leader, onResult } = setup({ random: () => 0.5, auto: undefined });
     scheduler.upsert(job(1));
-    scheduler.start(leader.signal);
+    void scheduler.run(leader.signal, onResult);
     await clock.advance(5000);
     assert.equal(prober.calls.length, 1);
     for (let i = 0; i < 5; i++) scheduler.upsert(job(1)); // every reconcile re-declares the job
@@ -231,14 +231,14 @@ describe('ProbeScheduler', () => {
   });
 
   it('restarts a TCP send/expect job whose pattern or bytes changed', async () => {
-    const { clock, prober, scheduler, leader } = setup({ random: () => 0.5, auto: undefined });
+    const { clock, prober, scheduler, leader, onResult } = setup({ random: () => 0.5, auto: undefined });
     const exchange = (expect: RegExp, send: number[]): ProbeSpec => ({
       type: 'TCP',
       timeoutMs: 1000,
       exchange: { send: Uint8Array.from(send), expect: AnswerPattern.compile(expect.source), maxReadBytes: 64 },
     });
     scheduler.upsert(job(1, { spec: exchange(/^\+PONG/, [1]) }));
-    scheduler.start(leader.signal);
+    void scheduler.run(leader.signal, onResult);
     await clock.advance(5000);
     assert.equal(prober.calls.length, 1);
     scheduler.upsert(job(1, { spec: exchange(/^\+PONG/, [1]) }));
@@ -253,8 +253,8 @@ describe('ProbeScheduler', () => {
   });
 
   it('refuses an address the policy denies, never probing it, and drops an older job under the key', async () => {
-    const { clock, prober, scheduler, leader } = setup({ random: () => 0 });
-    scheduler.start(leader.signal);
+    const { clock, prober, scheduler, leader, onResult } = setup({ random: () => 0 });
+    void scheduler.run(leader.signal, onResult);
     const verdict = scheduler.upsert(job(1, { target: { address: '169.254.169.254', port: 80 } }));
     assert.equal(verdict.allowed ? 'allowed' : verdict.reason, 'LinkLocalAddress');
     scheduler.upsert(job(2, { key: 'k' }));
@@ -279,11 +279,10 @@ describe('ProbeScheduler', () => {
       },
       clock,
       addressPolicy: newAddressPolicy(),
-      onResult: (r) => reports.push(r),
       random: () => 0.5,
     });
     scheduler.upsert(job(1));
-    scheduler.start(new AbortController().signal);
+    void scheduler.run(new AbortController().signal, (r) => reports.push(r));
     await clock.advance(20_000); // due at 5s and 15s
     assert.equal(calls, 2);
     assert.deepEqual(

@@ -18,7 +18,7 @@ export interface ProbeJob {
   readonly intervalMs: number;
 }
 
-/** A finished probe, delivered to {@link ProbeSchedulerOptions.onResult}. Times are clock milliseconds. */
+/** A finished probe, delivered to the `onResult` given to {@link ProbeScheduler.run}. Times are clock milliseconds. */
 export interface ProbeReport {
   readonly key: string;
   readonly target: ProbeTarget;
@@ -32,8 +32,6 @@ export interface ProbeSchedulerOptions {
   readonly prober: Prober;
   /** Every address is checked against it before being scheduled. */
   readonly addressPolicy: AddressPolicy;
-  /** Called once per finished probe of a current job (never after remove/stop). Must not throw. */
-  readonly onResult: (report: ProbeReport) => void;
   /** Default: the real clock. */
   readonly clock?: Clock;
   /** Uniform in [0, 1). Default Math.random. */
@@ -62,7 +60,7 @@ const DEFAULT_WATCHDOG_GRACE_MS = 1000;
  * Schedules probes per backend: the first within one interval of being added (spread at random, so a new leader with
  * many backends does not probe them all at once), then every interval ± jitter, measured from when the previous probe
  * was due so the cadence does not drift with queueing. One term of leadership: after stop, it stays stopped.
- * Not safe for concurrent use from several threads (there are none); all methods are synchronous except stop().
+ * Not safe for concurrent use from several threads (there are none); all methods are synchronous except run() and stop().
  */
 export class ProbeScheduler {
   readonly #opts: ProbeSchedulerOptions;
@@ -71,7 +69,8 @@ export class ProbeScheduler {
   readonly #jitter: number;
   readonly #queue: PQueue;
   readonly #entries = new Map<string, Entry>();
-  #started = false;
+  /** Where results go; set by run(), so there are none before. */
+  #onResult: ((report: ProbeReport) => void) | undefined;
   #stopped = false;
 
   constructor(options: ProbeSchedulerOptions) {
@@ -82,16 +81,19 @@ export class ProbeScheduler {
     this.#queue = new PQueue({ concurrency: options.concurrency ?? DEFAULT_CONCURRENCY });
   }
 
-  /** Starts probing the jobs added so far and any added later; `signal` aborting (leadership lost) stops everything. */
-  start(signal: AbortSignal): void {
-    if (this.#started || this.#stopped) return;
-    this.#started = true;
-    if (signal.aborted) {
-      void this.stop();
-      return;
+  /**
+   * One term of leadership: probes the jobs added so far and any added later, handing each finished probe of a current
+   * job to `onResult` (never after remove/stop; it must not throw), until `signal` aborts (leadership lost or the
+   * manager stopping). Resolves once every probe's socket is closed. A second call does nothing.
+   */
+  async run(signal: AbortSignal, onResult: (report: ProbeReport) => void): Promise<void> {
+    if (this.#onResult !== undefined || this.#stopped) return;
+    this.#onResult = onResult;
+    if (!signal.aborted) {
+      for (const entry of this.#entries.values()) this.#scheduleFirst(entry);
+      await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     }
-    signal.addEventListener('abort', () => void this.stop(), { once: true });
-    for (const entry of this.#entries.values()) this.#scheduleFirst(entry);
+    await this.stop();
   }
 
   /**
@@ -115,7 +117,7 @@ export class ProbeScheduler {
     if (existing !== undefined) this.#cancel(existing);
     const entry: Entry = { job, fingerprint, timer: undefined, running: undefined };
     this.#entries.set(job.key, entry);
-    if (this.#started && !this.#stopped) this.#scheduleFirst(entry);
+    if (this.#onResult !== undefined && !this.#stopped) this.#scheduleFirst(entry);
     return verdict;
   }
 
@@ -196,7 +198,7 @@ export class ProbeScheduler {
     }
     if (!this.#current(entry)) return;
     try {
-      this.#opts.onResult({ key: job.key, target: job.target, result, startedAt, finishedAt: this.#clock.now() });
+      this.#onResult?.({ key: job.key, target: job.target, result, startedAt, finishedAt: this.#clock.now() });
     } catch (err) {
       this.#opts.logger?.error({ err, key: job.key }, 'Failed to handle probe result');
     }

@@ -80,8 +80,8 @@ async function waitUntil(cond: () => boolean, what: string, timeoutMs = 5000): P
   }
 }
 
-const passthrough: InformerSpec<Raw> = { resource: PODS, parse: (raw) => raw as Raw };
-const projected: InformerSpec<Pod> = { resource: PODS, parse: (raw) => podSchema.parse(raw) };
+const passthrough: InformerSpec<Raw> = { resource: PODS, parse: (raw) => raw as Raw, parseId: 'test.Raw' };
+const projected: InformerSpec<Pod> = { resource: PODS, parse: (raw) => podSchema.parse(raw), parseId: 'v1.Pod' };
 
 interface SetupOptions<T> {
   readonly spec?: InformerSpec<T>;

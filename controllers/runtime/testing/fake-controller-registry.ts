@@ -12,6 +12,7 @@ import type {
   ControllerRegistry,
   EventRecorder,
   InformerSpec,
+  Runnable,
   SharedInformer,
 } from '../manager-types.ts';
 import { RecordingApiClient } from './recording-api-client.ts';
@@ -68,7 +69,7 @@ export interface FakeControllerRegistryOptions {
 /**
  * A ControllerRegistry that records what a setup function asked for: client and recorder components, controller
  * options, informers (by `plural` and label selector) and every enqueued key. Nothing runs by itself: tests fill the
- * stores, call the handlers, onStart and reconcilers, and advance the FakeClock.
+ * stores, call the handlers, onStart, runnables and reconcilers, and advance the FakeClock.
  */
 export class FakeControllerRegistry implements ControllerRegistry {
   readonly clock = new FakeClock();
@@ -79,6 +80,8 @@ export class FakeControllerRegistry implements ControllerRegistry {
   /** Component names passed to {@link eventRecorder}, in call order. */
   readonly recorders: string[] = [];
   readonly controllers: ControllerOptions[] = [];
+  /** Runnables passed to {@link add}, in call order; tests start them. */
+  readonly runnables: Runnable[] = [];
   readonly enqueued: EnqueuedKey[] = [];
   /** Every informer in creation order. */
   readonly informers: FakeInformer<unknown>[] = [];
@@ -114,6 +117,17 @@ export class FakeControllerRegistry implements ControllerRegistry {
       enqueue: (key) => this.enqueued.push({ controller, key, delayMs: undefined }),
       enqueueAfter: (key, delayMs) => this.enqueued.push({ controller, key, delayMs }),
     };
+  }
+
+  add(runnable: Runnable): void {
+    this.runnables.push(runnable);
+  }
+
+  /** The runnable registered as `name`; fails the test if absent. */
+  runnable(name: string): Runnable {
+    const found = this.runnables.find((r) => r.name === name);
+    assert.ok(found, `no runnable ${name}`);
+    return found;
   }
 
   /** The informer created for `plural` (and exactly this label selector, none by default); fails the test if absent. */
