@@ -90,7 +90,13 @@ function debianRoot(pkg: string): { dir: string; deb: string } {
   mkdirSync(debs, { recursive: true });
   if (cachedDeb(pkg) === undefined) {
     step(`downloading ${pkg} from Debian`);
-    run('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', pkg], { cwd: debs });
+    const download = () => run('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', pkg], { cwd: debs });
+    try {
+      download();
+    } catch {
+      run('apt-get', ['update', '-qq']); // a machine whose package lists were never fetched (or were cleaned)
+      download();
+    }
   }
   const deb = cachedDeb(pkg);
   if (deb === undefined) throw new Error(`apt-get download ${pkg} left no .deb in ${debs}`);
