@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, lstatSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,17 +11,21 @@ import { z } from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
 import { buildInputs, IMAGE_NAME } from '../../hack/image/build-inputs.ts';
 import { contextCopies, readFinalStage } from '../../hack/image/dockerfile.ts';
+import { waitFor } from '../envtest/wait-for.ts';
 
 // The image `npm run image` builds without a container engine (docs/adr/0006-daemonless-image-build.md): its /app is
 // what the Dockerfile's COPY lines and .dockerignore select from this checkout plus the lockfile's production
 // packages and the compile cache; its configuration is the Dockerfile's; it starts under runc from a read-only root
-// filesystem as UID 1000 and reads the compile cache it ships; podman loads the archive. The build output in
+// filesystem as UID 1000 and reads the compile cache it ships; podman loads the archive and testcontainers starts it
+// through podman's Docker-compatible API. The build output in
 // dist/image is reused only when build.json's inputs digest (sources, Dockerfile, lockfile, build scripts, commit)
 // matches this checkout; otherwise the image is built into a temporary directory.
 
 const REPO = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
 const MAX_BUFFER = 64 << 20;
+/** The lock file testcontainers creates in the temporary directory (removed afterwards if this test created it). */
+const TESTCONTAINERS_LOCK = join(tmpdir(), 'testcontainers-node-0.lock');
 
 assert.equal(process.getuid?.(), 0, 'the image test needs root (umoci unpack keeps root ownership, runc)');
 for (const tool of ['umoci', 'runc']) {
@@ -29,12 +33,16 @@ for (const tool of ['umoci', 'runc']) {
   assert.ok(found !== undefined, `${tool} is required (Debian package ${tool}; .ci/run installs it)`);
 }
 
+/** Optional: .ci/run installs it; without it the podman tests are reported as skipped. */
+const podman = (await run('sh', ['-c', 'command -v podman']).catch(() => undefined)) !== undefined;
+const inputs = buildInputs(REPO);
 const work = await mkdtemp(join(tmpdir(), 'image-test-'));
 const runcRoot = join(work, 'runc'); // runc's state for this test only: other containers on the machine are not ours
 const containerIds: string[] = [];
 after(async () => {
   for (const id of containerIds) await run('runc', ['--root', runcRoot, 'delete', '--force', id]).catch(() => undefined);
   await rm(work, { recursive: true, force: true });
+  assert.ok(!existsSync(work), `${work} removed`);
 });
 
 // ---- the image ---------------------------------------------------------------------------------------------------------
@@ -53,7 +61,6 @@ function readBuildInfo(dir: string): z.infer<typeof buildInfoSchema> | undefined
   return existsSync(file) ? buildInfoSchema.parse(JSON.parse(readFileSync(file, 'utf8'))) : undefined;
 }
 
-const inputs = buildInputs(REPO);
 let out = join(REPO, 'dist/image');
 if (readBuildInfo(out)?.inputs !== inputs.digest) {
   out = join(work, 'out');
@@ -251,22 +258,80 @@ describe('the image under runc', () => {
   });
 });
 
-describe('podman', () => {
-  it('loads the archive under the name the manifests use, with the user and labels', async (t) => {
-    if ((await run('sh', ['-c', 'command -v podman']).catch(() => undefined)) === undefined) {
-      t.skip('podman is not installed');
-      return;
-    }
-    // Its own storage (vfs: no mounts left behind), so the machine's images are neither seen nor touched.
-    const storage = ['--root', join(work, 'podman/root'), '--runroot', join(work, 'podman/run'), '--storage-driver', 'vfs'];
-    t.after(() => run('podman', [...storage, 'rmi', '--all', '--force']).catch(() => undefined));
-    const loaded = await run('podman', [...storage, 'load', '--input', join(out, info.tarball)], { maxBuffer: MAX_BUFFER });
+// Its own storage (vfs: no mounts left behind), so the machine's images and containers are neither seen nor touched.
+const podmanStorage = ['--root', join(work, 'podman/root'), '--runroot', join(work, 'podman/run'), '--storage-driver', 'vfs'];
+const podmanRuntime = ['--cgroup-manager', 'cgroupfs', '--runtime', 'runc'];
+
+/** The hard limit of one rlimit ("Max open files", ...) of a process, from /proc/<pid>/limits. */
+function hardLimit(pid: number, name: string): number {
+  const line = readFileSync(`/proc/${pid}/limits`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(name));
+  const hard = Number(line?.slice(name.length).trim().split(/\s+/)[1]);
+  assert.ok(Number.isInteger(hard), `${name} in /proc/${pid}/limits`);
+  return hard;
+}
+
+describe('podman', { skip: podman ? false : 'podman is not installed' }, () => {
+  after(async () => {
+    await run('podman', [...podmanStorage, 'rm', '--all', '--force']).catch(() => undefined);
+    await run('podman', [...podmanStorage, 'rmi', '--all', '--force']).catch(() => undefined);
+  });
+
+  it('loads the archive under the name the manifests use, with the user and labels', async () => {
+    const loaded = await run('podman', [...podmanStorage, 'load', '--input', join(out, info.tarball)], { maxBuffer: MAX_BUFFER });
     assert.match(loaded.stdout, new RegExp(`Loaded image: docker\\.io/library/${info.reference}`));
-    const inspected = await run('podman', [...storage, 'image', 'inspect', info.reference]);
+    const inspected = await run('podman', [...podmanStorage, 'image', 'inspect', info.reference]);
     const [image] = z
       .array(z.looseObject({ Config: z.looseObject({ User: z.string(), Labels: z.record(z.string(), z.string()) }) }))
       .parse(JSON.parse(inspected.stdout));
     assert.equal(image?.Config.User, stage.user);
     assert.equal(image.Config.Labels['org.opencontainers.image.version'], packageJson.version);
+  });
+
+  // The design card's testcontainers, on podman's Docker-compatible API instead of a Docker engine. Podman asks runc
+  // for RLIMIT_NOFILE/NPROC of 1048576, which a root without CAP_SYS_RESOURCE and lower hard limits cannot grant
+  // ("error setting rlimit type 7: operation not permitted"): the container asks for the service's own limits.
+  it('starts the image with testcontainers through podman system service', async (t) => {
+    const dir = join(work, 'podman-service');
+    await mkdir(dir, { recursive: true });
+    const socket = join(dir, 'podman.sock');
+    const lockExisted = existsSync(TESTCONTAINERS_LOCK);
+    const service = spawn('podman', [...podmanStorage, ...podmanRuntime, 'system', 'service', '--time=0', `unix://${socket}`], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let serviceErr = '';
+    service.stderr.on('data', (c: Buffer) => (serviceErr += c.toString()));
+    const exited = new Promise((resolve) => service.once('exit', resolve));
+    t.after(async () => {
+      service.kill('SIGTERM');
+      await exited;
+      if (!lockExisted) await rm(TESTCONTAINERS_LOCK, { force: true });
+    });
+    await waitFor(() => existsSync(socket), {
+      description: `podman system service listening on ${socket} (${serviceErr})`,
+      timeoutMs: 30_000,
+    });
+    const limit = (name: string) => {
+      const hard = hardLimit(service.pid ?? 0, name);
+      return { soft: hard, hard };
+    };
+
+    // testcontainers reads these when it first looks for a container runtime, i.e. at the first start() below.
+    process.env.DOCKER_HOST = `unix://${socket}`;
+    process.env.TESTCONTAINERS_RYUK_DISABLED = 'true'; // its reaper container is pulled from Docker Hub: nothing here
+    const { GenericContainer, Wait } = await import('testcontainers');
+    let output = '';
+    const container = await new GenericContainer(info.reference)
+      .withCommand(['--help'])
+      .withNetworkMode('none')
+      .withUlimits({ nofile: limit('Max open files'), nproc: limit('Max processes') })
+      .withLogConsumer((stream) => stream.on('data', (chunk: Buffer) => (output += chunk.toString())))
+      .withWaitStrategy(Wait.forOneShotStartup())
+      .start();
+    await container.stop();
+    assert.match(output, /^Usage: kube-endpoints-operator/m);
+    const left = await run('podman', [...podmanStorage, 'ps', '--all', '--quiet']);
+    assert.equal(left.stdout.trim(), '', 'testcontainers removed the container');
   });
 });
