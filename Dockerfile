@@ -2,6 +2,8 @@
 # The operator image: Node 24 LTS running the TypeScript sources directly (type stripping; no build step), production
 # dependencies only, as a non-root user. Not built in CI (no Docker engine there); test/integration/deploy.test.ts
 # checks that this file ships every module the entry point imports. Build: docker build -t kube-endpoints-operator:0.1.0 .
+# Without Docker, `npm run image` (hack/image/build-image.ts) builds the same image from this file's final stage (its
+# COPY lines, USER, WORKDIR, ENV, EXPOSE, ENTRYPOINT); CI builds and runs that one (test/integration/image.test.ts).
 
 # Same Node as the `node` devDependency the tests run on (package.json); bump both together.
 ARG NODE_IMAGE=node:24.21.0-bookworm-slim

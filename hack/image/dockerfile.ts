@@ -30,7 +30,7 @@ function instructions(text: string): string[] {
     const line = raw.trim();
     if (pending === '' && (line === '' || line.startsWith('#'))) continue;
     if (line.endsWith('\\')) {
-      pending += `${line.slice(0, -1)} `;
+      pending += `${line.slice(0, -1).trimEnd()} `;
       continue;
     }
     out.push(pending + line);
@@ -41,7 +41,12 @@ function instructions(text: string): string[] {
 }
 
 function stringArray(json: string, what: string): string[] {
-  const value: unknown = JSON.parse(json);
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch {
+    value = undefined;
+  }
   if (!Array.isArray(value) || !value.every((v): v is string => typeof v === 'string'))
     throw new Error(`Dockerfile: ${what} must be a JSON array of strings (exec form)`);
   return value;
