@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { appendFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -89,6 +89,10 @@ export async function createPostgresCluster(): Promise<PostgresCluster> {
       'shared_buffers=16MB',
       '-c',
       'max_connections=20',
+      // Dynamic shared memory as files in the data directory (removed with it), not /dev/shm segments, which a
+      // killed server (the failover tests kill the primary) would leave behind.
+      '-c',
+      'dynamic_shared_memory_type=mmap',
     ]);
     try {
       await p.waitForOutput(ready, 60_000);
@@ -141,6 +145,14 @@ export async function createPostgresCluster(): Promise<PostgresCluster> {
       await asPostgres('pg_ctl', ['promote', '-w', '-t', '30', '-D', server.dataDir]);
     },
     async remove() {
+      // A killed postmaster leaves its System V shared memory segment (a small interlock segment PostgreSQL always
+      // creates); its id is on line 7 of postmaster.pid, which only a server that did not shut down cleanly leaves.
+      for (const dir of readdirSync(root)) {
+        const pidFile = join(root, dir, 'postmaster.pid');
+        if (!existsSync(pidFile)) continue;
+        const shmid = readFileSync(pidFile, 'utf8').split('\n')[6]?.trim().split(/\s+/)[1];
+        if (shmid !== undefined && /^\d+$/.test(shmid)) await run('ipcrm', ['-m', shmid]).catch(() => undefined);
+      }
       rmSync(root, { recursive: true, force: true });
     },
   };
