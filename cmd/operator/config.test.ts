@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_PROBE_DENIED_CIDRS } from '../../controllers/external-endpoints/address-policy.ts';
-import { deepFreeze } from '../../controllers/shared/deep-freeze.ts';
+import { deepFreeze } from '../../controllers/runtime/testing/deep-freeze.ts';
 import { CONTROLLER_NAMES, type OperatorConfig, parseConfig, resolveControllers } from './config.ts';
 import { formatGoDuration, parseGoDuration } from './go-duration.ts';
 

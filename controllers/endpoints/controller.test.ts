@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { FakeControllerRegistry } from '../runtime/testing/fake-controller-registry.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { EVENT_COMPONENT, InvalidEndpointsOptionsError, setupEndpointsController, USER_AGENT } from './controller.ts';
 import { testEndpoints, testPod, testService } from './test-fixtures.ts';
 

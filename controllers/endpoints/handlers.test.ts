@@ -5,7 +5,7 @@ import type { Endpoints, Pod, Service } from '../../api/core/v1.ts';
 import { IndexedStore } from '../runtime/cache/indexed-store.ts';
 import { FakeClock } from '../runtime/clock.ts';
 import { DelayingQueue } from '../runtime/queue/delaying-queue.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { type EndpointsQueue, endpointsEventHandlers, leftoverEndpointsKeys, podEventServiceKeys } from './handlers.ts';
 import { testEndpoints, testPod, testService } from './test-fixtures.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EndpointSubset, Endpoints, Pod, Service } from '../../api/core/v1.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { desiredSubsets, selectPods } from './desired.ts';
 import {
   capacityAnnotationSetCorrectly,

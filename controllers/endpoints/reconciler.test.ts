@@ -10,7 +10,7 @@ import type { EventRecorder } from '../runtime/manager-types.ts';
 import { type ReconcileContext, StaleCacheError } from '../runtime/reconcile.ts';
 import { ENDPOINTS } from '../runtime/resource.ts';
 import { type FakeCall, FakeApiClient } from '../runtime/testing/fake-api-client.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { TriggerTimeTracker } from '../shared/trigger-time-tracker.ts';
 import { EndpointsReconciler, EndpointsSyncError } from './reconciler.ts';
 import { StaleEndpointsTracker } from './stale-endpoints-tracker.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EndpointSubset } from '../../api/core/v1.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { endpointPortHash, endpointSubsetHash, repackSubsets } from './repack.ts';
 
 // Every `want` below was produced by upstream's own RepackSubsets (k8s.io/kubernetes v1.36.4,

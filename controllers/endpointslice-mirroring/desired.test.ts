@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EndpointAddress, Endpoints, EndpointSubset } from '../../api/core/v1.ts';
 import type { SliceEndpoint } from '../../api/discovery/v1.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { addressToEndpoint, desiredMirroredSlices, endpointPortsToSlicePorts } from './desired.ts';
 import { addressTypePortMapKey, sortSlicePorts } from '../shared/port-map-key.ts';
 

@@ -10,7 +10,7 @@ import {
   LABEL_SKIP_MIRROR,
   MANAGED_BY_MIRRORING_CONTROLLER,
 } from '../../api/labels.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { endpointSliceEventHandler, endpointsEventHandler, type MirroringQueue, serviceEventHandler } from './handlers.ts';
 import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 

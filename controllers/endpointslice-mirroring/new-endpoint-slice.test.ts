@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Endpoints } from '../../api/core/v1.ts';
 import type { EndpointSlice, SlicePort } from '../../api/discovery/v1.ts';
 import { ANNOTATION_LAST_CHANGE_TRIGGER_TIME, LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from '../../api/labels.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import {
   ANNOTATION_LAST_APPLIED_CONFIGURATION,
   endpointSlicePrefix,

@@ -8,7 +8,7 @@ import {
   LABEL_SERVICE_NAME,
   MANAGED_BY_MIRRORING_CONTROLLER,
 } from '../../api/labels.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { parseIP } from '../shared/pod-endpoints.ts';
 import { desiredMirroredSlices } from './desired.ts';
 import { ANNOTATION_LAST_APPLIED_CONFIGURATION } from './new-endpoint-slice.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AddressType, EndpointSlice } from '../../api/discovery/v1.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { recycleSlices } from './recycle-slices.ts';
 
 const slice = (name: string, ip: string, addressType: AddressType): EndpointSlice =>

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Endpoints, Service } from '../../api/core/v1.ts';
 import { ANNOTATION_LEADER, LABEL_SKIP_MIRROR } from '../../api/labels.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { type MirroringDecision, mirroringDecision, shouldMirror } from './should-mirror.ts';
 
 const endpoints = (labels?: Record<string, string>, annotations?: Record<string, string>): Endpoints =>

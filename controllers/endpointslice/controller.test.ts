@@ -5,7 +5,7 @@ import type { Node, Service } from '../../api/core/v1.ts';
 import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { LABEL_TOPOLOGY_ZONE } from '../../api/labels.ts';
 import { FakeControllerRegistry } from '../runtime/testing/fake-controller-registry.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { EndpointSliceReconciler } from './reconciler.ts';
 import { EVENT_COMPONENT, USER_AGENT, InvalidEndpointSliceOptionsError, setupEndpointSliceController } from './controller.ts';
 import { FakeApiClient } from '../runtime/testing/fake-api-client.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Node, Pod, Service } from '../../api/core/v1.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { addressTypesForService, desiredAddressTypeState } from './desired.ts';
 import type { IPAddressType } from './endpoint.ts';
 import { makeNode, makePod, makeService, nodeLookup } from './test-fixtures.ts';

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Service } from '../../api/core/v1.ts';
 import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { LABEL_HEADLESS, LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from '../../api/labels.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { generateNamePrefix, newEndpointSlice, ownedBy, placeholderSliceEqual, serviceKeyForSlice, sliceLabels } from './endpoint-slice.ts';
 import { DEFAULT_PORTS, MANAGED_BY, makeService, makeSlice } from './test-fixtures.ts';
 

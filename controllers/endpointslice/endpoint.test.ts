@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Node, Pod, Service } from '../../api/core/v1.ts';
 import type { SliceEndpoint, SlicePort } from '../../api/discovery/v1.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { endpointAddresses, endpointPortsForPod, type IPAddressType, podToEndpoint } from './endpoint.ts';
 import { makeNode, makePod, makeService } from './test-fixtures.ts';
 

@@ -6,7 +6,7 @@ import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_TOPOLOGY_ZONE } from '../..
 import { IndexedStore } from '../runtime/cache/indexed-store.ts';
 import { FakeClock } from '../runtime/clock.ts';
 import { DelayingQueue } from '../runtime/queue/delaying-queue.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { type EndpointSliceHandlerOptions, endpointSliceEventHandlers } from './handlers.ts';
 import { MANAGED_BY, makeNode, makePod, makeService, makeSlice, NS } from './test-fixtures.ts';
 import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EndpointSlice, SliceEndpoint } from '../../api/discovery/v1.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import {
   ANNOTATION_TOPOLOGY_AWARE_HINTS as HINTS,
   ANNOTATION_TOPOLOGY_MODE as MODE,

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Node, Pod, Service } from '../../api/core/v1.ts';
 import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { ANNOTATION_LAST_CHANGE_TRIGGER_TIME, LABEL_HEADLESS, LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from '../../api/labels.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { ANNOTATION_TOPOLOGY_MODE } from './hints.ts';
 import { planHasWrites, type ReconcileSlicesInput, recycleSlices, reconcileSlices, type SlicePlan, sliceToFill } from './plan.ts';
 import { endpointFor, MANAGED_BY, makeNode, makePod, makeService, makeSlice, nodeLookup } from './test-fixtures.ts';

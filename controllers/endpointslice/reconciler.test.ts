@@ -13,7 +13,7 @@ import { IndexedStore } from '../runtime/cache/indexed-store.ts';
 import type { ReconcileContext } from '../runtime/reconcile.ts';
 import { StaleCacheError } from '../runtime/reconcile.ts';
 import { metricValue } from '../runtime/runtime-test-helpers.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { TriggerTimeTracker } from '../shared/trigger-time-tracker.ts';
 import { EndpointSliceMetrics } from './metrics.ts';
 import { EndpointSliceReconciler, EndpointSliceSyncError, SLICES_BY_SERVICE_INDEX, slicesByServiceIndex } from './reconciler.ts';

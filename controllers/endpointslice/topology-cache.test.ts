@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Node } from '../../api/core/v1.ts';
 import type { EndpointSlice, SliceEndpoint } from '../../api/discovery/v1.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { ANNOTATION_TOPOLOGY_MODE } from './hints.ts';
 import { reconcileSlices } from './plan.ts';
 import { endpointFor, MANAGED_BY, makeNode, makePod, makeService, makeSlice, nodeLookup } from './test-fixtures.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isSpecialEndpointIP } from '../../api/v1alpha1/ip-address.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import {
   type AddressPolicy,
   type AddressRefusalReason,

@@ -6,7 +6,7 @@ import { SERVICES } from '../runtime/resource.ts';
 import { InvalidExternalEndpointsOptionsError, PROBE_SCHEDULER_NAME, setupExternalEndpointsController } from './controller.ts';
 import type { ProbeResult, Prober, ProbeSpec, ProbeTarget } from './probe/prober.ts';
 import { EXTERNAL_ENDPOINTS } from './resources.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { makeObject, makeService, testContext } from './test-fixtures.ts';
 
 // The wiring, through a hand-made registry: which caches the controller asks for, and the probe scheduler's

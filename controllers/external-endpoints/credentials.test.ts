@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { type CredentialsRef, credentialsFromSecret, type SecretLike } from './credentials.ts';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { MAX_BACKEND_EVENTS, type Observation, observationFromStatus, transitionEvents } from './events.ts';
 import type { HealthState } from './health.ts';
 import { makeObject } from './test-fixtures.ts';

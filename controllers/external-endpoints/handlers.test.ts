@@ -5,7 +5,7 @@ import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { LABEL_SERVICE_NAME } from '../../api/labels.ts';
 import type { ExternalEndpoints } from '../../api/v1alpha1/external-endpoints.ts';
 import { metricValue } from '../runtime/runtime-test-helpers.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { endpointSliceEventHandler, probeResultHandler, serviceEventHandler } from './handlers.ts';
 import { BackendHealthStore } from './health-store.ts';
 import { ExternalEndpointsMetrics } from './metrics.ts';

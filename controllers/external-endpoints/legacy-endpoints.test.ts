@@ -7,7 +7,7 @@ import {
   LABEL_SKIP_MIRROR,
   MANAGED_BY_EXTERNAL_ENDPOINTS,
 } from '../../api/labels.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import type { Backend } from './backends.ts';
 import { ownerReference } from './desired.ts';
 import type { EndpointConditions } from './health.ts';

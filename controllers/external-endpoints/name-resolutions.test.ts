@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import type { NameResolution } from './dns/resolver.ts';
 import { dueNames, NameResolutions } from './name-resolutions.ts';
 

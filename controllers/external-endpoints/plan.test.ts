@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EndpointSlice, SliceEndpoint, SlicePort } from '../../api/discovery/v1.ts';
 import { LABEL_HEADLESS, LABEL_MANAGED_BY, LABEL_SERVICE_NAME, MANAGED_BY_EXTERNAL_ENDPOINTS } from '../../api/labels.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { type DesiredEndpoints, desiredEndpoints, type IPAddressType, ownerReference, sliceLabels } from './desired.ts';
 import { isEmptySlicePlan, planSlices, type SlicePlan } from './plan.ts';
 import { makeObject, UID } from './test-fixtures.ts';

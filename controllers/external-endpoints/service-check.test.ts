@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Service } from '../../api/core/v1.ts';
 import { externalEndpointsPortSchema } from '../../api/v1alpha1/external-endpoints.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { checkService } from './service-check.ts';
 import { makeService } from './test-fixtures.ts';
 

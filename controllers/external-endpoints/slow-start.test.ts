@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { decideSlowStart, type SlowStartCandidate, type SlowStartPolicy } from './slow-start.ts';
 
 const fresh = (key: string, healthySince?: number): SlowStartCandidate => ({ key, healthySince, publishedReady: false });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { ExternalEndpointsSpecInput, ExternalEndpointsStatus } from '../../api/v1alpha1/external-endpoints.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { newAddressPolicy } from './address-policy.ts';
 import { resolveBackends } from './backends.ts';
 import type { NameResolution } from './dns/resolver.ts';

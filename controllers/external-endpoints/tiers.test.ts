@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import type { HealthState } from './health.ts';
 import { decideTier, isStandby, type TierInput, type TierPolicy, type TierState, tierChangeMessage, wantedTier } from './tiers.ts';
 

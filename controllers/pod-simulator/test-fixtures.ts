@@ -6,7 +6,7 @@ import type { ReconcileContext } from '../runtime/reconcile.ts';
 import { captureLogger } from '../runtime/testing/capture-logger.ts';
 import { RecordingApiClient } from '../runtime/testing/recording-api-client.ts';
 import { testContext } from '../runtime/testing/test-context.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { NODE_NAME_INDEX } from './scheduler-reconciler.ts';
 import { LABEL_SIMULATED_NODE, type SimNode, type SimPod, simNodeSchema, simPodSchema } from './simulated-objects.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Service } from '../../api/core/v1.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import type { Affinity } from './affinity.ts';
 import { affinityWarnings } from './caveats.ts';
 import { CLIENT_IP, NONE, service } from './test-fixtures.ts';

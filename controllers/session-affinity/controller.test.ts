@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { Service } from '../../api/core/v1.ts';
 import type { SessionAffinityPolicy } from '../../api/v1alpha1/session-affinity-policy.ts';
 import { FakeControllerRegistry } from '../runtime/testing/fake-controller-registry.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import {
   CONTROLLER_NAME,
   EVENT_COMPONENT,

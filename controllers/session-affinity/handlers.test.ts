@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Service } from '../../api/core/v1.ts';
 import type { SessionAffinityPolicy } from '../../api/v1alpha1/session-affinity-policy.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { policyEventHandler, serviceEventHandler } from './handlers.ts';
 import { CLIENT_IP, MemoryStore, NONE, NS, policy, RecordingQueue, service } from './test-fixtures.ts';
 

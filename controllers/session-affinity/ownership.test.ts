@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import type { Affinity } from './affinity.ts';
 import { affinityAfterRelease, affinityOwnership, ownerSetByOwnership, ownerSetByService, restoreManager } from './ownership.ts';
 import { FIELD_MANAGER } from './plan.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Service } from '../../api/core/v1.ts';
 import type { SessionAffinityPolicy } from '../../api/v1alpha1/session-affinity-policy.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import type { Affinity } from './affinity.ts';
 import { type AffinityOwnership, affinityOwnership } from './ownership.ts';
 import { FALLBACK_RESTORE_MANAGER, FIELD_MANAGER, planService, type ServicePlan, type ServiceWrite } from './plan.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { type AffinityRecord, formatRecord, type RecordState, readRecord, recordedPolicy } from './record.ts';
 import { CLIENT_IP, NONE, service } from './test-fixtures.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SessionAffinityPolicy } from '../../api/v1alpha1/session-affinity-policy.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { governingPolicy, selectingPolicies } from './resolution.ts';
 import { policy, service } from './test-fixtures.ts';
 

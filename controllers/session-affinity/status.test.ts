@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Service } from '../../api/core/v1.ts';
 import type { SessionAffinityPolicy, SessionAffinityPolicyStatus } from '../../api/v1alpha1/session-affinity-policy.ts';
-import { deepFreeze } from '../shared/deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import type { ApplyFailure } from './apply-failures.ts';
 import type { AffinityRecord } from './record.ts';
 import { desiredPolicyStatus } from './status.ts';

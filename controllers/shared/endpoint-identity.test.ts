@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SliceEndpoint } from '../../api/discovery/v1.ts';
-import { deepFreeze } from './deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { endpointIdentity, endpointsEqualBeyondHash } from './endpoint-identity.ts';
 
 describe('endpointIdentity', () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { LABEL_SERVICE_NAME } from '../../api/labels.ts';
-import { deepFreeze } from './deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { EndpointSliceTracker } from './endpoint-slice-tracker.ts';
 
 // Upstream k8s.io/endpointslice util/endpointslice_tracker_test.go (v1.36): TestEndpointSliceTrackerUpdate,

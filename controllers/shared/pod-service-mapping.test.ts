@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Pod, Service } from '../../api/core/v1.ts';
-import { deepFreeze } from './deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { type PodProjectionKey, podEndpointsChanged, podUpdateKey, servicesToUpdate } from './pod-service-mapping.ts';
 
 function pod(overrides: {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SlicePort } from '../../api/discovery/v1.ts';
-import { deepFreeze } from './deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { fnv128aHex } from './fnv128a.ts';
 import { spewForHash } from './go-spew.ts';
 import { goSlice } from './go-value.ts';

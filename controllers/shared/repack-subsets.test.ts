@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EndpointSubset } from '../../api/core/v1.ts';
-import { deepFreeze } from './deep-freeze.ts';
+import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { compareEndpointAddresses, compareUtf8, portIdentityByValue, regroupSubsets } from './repack-subsets.ts';
 
 // The full canonical forms (with upstream's sort) are tested beside their users: controllers/endpoints/repack.test.ts

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deepFreeze } from '../../controllers/shared/deep-freeze.ts';
+import { deepFreeze } from '../../controllers/runtime/testing/deep-freeze.ts';
 import { type PodStatusInput, podStatus } from './pod-status.ts';
 
 const NOW = new Date('2026-03-04T05:06:07.890Z');

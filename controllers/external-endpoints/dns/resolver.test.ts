@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestDnsServer } from '../../../test/nethost/dns-server.ts';
 import { FakeClock } from '../../runtime/clock.ts';
-import { deepFreeze } from '../../shared/deep-freeze.ts';
+import { deepFreeze } from '../../runtime/testing/deep-freeze.ts';
 import {
   type DnsAnswer,
   type DnsErrorReason,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ExternalEndpointsSpecInput, externalEndpointsSpecSchema } from '../../../api/v1alpha1/external-endpoints.ts';
-import { deepFreeze } from '../../shared/deep-freeze.ts';
+import { deepFreeze } from '../../runtime/testing/deep-freeze.ts';
 import { AnswerPattern } from './answer-pattern.ts';
 import { InvalidHealthCheckError, type ProbePlan, probePlanFor, probePortFor } from './probe-spec.ts';
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deepFreeze } from '../../shared/deep-freeze.ts';
+import { deepFreeze } from '../testing/deep-freeze.ts';
 import { IndexedStore, IndexFuncError } from './indexed-store.ts';
 import { NAMESPACE_INDEX } from './store.ts';
 

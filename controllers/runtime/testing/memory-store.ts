@@ -1,5 +1,5 @@
 import { objectKey } from '../../../api/core/meta.ts';
-import { deepFreeze } from '../../shared/deep-freeze.ts';
+import { deepFreeze } from './deep-freeze.ts';
 import { type IndexFunc, NAMESPACE_INDEX, type Store } from '../cache/store.ts';
 
 // Test-only: a Store filled by the test instead of an informer, so reconcilers can be driven from fixed cache contents.

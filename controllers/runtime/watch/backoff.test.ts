@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deepFreeze } from '../../shared/deep-freeze.ts';
+import { deepFreeze } from '../testing/deep-freeze.ts';
 import { Backoff, type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.ts';
 
 const policy: BackoffPolicy = deepFreeze({ initialMs: 800, factor: 2, maxMs: 30_000, jitter: 0.2, resetAfterMs: 120_000 });

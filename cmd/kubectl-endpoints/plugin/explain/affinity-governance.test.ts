@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Service } from '../../../../api/core/v1.ts';
 import { type SessionAffinityPolicy, sessionAffinityPolicySchema } from '../../../../api/v1alpha1/session-affinity-policy.ts';
-import { deepFreeze } from '../../../../controllers/shared/deep-freeze.ts';
+import { deepFreeze } from '../../../../controllers/runtime/testing/deep-freeze.ts';
 import { ANNOTATION_SESSION_AFFINITY_POLICY } from '../../../../controllers/session-affinity/record.ts';
 import { type AffinityReport, affinityGovernance } from './affinity-governance.ts';
 import type { Lookup } from './snapshot.ts';

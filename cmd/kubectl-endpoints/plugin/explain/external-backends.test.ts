@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { EndpointSlice } from '../../../../api/discovery/v1.ts';
 import { LABEL_MANAGED_BY, MANAGED_BY_EXTERNAL_ENDPOINTS } from '../../../../api/labels.ts';
 import { externalEndpointsSchema } from '../../../../api/v1alpha1/external-endpoints.ts';
-import { deepFreeze } from '../../../../controllers/shared/deep-freeze.ts';
+import { deepFreeze } from '../../../../controllers/runtime/testing/deep-freeze.ts';
 import { externalBackends } from './external-backends.ts';
 import { NS } from './test-fixtures.ts';
 

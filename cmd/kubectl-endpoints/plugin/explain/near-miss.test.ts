@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deepFreeze } from '../../../../controllers/shared/deep-freeze.ts';
+import { deepFreeze } from '../../../../controllers/runtime/testing/deep-freeze.ts';
 import { editDistance, type LabelDifference, nearMisses, similar } from './near-miss.ts';
 import { NS, testPod } from './test-fixtures.ts';
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Service } from '../../../../api/core/v1.ts';
-import { deepFreeze } from '../../../../controllers/shared/deep-freeze.ts';
+import { deepFreeze } from '../../../../controllers/runtime/testing/deep-freeze.ts';
 import { nodeIndex } from './node-index.ts';
 import { type EndpointState, type PodVerdict, podVerdict } from './pod-verdict.ts';
 import type { Lookup, NodeDetail, PodDetail } from './snapshot.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deepFreeze } from '../../../../controllers/shared/deep-freeze.ts';
+import { deepFreeze } from '../../../../controllers/runtime/testing/deep-freeze.ts';
 import { type NodeKnowledge, notReadyBreakdown, type ReadinessCause } from './readiness.ts';
 import type { PodDetail } from './snapshot.ts';
 import { notReadyStatus, testNode, testPod } from './test-fixtures.ts';

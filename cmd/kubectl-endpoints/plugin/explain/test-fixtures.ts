@@ -6,7 +6,7 @@ import { planEndpoints } from '../../../../controllers/endpoints/plan.ts';
 import { reconcileSlices } from '../../../../controllers/endpointslice/plan.ts';
 import { desiredMirroredSlices } from '../../../../controllers/endpointslice-mirroring/desired.ts';
 import { planMirroredSlices } from '../../../../controllers/endpointslice-mirroring/plan.ts';
-import { deepFreeze } from '../../../../controllers/shared/deep-freeze.ts';
+import { deepFreeze } from '../../../../controllers/runtime/testing/deep-freeze.ts';
 import type { NodeDetail, PodDetail, ServiceSnapshot } from './snapshot.ts';
 
 // Builders for the explain tests: a Service `web` in `shop` selecting app=web with a named port `http`, and Pods that
