@@ -2,7 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { mkdir, readdir, rename, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
-import { connect, createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { join } from 'node:path';
 import type { ProbeTarget } from '../../controllers/pod-simulator/container-probe.ts';
 import type { ContainerEngine, CreatedContainer, Sandbox } from '../../controllers/pod-simulator/container-runtime.ts';
@@ -10,6 +10,7 @@ import { runcSpec } from '../../controllers/pod-simulator/runc-spec.ts';
 import type { SimContainer, SimPod } from '../../controllers/pod-simulator/simulated-objects.ts';
 import { deleteNamespaceSync, inNamespace, ip, type NamespaceProcess, run, startInNamespace } from '../data-plane/netns.ts';
 import { type LayoutImage, readLayoutImage } from './oci-layout.ts';
+import { listenUnixRelay } from '../data-plane/unix-socket-relay.ts';
 
 // Runs the containers of the playground's Pods with runc (docs/playground.md, "Running images"): each Pod gets a network
 // namespace with its Pod IP (on a dummy eth0), a socat relay that makes the API server reachable at 127.0.0.1:6443
@@ -148,23 +149,7 @@ export class RuncEngine implements ContainerEngine {
   }
 
   async #startRelay(): Promise<void> {
-    const target = new URL(this.#opts.apiServer.server);
-    const server = createServer((downstream) => {
-      const upstream = connect(Number(target.port), target.hostname);
-      const close = () => {
-        downstream.destroy();
-        upstream.destroy();
-      };
-      downstream.on('error', close).on('close', close);
-      upstream.on('error', close).on('close', close);
-      downstream.pipe(upstream).pipe(downstream);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#socketPath, () => resolve());
-    });
-    server.unref();
-    this.#relay = server;
+    this.#relay = await listenUnixRelay(this.#socketPath, this.#opts.apiServer.server);
   }
 
   async createSandbox(pod: Readonly<SimPod>, podIP: string, signal: AbortSignal): Promise<Sandbox> {

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { connect, createServer, type Server } from 'node:net';
+import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ import {
   namespacePidsSync,
   startInNamespace,
 } from './netns.ts';
+import { listenUnixRelay } from './unix-socket-relay.ts';
 
 // A pod network with real kube-proxies, in network namespaces, for a control plane on loopback:
 //
@@ -372,24 +373,7 @@ export class DataPlane {
   }
 
   async #startRelay(): Promise<void> {
-    const target = new URL(this.#opts.apiServer.server);
-    const port = Number(target.port);
-    const server = createServer((downstream) => {
-      const upstream = connect(port, target.hostname);
-      const close = () => {
-        downstream.destroy();
-        upstream.destroy();
-      };
-      downstream.on('error', close).on('close', close);
-      upstream.on('error', close).on('close', close);
-      downstream.pipe(upstream).pipe(downstream);
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.#socketPath, () => resolve());
-    });
-    server.unref();
-    this.#relay = server;
+    this.#relay = await listenUnixRelay(this.#socketPath, this.#opts.apiServer.server);
   }
 
   /** Starts socat in `ns` from 127.0.0.1:6443 to the relay socket, and writes a kubeconfig using it. */
