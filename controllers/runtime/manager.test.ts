@@ -7,7 +7,8 @@ import { apiErrorFrom } from './api-errors.ts';
 import type { EventHandler } from './cache/event-handler.ts';
 import { IndexedStore } from './cache/indexed-store.ts';
 import { FakeClock } from './clock.ts';
-import { connectionRefused, FakeObjectClient } from './fake-object-client.ts';
+import { connectionRefused } from './testing/api-error.ts';
+import { FakeApiClient } from './testing/fake-api-client.ts';
 import { Manager, type ManagerOptions, type ManagerOutcome, type RunnableInformer } from './manager.ts';
 import type { InformerSpec } from './manager-types.ts';
 import { done, type ReconcileContext, type Result } from './reconcile.ts';
@@ -71,7 +72,7 @@ class FakeInformer<T> implements RunnableInformer<T> {
 
 function setup(opts: Partial<ManagerOptions> & { client?: ApiClient; clock?: FakeClock } = {}) {
   const clock = opts.clock ?? new FakeClock();
-  const client = opts.client ?? new FakeObjectClient();
+  const client = opts.client ?? new FakeApiClient();
   const { logger, lines } = captureLogger('debug');
   const informers: FakeInformer<unknown>[] = [];
   const manager = new Manager({
@@ -198,11 +199,11 @@ describe('Manager.informer', () => {
 describe('Manager.client and eventRecorder', () => {
   it('gives each component one client with its own user agent', () => {
     const agents: string[] = [];
-    const base = new FakeObjectClient();
+    const base = new FakeApiClient();
     const recording: ApiClient = Object.assign(Object.create(base) as ApiClient, {
       forComponent: (ua: string) => {
         agents.push(ua);
-        return new FakeObjectClient();
+        return new FakeApiClient();
       },
     });
     const t = setup({ client: recording, userAgent: 'kube-endpoints-operator/0.1.0' });
@@ -336,7 +337,7 @@ describe('Manager.start', () => {
 describe('Manager with leader election', () => {
   it('runs informers and controllers only on the leader; the standby is ready and takes over on release', async () => {
     const clock = new FakeClock();
-    const client = new FakeObjectClient();
+    const client = new FakeApiClient();
     const m1 = setup({ clock, client, leaderElection: { ...LE, identity: 'one' } });
     const m2 = setup({ clock, client, leaderElection: { ...LE, identity: 'two' }, healthProbeBindAddress: '127.0.0.1:0' });
     for (const m of [m1, m2]) m.manager.informer({ resource: PODS, parse: parseObj, parseId: 'test.Obj' });
@@ -366,7 +367,7 @@ describe('Manager with leader election', () => {
   });
 
   it('stops all work at once and ends with lost-leadership when renewals fail past the deadline', async () => {
-    const client = new FakeObjectClient();
+    const client = new FakeApiClient();
     const t = setup({ client, leaderElection: { ...LE, identity: 'one' } });
     t.manager.informer({ resource: PODS, parse: parseObj, parseId: 'test.Obj' });
     const g = gatedReconciler();
@@ -376,7 +377,8 @@ describe('Manager with leader election', () => {
     t.informers[0]?.sync();
     await t.clock.advance(0);
     assert.equal(g.calls.length, 1);
-    client.failWith = connectionRefused();
+    const refused = connectionRefused();
+    client.failOn = () => refused;
     await t.clock.advance(11_999);
     assert.equal(g.calls[0]?.ctx.signal.aborted, false);
     await t.clock.advance(1);
@@ -410,7 +412,7 @@ describe('Manager runnable groups', () => {
   }
 
   it('starts others on every replica, leader-only runnables after the caches synced and every onStart; stops in reverse', async () => {
-    const client = new FakeObjectClient();
+    const client = new FakeApiClient();
     const t = setup({ client, leaderElection: { ...LE, identity: 'one' } });
     const standby = setup({ client, clock: t.clock, leaderElection: { ...LE, identity: 'two' } });
     const order: string[] = [];
