@@ -3,10 +3,11 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, matchesGlob, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { after, describe, it, mock } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { dockerIgnored, parseDockerignore } from '../../hack/image/dockerfile.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import { type ApiClient, newApiClient } from '../../controllers/runtime/api-client.ts';
 import { ApiError } from '../../controllers/runtime/api-errors.ts';
@@ -230,18 +231,6 @@ function importClosure(entry: string): { files: Set<string>; packages: Set<strin
   return { files, packages };
 }
 
-/** Docker's .dockerignore semantics: the last pattern matching the path or one of its parent directories wins. */
-function dockerIgnored(path: string, patterns: readonly string[]): boolean {
-  const parents = path.split('/').map((_, i, parts) => parts.slice(0, i + 1).join('/'));
-  let ignored = false;
-  for (const raw of patterns) {
-    const negated = raw.startsWith('!');
-    const pattern = negated ? raw.slice(1) : raw;
-    if (parents.some((p) => matchesGlob(p, pattern))) ignored = !negated;
-  }
-  return ignored;
-}
-
 describe('the Dockerfile', () => {
   const dockerfile = readFileSync(join(REPO, 'Dockerfile'), 'utf8');
   const instructions = dockerfile
@@ -266,10 +255,7 @@ describe('the Dockerfile', () => {
   });
 
   it('ships every module the entry point imports, and no test file', () => {
-    const ignore = readFileSync(join(REPO, '.dockerignore'), 'utf8')
-      .split('\n')
-      .map((l) => l.trim())
-      .filter((l) => l !== '' && !l.startsWith('#'));
+    const ignore = parseDockerignore(readFileSync(join(REPO, '.dockerignore'), 'utf8'));
     const copied = instructions
       .filter((l) => l.startsWith('COPY ') && !l.includes('--from='))
       .flatMap((l) => l.slice('COPY '.length).split(/\s+/).slice(0, -1));
