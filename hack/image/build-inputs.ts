@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { contextCopies, readFinalStage } from './dockerfile.ts';
+import { contextFiles, readFinalStage } from './dockerfile.ts';
 
 export const IMAGE_NAME = 'kube-endpoints-operator';
 /** Debian packages whose shared libraries Node links (`ldd node`: libc, libm, libdl, libpthread, libstdc++, libgcc_s). */
@@ -37,7 +37,7 @@ export interface BuildInputs {
   readonly digest: string;
 }
 
-/** Files and facts that decide the image: build scripts, Dockerfile, lockfile, copied sources, Debian debs, git (Node's
+/** Files and facts that decide the image: build scripts, Dockerfile, lockfile, the build context, Debian debs, git (Node's
  * version is package.json's). */
 export function buildInputs(repo: string, sourceFlag?: string): BuildInputs {
   const head = git(repo, 'rev-parse', 'HEAD') ?? 'unknown';
@@ -45,10 +45,11 @@ export function buildInputs(repo: string, sourceFlag?: string): BuildInputs {
   const revision = dirty ? `${head}-dirty` : head;
   const epoch = Number(process.env.SOURCE_DATE_EPOCH ?? git(repo, 'log', '-1', '--format=%ct') ?? '0');
   const source = sourceFlag ?? git(repo, 'remote', 'get-url', 'origin');
-  const { stage, ignore } = readFinalStage(repo);
+  const { ignore } = readFinalStage(repo);
   const files = new Set<string>(['Dockerfile', '.dockerignore', 'package.json', 'package-lock.json', '.npmrc']);
   for (const name of readdirSync(join(repo, 'hack/image'))) if (!name.endsWith('.test.ts')) files.add(`hack/image/${name}`);
-  for (const rel of contextCopies(repo, stage, ignore).values()) files.add(rel);
+  // The whole build context: the build stage bundles sources the final stage never copies as such.
+  for (const rel of contextFiles(repo, ignore)) files.add(rel);
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ revision, epoch, source, debs: DEBIAN_PACKAGES.map(cachedDeb) }));
   for (const file of [...files].sort()) hash.update(`${file}\0`).update(readFileSync(join(repo, file)));

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { contextCopies, dockerIgnored, parseDockerignore, parseFinalStage } from './dockerfile.ts';
+import { contextCopies, contextFiles, dockerIgnored, parseDockerignore, parseFinalStage } from './dockerfile.ts';
 
 const DOCKERFILE = `# syntax=docker/dockerfile:1
 ARG BASE=node:24
@@ -63,5 +63,26 @@ describe('contextCopies', () => {
     );
     assert.ok(dockerIgnored('other.txt', ignore));
     assert.ok(!dockerIgnored('src/lib/b.ts', ignore));
+  });
+});
+
+describe('contextFiles', () => {
+  it('lists the whole build context: files admitted inside ignored directories too, never .git, node_modules or dist', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'dockerfile-test-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    for (const d of ['src', 'hack/image', '.git', 'node_modules/x', 'dist/operator']) await mkdir(join(dir, d), { recursive: true });
+    for (const f of [
+      'package.json',
+      'src/a.ts',
+      'src/a.test.ts',
+      'hack/build.ts',
+      'hack/other.ts',
+      '.git/HEAD',
+      'node_modules/x/i.js',
+      'dist/operator/main.mjs',
+    ])
+      await writeFile(join(dir, f), f);
+    const ignore = parseDockerignore('*\n!package.json\n!src\n!hack/build.ts\n!node_modules\n!dist\n**/*.test.ts\n');
+    assert.deepEqual(contextFiles(dir, ignore), ['hack/build.ts', 'package.json', 'src/a.ts']);
   });
 });

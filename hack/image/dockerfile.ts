@@ -157,6 +157,25 @@ export function contextCopies(context: string, stage: FinalStage, ignore: readon
   return out;
 }
 
+/**
+ * Every file of the build context after .dockerignore (relative paths, sorted): what any stage can copy, so what decides
+ * the image. Directories are walked even when ignored, since a later `!pattern` can admit a file inside them; `.git`,
+ * `node_modules` and `dist` are never context here.
+ */
+export function contextFiles(context: string, ignore: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    for (const entry of readdirSync(join(context, rel), { withFileTypes: true })) {
+      const path = rel === '' ? entry.name : `${rel}/${entry.name}`;
+      if (entry.isDirectory()) {
+        if (!['.git', 'node_modules', 'dist'].includes(entry.name)) walk(path);
+      } else if (!dockerIgnored(path, ignore)) out.push(path);
+    }
+  };
+  walk('');
+  return out.sort();
+}
+
 export function readFinalStage(repo: string): { stage: FinalStage; ignore: string[] } {
   return {
     stage: parseFinalStage(readFileSync(join(repo, 'Dockerfile'), 'utf8')),

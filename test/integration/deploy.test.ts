@@ -7,6 +7,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { after, describe, it, mock } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
+import { buildOperator, OPERATOR_BUNDLE, OPERATOR_ENTRY } from '../../hack/build-operator.ts';
 import { dockerIgnored, parseDockerignore } from '../../hack/image/dockerfile.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import { type ApiClient, newApiClient } from '../../controllers/runtime/api-client.ts';
@@ -209,7 +210,10 @@ describe("the README's overlay for the CRD controllers only", () => {
 
 // ---- the container image (static: no Docker engine here) ----------------------------------------------------------------
 
-/** Relative paths of every module the entry point loads (static and literal dynamic imports), and its bare imports. */
+/**
+ * Relative paths of every module the bundle is made of (static and literal dynamic imports, except the dynamic imports
+ * of cmd/operator/, which hack/build-operator.ts leaves out: the playground), and its bare imports.
+ */
 function importClosure(entry: string): { files: Set<string>; packages: Set<string> } {
   const files = new Set<string>();
   const packages = new Set<string>();
@@ -221,6 +225,7 @@ function importClosure(entry: string): { files: Set<string>; packages: Set<strin
     if (!abs.endsWith('.ts')) return;
     for (const m of readFileSync(abs, 'utf8').matchAll(importRe)) {
       if (m[1] !== undefined) continue; // `import type` is erased
+      if (m[3] !== undefined && rel.startsWith('cmd/operator/')) continue; // the playground: not in the bundle
       const spec = m[2] ?? m[3] ?? '';
       if (spec.startsWith('.')) visit(resolve(dirname(abs), spec));
       else if (!spec.startsWith('node:'))
@@ -241,31 +246,38 @@ describe('the Dockerfile', () => {
     .array(z.string())
     .parse(JSON.parse(instructions.find((l) => l.startsWith('ENTRYPOINT '))?.slice('ENTRYPOINT '.length) ?? 'null'));
 
-  it('builds on the Node the tests run on, installs production dependencies only, and runs as a numeric non-root user', () => {
+  it('bundles in a build stage on the Node the tests run on, ships only the bundle, and runs as a numeric non-root user', () => {
     const nodeImage = /^ARG NODE_IMAGE=node:(\S+)$/m.exec(dockerfile)?.[1] ?? '';
     assert.ok(nodeImage.startsWith(`${packageJson.devDependencies.node}-`), `base image node:${nodeImage}`);
     assert.equal(instructions.filter((l) => l.startsWith('FROM ')).length, 2, 'multi-stage');
-    assert.ok(instructions.some((l) => /npm ci --omit=dev\b/.test(l)));
+    assert.ok(instructions.includes('RUN node hack/build-operator.ts'), 'the build stage bundles with the script the tests use');
+    const finalStage = instructions.slice(instructions.findLastIndex((l) => l.startsWith('FROM ')));
+    assert.deepEqual(
+      finalStage.filter((l) => l.startsWith('COPY ')),
+      ['COPY --from=build /app/dist/operator ./dist/operator'],
+      'the final stage has the bundle and nothing else from the checkout (no node_modules, no sources)',
+    );
     const user = /^USER (\d+)(?::(\d+))?$/m.exec(dockerfile);
     assert.ok(user !== null && Number(user[1]) !== 0, 'USER must be numeric (runAsNonRoot) and not root');
   });
 
-  it('starts main.ts in exec form, so SIGTERM reaches Node (PID 1) and its handler drains', () => {
-    assert.deepEqual(entrypoint, ['node', packageJson.bin['kube-endpoints-operator']]);
+  it('starts the bundle of the package entry point in exec form, so SIGTERM reaches Node (PID 1) and its handler drains', () => {
+    assert.deepEqual(entrypoint, ['node', `dist/operator/${OPERATOR_BUNDLE}`]);
+    assert.equal(OPERATOR_ENTRY, packageJson.bin['kube-endpoints-operator'], 'the bundle is of the entry point npm installs');
   });
 
-  it('ships every module the entry point imports, and no test file', () => {
+  it('gives the build stage every module the entry point imports, and no test file', () => {
     const ignore = parseDockerignore(readFileSync(join(REPO, '.dockerignore'), 'utf8'));
     const copied = instructions
       .filter((l) => l.startsWith('COPY ') && !l.includes('--from='))
       .flatMap((l) => l.slice('COPY '.length).split(/\s+/).slice(0, -1));
-    const { files, packages } = importClosure(entrypoint[1] ?? '');
+    const { files, packages } = importClosure(OPERATOR_ENTRY);
     assert.ok(files.size > 50, `closure of ${files.size} files`);
     for (const file of files) {
       assert.ok(!file.endsWith('.test.ts'), `${file} is a test file`);
       assert.ok(
         copied.some((src) => file === src || file.startsWith(`${src.replace(/\/$/, '')}/`)),
-        `${file} is imported by the entry point but not copied into the image`,
+        `${file} is imported by the entry point but not copied into the build stage`,
       );
       assert.ok(!dockerIgnored(file, ignore), `${file} is imported by the entry point but excluded by .dockerignore`);
     }
@@ -282,6 +294,8 @@ const admin = env.client;
 const kubeconfig = env.cluster.kubeconfigPath;
 const work = await mkdtemp(join(tmpdir(), 'deploy-test-'));
 after(() => rm(work, { recursive: true, force: true }));
+// What the image runs (the Dockerfile's build stage): the replicas below start this bundle, not the sources.
+const operatorBundle = (await buildOperator(join(work, 'operator'))).file;
 
 const CRD_NAMES = ['crd/externalendpoints.kube-endpoints-operator.io', 'crd/sessionaffinitypolicies.kube-endpoints-operator.io'];
 
@@ -432,9 +446,10 @@ const startedSchema = z.looseObject({
 });
 
 /**
- * Spawns `node cmd/operator/main.ts` with the container's args and env (ports moved to free loopback ports, since two
- * replicas share this host), authenticated by a ServiceAccount token, and with Node's permission model allowing reads
- * only: a write anywhere on disk would crash it, which is what a read-only root filesystem does.
+ * Spawns the image's entry point (`node dist/operator/main.mjs`, the bundle of cmd/operator/main.ts) with the container's
+ * args and env (ports moved to free loopback ports, since two replicas share this host), authenticated by a
+ * ServiceAccount token, and with Node's permission model allowing reads only: a write anywhere on disk would crash it,
+ * which is what a read-only root filesystem does.
  */
 function startReplica(kubeconfigPath: string): Replica {
   const podEnv: Record<string, string> = { POD_NAMESPACE: OPERATOR_NAMESPACE };
@@ -442,11 +457,10 @@ function startReplica(kubeconfigPath: string): Replica {
   const args = manager.args
     .map((a) => a.replace(/\$\((\w+)\)/g, (_, name: string) => podEnv[name] ?? ''))
     .map((a) => (/^--(metrics-bind-address|health-probe-bind-address)=/.test(a) ? a.replace(/=.*/, '=127.0.0.1:0') : a));
-  const child = spawn(
-    process.execPath,
-    ['--permission', '--allow-fs-read=*', join(REPO, entrypointPath()), ...args, `--kubeconfig=${kubeconfigPath}`],
-    { env: { PATH: process.env.PATH ?? '', ...podEnv }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, ['--permission', '--allow-fs-read=*', operatorBundle, ...args, `--kubeconfig=${kubeconfigPath}`], {
+    env: { PATH: process.env.PATH ?? '', ...podEnv },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const replica: Replica = {
     process: child,
     logs: [],
@@ -476,10 +490,6 @@ function startReplica(kubeconfigPath: string): Replica {
   });
   child.stderr?.on('data', (chunk: Buffer) => replica.stderr.push(chunk.toString('utf8')));
   return replica;
-}
-
-function entrypointPath(): string {
-  return packageJson.bin['kube-endpoints-operator'];
 }
 
 async function httpStatus(port: number, path: string): Promise<number> {

@@ -9,13 +9,14 @@ import { promisify } from 'node:util';
 import { after, describe, it } from 'node:test';
 import { z } from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
+import { buildOperator, OPERATOR_BUNDLE, PLAYGROUND_UNAVAILABLE } from '../../hack/build-operator.ts';
 import { buildInputs, IMAGE_NAME } from '../../hack/image/build-inputs.ts';
 import { contextCopies, readFinalStage } from '../../hack/image/dockerfile.ts';
 import { waitFor } from '../envtest/wait-for.ts';
 
 // The image `npm run image` builds without a container engine (docs/adr/0006-daemonless-image-build.md): its /app is
-// what the Dockerfile's COPY lines and .dockerignore select from this checkout plus the lockfile's production
-// packages and the compile cache; its configuration is the Dockerfile's; it starts under runc from a read-only root
+// the operator bundle hack/build-operator.ts makes from this checkout (docs/adr/0008-bundled-entry-point.md), what the
+// final stage's COPY lines and .dockerignore select, and the compile cache; its configuration is the Dockerfile's; it starts under runc from a read-only root
 // filesystem as UID 1000 and reads the compile cache it ships; podman loads the archive and testcontainers starts it
 // through podman's Docker-compatible API. The build output in
 // dist/image is reused only when build.json's inputs digest (sources, Dockerfile, lockfile, build scripts, commit)
@@ -103,6 +104,9 @@ await run('umoci', ['unpack', '--image', `${layout}:${info.tag}`, bundle], { max
 const rootfs = join(bundle, 'rootfs');
 
 const { stage, ignore } = readFinalStage(REPO);
+// The bundle as this checkout makes it, to compare byte for byte.
+const fresh = await buildOperator(join(work, 'bundle-check'));
+const freshBundle = fresh.file;
 
 // Everything is read before the first test: a top-level await between describe() blocks would let node:test end the
 // file's root (and run its after() hooks) while later blocks are still to come.
@@ -125,65 +129,41 @@ function walk(dir: string, prefix = ''): string[] {
   }
   return out;
 }
-/** `<dir>@<version>` of every package npm laid out under a node_modules directory (relative to root), nested ones too. */
-function installedPackages(root: string, modules: string): string[] {
-  const out: string[] = [];
-  for (const entry of readdirSync(join(root, modules)).sort()) {
-    if (entry.startsWith('.')) continue; // .bin, .package-lock.json
-    const names = entry.startsWith('@') ? readdirSync(join(root, modules, entry)).map((n) => `${entry}/${n}`) : [entry];
-    for (const name of names) {
-      const dir = `${modules}/${name}`;
-      const manifest = z.looseObject({ version: z.string() }).parse(JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')));
-      out.push(`${dir}@${manifest.version}`);
-      if (existsSync(join(root, dir, 'node_modules'))) out.push(...installedPackages(root, `${dir}/node_modules`));
-    }
-  }
-  return out;
-}
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
 
 describe('the image npm run image builds', () => {
   const app = join(rootfs, stage.workdir.slice(1));
   const compileCache = (stage.env.get('NODE_COMPILE_CACHE') ?? '').slice(stage.workdir.length + 1);
 
-  it('has in /app exactly the files the Dockerfile copies from this checkout, byte for byte', () => {
+  it('has in /app exactly the bundle of this checkout and what the final stage copies from it, byte for byte', () => {
     const expected = contextCopies(REPO, stage, ignore);
-    assert.ok(expected.size > 200, `the Dockerfile copies ${expected.size} files`);
     const actual = walk(app)
-      .filter((f) => !f.startsWith('node_modules/') && !f.startsWith(`${compileCache}/`))
+      .filter((f) => !f.startsWith(`${compileCache}/`))
       .sort();
-    assert.deepEqual(actual, [...expected.keys()].map((target) => relative(stage.workdir, target)).sort());
+    const bundle = `dist/operator/${OPERATOR_BUNDLE}`;
+    assert.deepEqual(actual, [bundle, ...[...expected.keys()].map((target) => relative(stage.workdir, target))].sort());
+    assert.equal(sha256(join(app, bundle)), sha256(freshBundle), 'the bundle hack/build-operator.ts makes here');
+    assert.equal(lstatSync(join(app, bundle)).uid, 0, 'owned by root');
     for (const [target, rel] of expected) {
       const inImage = join(rootfs, target);
       if (lstatSync(join(REPO, rel)).isSymbolicLink()) assert.equal(readlinkSync(inImage), readlinkSync(join(REPO, rel)));
       else assert.equal(sha256(inImage), sha256(join(REPO, rel)), `${target} differs from ${rel}`);
       assert.equal(lstatSync(inImage).uid, 0, `${target} is owned by root`);
     }
-    assert.ok(!actual.some((f) => f.endsWith('.test.ts')), 'no test file');
+    assert.ok(!existsSync(join(app, 'node_modules')), 'no node_modules: the bundle carries its dependencies');
   });
 
-  it("has in /app/node_modules exactly the lockfile's production packages (npm ci --omit=dev)", () => {
-    const lock = z
-      .object({
-        packages: z.record(
-          z.string(),
-          z.looseObject({ version: z.string().optional(), dev: z.boolean().optional(), devOptional: z.boolean().optional() }),
-        ),
-      })
-      .loose()
-      .parse(JSON.parse(readFileSync(join(REPO, 'package-lock.json'), 'utf8')));
-    const production = Object.entries(lock.packages)
-      .filter(([key, p]) => key !== '' && p.dev !== true && p.devOptional !== true)
-      .map(([key, p]) => `${key}@${p.version ?? ''}`)
-      .sort();
-    assert.ok(production.length > 50, `${production.length} production packages`);
-    const installed = installedPackages(app, 'node_modules').sort();
-    assert.deepEqual(installed, production);
-    assert.ok(!existsSync(join(app, 'node_modules/typescript')), 'no devDependency');
+  it("bundles every production dependency: what it leaves to the runtime is Node's or optional", () => {
+    // Each is require()d inside a try (or only on request) by a dependency that works without it: ws (bufferutil,
+    // utf-8-validate: native speed-ups), debug (supports-color), pg (pg-native: only for `pg.native`, never used).
+    assert.deepEqual(fresh.externals, ['bufferutil', 'pg-native', 'supports-color', 'utf-8-validate']);
+    const text = readFileSync(join(app, 'dist/operator', OPERATOR_BUNDLE), 'utf8');
+    for (const pkg of Object.keys(packageJson.dependencies))
+      assert.ok(text.includes(`node_modules/${pkg}/`), `${pkg} (a production dependency) is inside the bundle`);
   });
 
   it('ships the compile cache the entry point fills, and nothing else outside the runtime and /app', () => {
-    assert.ok(walk(join(app, compileCache)).length > 500, 'compile cache entries');
+    assert.ok(walk(join(app, compileCache)).length > 0, 'compile cache entries');
     assert.deepEqual(readdirSync(rootfs).sort(), ['app', 'etc', 'lib', 'lib64', 'tmp', 'usr']);
     assert.match(readFileSync(join(rootfs, 'etc/passwd'), 'utf8'), new RegExp(`^node:x:${stage.user}:`, 'm'));
   });
@@ -206,7 +186,7 @@ describe('the image npm run image builds', () => {
     assert.equal(labels['org.opencontainers.image.created'], new Date(inputs.epoch * 1000).toISOString().replace('.000Z', 'Z'));
     assert.equal(labels['org.opencontainers.image.source'], inputs.source);
     assert.equal(index.manifests[0]?.annotations['org.opencontainers.image.ref.name'], packageJson.version, 'tagged with the version');
-    assert.equal(manifest.layers.length, 3, 'runtime, dependencies, sources');
+    assert.equal(manifest.layers.length, 2, 'runtime, operator');
     assert.ok(manifest.layers.every((l) => l.mediaType.endsWith('tar+gzip')));
   });
 });
@@ -244,6 +224,21 @@ describe('the image under runc', () => {
     const entry = stage.entrypoint[1] ?? '';
     assert.match(stderr, new RegExp(`V8 code cache for ESM file://${stage.workdir}/${entry.replaceAll('.', '\\.')} was accepted`));
     assert.doesNotMatch(stderr, /Cannot create cache directory|permission denied|no transpile cache/);
+  });
+
+  it('refuses to start the playground, in one readable line, when it finds no cluster', async () => {
+    const failed = await runContainer([...stage.entrypoint]).then(
+      () => undefined,
+      (err: unknown) => err,
+    );
+    const out = z.object({ code: z.number(), stdout: z.string() }).loose().parse(failed);
+    assert.equal(out.code, 1);
+    const fatal = out.stdout
+      .trim()
+      .split('\n')
+      .map((l) => z.looseObject({ level: z.string(), err: z.looseObject({ message: z.string() }).optional() }).parse(JSON.parse(l)))
+      .find((l) => l.level === 'fatal');
+    assert.equal(fatal?.err?.message, PLAYGROUND_UNAVAILABLE);
   });
 
   it('runs as UID 1000 on a read-only root filesystem', async () => {

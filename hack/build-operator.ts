@@ -1,0 +1,92 @@
+// Builds the operator as the image runs it (`npm run build:operator`): cmd/operator/main.ts and everything it imports
+// statically, production dependencies included, bundled by esbuild into one ES module, dist/operator/main.mjs. One
+// module instead of about 1,500 TypeScript and package modules halves the CPU of a start and lowers the memory floor
+// (docs/adr/0008-bundled-entry-point.md, docs/performance.md).
+//
+// The embedded playground (what main.ts and cmd/operator/playground.ts import lazily: the local control plane, the pod
+// simulator, the data plane) is not bundled: it starts processes from a source checkout and never runs in a Pod. In
+// the bundle each of those imports is replaced by a module that throws one readable line, which main.ts reports.
+// The bundle sits at the same depth as cmd/operator/main.ts, so paths it derives from import.meta.url are unchanged.
+//
+//   node hack/build-operator.ts [--out DIR]     (DIR default dist/operator)
+
+import { mkdirSync, rmSync, statSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { build, type Plugin } from 'esbuild';
+
+const root = join(import.meta.dirname, '..');
+export const OPERATOR_ENTRY = 'cmd/operator/main.ts';
+export const OPERATOR_BUNDLE = 'main.mjs';
+
+/** What the bundle's playground imports throw (main.ts logs it as the reason the operator did not start). */
+export const PLAYGROUND_UNAVAILABLE =
+  'the embedded playground is not part of the built operator (dist/operator/main.mjs): pass --kubeconfig, set KUBECONFIG, ' +
+  'run it in a cluster, or start the playground from a source checkout with `npm start`';
+
+/** Dynamic imports of the entry point's own modules (cmd/operator/) become a module that throws. */
+const playgroundLeftOut: Plugin = {
+  name: 'playground-left-out',
+  setup(b) {
+    const cmdDir = join(root, 'cmd/operator');
+    b.onResolve({ filter: /.*/ }, (args) => {
+      if (args.kind !== 'dynamic-import' || !args.importer.startsWith(`${cmdDir}/`)) return undefined;
+      return { path: relative(root, resolve(args.resolveDir, args.path)), namespace: 'playground-left-out' };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'playground-left-out' }, () => ({
+      contents: `throw new Error(${JSON.stringify(PLAYGROUND_UNAVAILABLE)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+export interface OperatorBundle {
+  readonly file: string;
+  readonly bytes: number;
+  /**
+   * Imports left to the runtime that are not Node's built-in modules: optional packages some dependency tries to
+   * require() and does without (the image has no node_modules, so they are never there).
+   */
+  readonly externals: readonly string[];
+}
+
+/** Bundles the operator into `out`. */
+export async function buildOperator(out: string): Promise<OperatorBundle> {
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  const file = join(out, OPERATOR_BUNDLE);
+  const result = await build({
+    entryPoints: [join(root, OPERATOR_ENTRY)],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    target: 'node24',
+    format: 'esm',
+    // Not minified: stack traces and profiles keep the functions' names.
+    minify: false,
+    // CommonJS dependencies bundled into an ES module still call require() for Node's built-in modules.
+    banner: {
+      js: "import { createRequire as __keoCreateRequire } from 'node:module';\nconst require = __keoCreateRequire(import.meta.url);",
+    },
+    legalComments: 'eof',
+    absWorkingDir: root,
+    logLevel: 'error',
+    plugins: [playgroundLeftOut],
+    metafile: true,
+  });
+  const builtins = new Set(builtinModules);
+  const externals = new Set<string>();
+  for (const output of Object.values(result.metafile.outputs))
+    for (const i of output.imports) if (i.external && !i.path.startsWith('node:') && !builtins.has(i.path)) externals.add(i.path);
+  return { file, bytes: statSync(file).size, externals: [...externals].sort() };
+}
+
+if (import.meta.main) {
+  const { values } = parseArgs({ options: { out: { type: 'string' } } });
+  const started = performance.now();
+  const { file, bytes } = await buildOperator(resolve(values.out ?? join(root, 'dist/operator')));
+  console.log(
+    `build-operator: ${relative(process.cwd(), file)} (${(bytes / 2 ** 20).toFixed(1)} MiB) in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+  );
+}
