@@ -327,7 +327,7 @@ export async function startPlayground(
 ): Promise<PlaygroundRun | undefined> {
   if (!config.simulator) return undefined;
   // Loaded on demand: main.ts imports this file for its flags even when no playground runs.
-  const { setupPodSimulator } = await import('../../controllers/pod-simulator/pod-simulator.ts');
+  const { setupPodSimulator } = await import('../../controllers/playground/pod-simulator/pod-simulator.ts');
   const log = logger.child({ playground: 'pod-simulator' });
   const manager = new Manager({
     logger: log,

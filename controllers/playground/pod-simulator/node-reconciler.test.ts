@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeClock } from '../runtime/clock.ts';
+import { FakeClock } from '../../runtime/clock.ts';
 import { NodeReconciler } from './node-reconciler.ts';
 import { ANNOTATION_KUBELET } from './simulated-node.ts';
 import type { SimNode } from './simulated-objects.ts';
-import { NODES } from '../runtime/resource.ts';
+import { NODES } from '../../runtime/resource.ts';
 import { context, iso, node, server, stores, T0 } from './test-fixtures.ts';
 
 function setup(nodes: SimNode[], nowMs = T0) {

@@ -1,11 +1,11 @@
-import { IndexedStore } from '../runtime/cache/indexed-store.ts';
-import type { EventRecorder } from '../runtime/manager-types.ts';
-import type { ReconcileContext } from '../runtime/reconcile.ts';
-import { captureLogger } from '../runtime/testing/capture-logger.ts';
-import { FakeApiClient } from '../runtime/testing/fake-api-client.ts';
-import { NODES, PODS } from '../runtime/resource.ts';
-import { testContext } from '../runtime/testing/test-context.ts';
-import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
+import { IndexedStore } from '../../runtime/cache/indexed-store.ts';
+import type { EventRecorder } from '../../runtime/manager-types.ts';
+import type { ReconcileContext } from '../../runtime/reconcile.ts';
+import { captureLogger } from '../../runtime/testing/capture-logger.ts';
+import { FakeApiClient } from '../../runtime/testing/fake-api-client.ts';
+import { NODES, PODS } from '../../runtime/resource.ts';
+import { testContext } from '../../runtime/testing/test-context.ts';
+import { deepFreeze } from '../../runtime/testing/deep-freeze.ts';
 import { NODE_NAME_INDEX } from './scheduler-reconciler.ts';
 import { LABEL_SIMULATED_NODE, type SimNode, type SimPod, simNodeSchema, simPodSchema } from './simulated-objects.ts';
 

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeClock } from '../runtime/clock.ts';
+import { FakeClock } from '../../runtime/clock.ts';
 import { KubeletReconciler } from './kubelet-reconciler.ts';
 import { PodIpAllocator } from './pod-ip-allocator.ts';
 import type { PodStatusPatch } from './pod-lifecycle.ts';
 import type { SimPod } from './simulated-objects.ts';
-import { PODS } from '../runtime/resource.ts';
+import { PODS } from '../../runtime/resource.ts';
 import { context, iso, node, pod, recordingEvents, server, stores, T0 } from './test-fixtures.ts';
 
 function setup(pods: SimPod[], nowMs = T0) {

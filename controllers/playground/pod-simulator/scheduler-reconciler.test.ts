@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AssumedBindings, SchedulerReconciler } from './scheduler-reconciler.ts';
 import type { SimNode, SimPod } from './simulated-objects.ts';
-import { PODS } from '../runtime/resource.ts';
+import { PODS } from '../../runtime/resource.ts';
 import { context, node, pod, recordingEvents, server, stores } from './test-fixtures.ts';
 
 function setup(pods: SimPod[], nodes: SimNode[] = [node('playground-node-1'), node('playground-node-2'), node('playground-node-3')]) {

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeApiClient } from '../runtime/testing/fake-api-client.ts';
-import { FakeControllerRegistry } from '../runtime/testing/fake-controller-registry.ts';
-import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
+import { FakeApiClient } from '../../runtime/testing/fake-api-client.ts';
+import { FakeControllerRegistry } from '../../runtime/testing/fake-controller-registry.ts';
+import { deepFreeze } from '../../runtime/testing/deep-freeze.ts';
 import { KUBELET_CONTROLLER, NODE_CONTROLLER, SCHEDULER_CONTROLLER, setupPodSimulator } from './pod-simulator.ts';
 import { ANNOTATION_KUBELET } from './simulated-node.ts';
 import { type SimNode, type SimPod, simNodeSchema } from './simulated-objects.ts';
