@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { z } from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
-import { PLAYGROUND_CONTROLLERS } from '../../cmd/operator/playground.ts';
+import { PLAYGROUND_CONTROLLERS } from '../../cmd/operator/playground/playground.ts';
 import { setupPodSimulator } from '../../controllers/playground/pod-simulator/pod-simulator.ts';
 import { podServiceAccountToken } from '../../controllers/playground/pod-simulator/service-account-token.ts';
 import { ENDPOINT_SLICES, LEASES, PODS, SERVICES } from '../../controllers/runtime/resource.ts';
