@@ -27,10 +27,9 @@ COPY package.json ./
 COPY api ./api
 COPY cmd ./cmd
 COPY controllers ./controllers
-# Imported (lazily) by the entry point for its embedded playground, which never runs in a Pod (in-cluster config wins).
-COPY hack/local-cluster ./hack/local-cluster
-COPY hack/data-plane ./hack/data-plane
-COPY hack/container-runtime ./hack/container-runtime
+# The embedded playground (cmd/operator/playground/, controllers/playground/, cmd/playground/ and the hack/ code they
+# use) stays out (.dockerignore): it never starts in a Pod (in-cluster config wins) and needs binaries this image lacks;
+# asked for it (no kubeconfig, not in a Pod), main.ts says so in one line.
 # `--help` imports every module a start loads (main.ts loads the embedded-cluster code lazily) and fills the cache.
 # Node keeps one cache directory per UID (<version>-<arch>-<flags hash>-<uid>): written as root, the cache would never
 # be read by UID 1000. So it is written as 1000 (setpriv, util-linux), then handed back to root, readable by all (Node

@@ -246,6 +246,20 @@ describe('the image under runc', () => {
     assert.doesNotMatch(stderr, /Cannot create cache directory|permission denied|no transpile cache/);
   });
 
+  it('has no embedded playground: given no cluster outside a Pod, it says so in one line and exits 1', async () => {
+    const failed = await runContainer([...stage.entrypoint]).then(
+      () => assert.fail('the operator ran without a cluster'),
+      (err: unknown) => z.object({ code: z.number(), stdout: z.string(), stderr: z.string() }).parse(err),
+    );
+    assert.deepEqual(failed, {
+      code: 1,
+      stdout: '',
+      stderr:
+        'error: no cluster to connect to: pass --kubeconfig or set KUBECONFIG (in a Pod the service account is used); ' +
+        'this build has no embedded playground to start instead\n',
+    });
+  });
+
   it('runs as UID 1000 on a read-only root filesystem', async () => {
     const probe = `
       const fs = require('node:fs');
