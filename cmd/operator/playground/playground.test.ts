@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { PlaygroundConfig } from '../playground-flags.ts';
+import { type PlaygroundConfig, splitPlaygroundFlags } from '../playground-flags.ts';
 import { playgroundBanner, playgroundClusterOptions } from './playground.ts';
 
-const DEFAULTS: PlaygroundConfig = {
-  kubeControllerManager: true,
-  simulator: true,
-  nodes: 3,
-  dualStack: false,
-  readinessDelayMs: 1_000,
-  dataPlane: 'nftables',
-};
+// The defaults, as the flags give them.
+const flags = splitPlaygroundFlags([]);
+if (flags.kind !== 'ok') throw new Error(flags.message);
+const DEFAULTS: PlaygroundConfig = flags.config;
 
 describe('playgroundClusterOptions', () => {
   it('runs kube-controller-manager without the endpoint controllers, as admin', () => {
