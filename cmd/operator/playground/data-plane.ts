@@ -11,7 +11,13 @@ import { isAlreadyExists } from '../../../controllers/runtime/api-errors.ts';
 import { Manager } from '../../../controllers/runtime/manager.ts';
 import { NODES, PODS, SERVICES } from '../../../controllers/runtime/resource.ts';
 import { locateDataPlaneBinaries } from '../../../hack/data-plane/binaries.ts';
-import { type ApiServerAccess, DataPlane, dataPlaneSupport, PLAYGROUND_INDEX, type PodNetwork } from '../../../hack/data-plane/data-plane.ts';
+import {
+  type ApiServerAccess,
+  DataPlane,
+  dataPlaneSupport,
+  PLAYGROUND_INDEX,
+  type PodNetwork,
+} from '../../../hack/data-plane/data-plane.ts';
 import type { ProxyMode } from '../../../hack/data-plane/kube-proxy-config.ts';
 
 // The playground's data plane (docs/playground.md, "Data plane"): the simulated Nodes get network namespaces with a
