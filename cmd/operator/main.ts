@@ -202,8 +202,8 @@ export function exitCodeFor(outcome: ManagerOutcome): number {
 }
 
 // --kubeconfig, else KUBECONFIG, else the in-cluster service account, else an embedded local control plane (where the
-// build has one: the image has not, and says so in one line). No
-// ~/.kube/config fallback: a controller that silently drives whatever cluster the developer last used is a hazard.
+// build has one: the image has not, and says so in one line). No ~/.kube/config fallback: a controller that silently
+// drives whatever cluster the developer last used is a hazard.
 async function connect(
   config: OperatorConfig,
   playground: PlaygroundConfig,
