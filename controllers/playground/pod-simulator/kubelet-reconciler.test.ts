@@ -6,14 +6,15 @@ import { PodIpAllocator } from './pod-ip-allocator.ts';
 import type { PodStatusPatch } from './pod-lifecycle.ts';
 import type { SimPod } from './simulated-objects.ts';
 import { PODS } from '../../runtime/resource.ts';
-import { context, iso, node, pod, recordingEvents, server, stores, T0 } from './test-fixtures.ts';
+import { RecordingEventRecorder } from '../../runtime/testing/recording-event-recorder.ts';
+import { context, iso, node, pod, server, stores, T0 } from './test-fixtures.ts';
 
 function setup(pods: SimPod[], nowMs = T0) {
   const nodes = [node('playground-node-1')];
   const s = stores(pods, nodes);
   const client = server(pods, nodes);
   const allocator = new PodIpAllocator();
-  const events = recordingEvents();
+  const events = new RecordingEventRecorder();
   const reconciler = new KubeletReconciler({
     pods: s.pods,
     nodes: s.nodes,
@@ -127,6 +128,7 @@ describe('KubeletReconciler', () => {
     ]);
     await t.reconciler.reconcile({ key: 'default/web-1' }, context());
     assert.deepEqual(t.events.events.at(-1), {
+      object: { apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'web-1', uid: 'uid-web-1' },
       type: 'Warning',
       reason: 'InvalidPlaygroundAnnotation',
       message: 'Ignored annotations: playground.kube-endpoints-operator.io/flap-seconds=often',

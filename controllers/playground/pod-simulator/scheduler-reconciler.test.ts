@@ -3,13 +3,14 @@ import { describe, it } from 'node:test';
 import { AssumedBindings, SchedulerReconciler } from './scheduler-reconciler.ts';
 import type { SimNode, SimPod } from './simulated-objects.ts';
 import { PODS } from '../../runtime/resource.ts';
-import { context, node, pod, recordingEvents, server, stores } from './test-fixtures.ts';
+import { RecordingEventRecorder } from '../../runtime/testing/recording-event-recorder.ts';
+import { context, node, pod, server, stores } from './test-fixtures.ts';
 
 function setup(pods: SimPod[], nodes: SimNode[] = [node('playground-node-1'), node('playground-node-2'), node('playground-node-3')]) {
   const s = stores(pods, nodes);
   const client = server(pods, nodes);
   const assumed = new AssumedBindings();
-  const events = recordingEvents();
+  const events = new RecordingEventRecorder();
   const reconciler = new SchedulerReconciler({
     pods: s.pods,
     nodes: s.nodes,
@@ -45,6 +46,7 @@ describe('SchedulerReconciler', () => {
     ]);
     assert.deepEqual(t.events.events, [
       {
+        object: { apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'web-1', uid: 'uid-web-1' },
         type: 'Normal',
         reason: 'Scheduled',
         message: 'Successfully assigned default/web-1 to playground-node-1',

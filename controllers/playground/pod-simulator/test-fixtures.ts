@@ -1,5 +1,4 @@
 import { IndexedStore } from '../../runtime/cache/indexed-store.ts';
-import type { EventRecorder } from '../../runtime/manager-types.ts';
 import type { ReconcileContext } from '../../runtime/reconcile.ts';
 import { captureLogger } from '../../runtime/testing/capture-logger.ts';
 import { FakeApiClient } from '../../runtime/testing/fake-api-client.ts';
@@ -110,17 +109,6 @@ export function server(pods: readonly SimPod[], nodes: readonly SimNode[]): Fake
   client.seed(PODS, ...pods);
   client.seed(NODES, ...nodes);
   return client;
-}
-
-/** An EventRecorder that keeps the Events. */
-export function recordingEvents(): EventRecorder & {
-  readonly events: { type: string; reason: string; message: string }[];
-} {
-  const events: { type: string; reason: string; message: string }[] = [];
-  return {
-    events,
-    event: (_ref, type, reason, message) => events.push({ type, reason, message }),
-  };
 }
 
 /** A reconcile context with a capturing logger. */
