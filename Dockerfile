@@ -30,6 +30,10 @@ ENV NODE_ENV=production
 ENV NODE_COMPILE_CACHE=/app/.node-compile-cache
 WORKDIR /app
 COPY --from=build /app/dist/operator ./dist/operator
+# The embedded playground (cmd/operator/playground/, controllers/playground/, cmd/playground/ and the hack/ code they
+# use) stays out (.dockerignore, and hack/build-operator.ts leaves its lazy import out of the bundle): it never starts
+# in a Pod (in-cluster config wins) and needs binaries this image lacks; asked for it (no kubeconfig, not in a Pod),
+# main.ts says so in one line.
 # `--help` compiles the whole bundle and fills the cache. Node keeps one cache directory per UID
 # (<version>-<arch>-<flags hash>-<uid>): written as root, the cache would never be read by UID 1000. So it is written
 # as 1000 (setpriv, util-linux), then handed back to root, readable by all (Node writes its entries owner-only).

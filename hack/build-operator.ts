@@ -4,8 +4,9 @@
 // (docs/adr/0008-bundled-entry-point.md, docs/performance.md).
 //
 // The embedded playground (what main.ts and cmd/operator/playground.ts import lazily: the local control plane, the pod
-// simulator, the data plane) is not bundled: it starts processes from a source checkout and never runs in a Pod. In
-// the bundle each of those imports is replaced by a module that throws one readable line, which main.ts reports.
+// simulator, the data plane: cmd/operator/playground/) is not bundled: it starts processes from a source checkout and
+// never runs in a Pod. In the bundle that import fails as the import of a missing module does, which main.ts reports
+// in one line (the image leaves the playground's files out too: .dockerignore).
 // The bundle sits at the same depth as cmd/operator/main.ts, so paths it derives from import.meta.url are unchanged.
 //
 //   node hack/build-operator.ts [--out DIR]     (DIR default dist/operator)
@@ -20,11 +21,6 @@ const root = join(import.meta.dirname, '..');
 export const OPERATOR_ENTRY = 'cmd/operator/main.ts';
 export const OPERATOR_BUNDLE = 'main.mjs';
 
-/** What the bundle's playground imports throw (main.ts logs it as the reason the operator did not start). */
-export const PLAYGROUND_UNAVAILABLE =
-  'the embedded playground is not part of the built operator (dist/operator/main.mjs): pass --kubeconfig, set KUBECONFIG, ' +
-  'run it in a cluster, or start the playground from a source checkout with `npm start`';
-
 /** Dynamic imports of the entry point's own modules (cmd/operator/) become a module that throws. */
 const playgroundLeftOut: Plugin = {
   name: 'playground-left-out',
@@ -34,8 +30,9 @@ const playgroundLeftOut: Plugin = {
       if (args.kind !== 'dynamic-import' || !args.importer.startsWith(`${cmdDir}/`)) return undefined;
       return { path: relative(root, resolve(args.resolveDir, args.path)), namespace: 'playground-left-out' };
     });
-    b.onLoad({ filter: /.*/, namespace: 'playground-left-out' }, () => ({
-      contents: `throw new Error(${JSON.stringify(PLAYGROUND_UNAVAILABLE)});`,
+    // Fails as the import of a missing file would, which main.ts turns into its one-line "no cluster" error.
+    b.onLoad({ filter: /.*/, namespace: 'playground-left-out' }, (args) => ({
+      contents: `const e = new Error(${JSON.stringify(`Cannot find module '${args.path}': left out of the bundle (hack/build-operator.ts)`)});\ne.code = 'ERR_MODULE_NOT_FOUND';\nthrow e;`,
       loader: 'js',
     }));
   },

@@ -23,6 +23,24 @@ describe('main', () => {
     assert.deepEqual(t.out, []);
   });
 
+  it('says in one line that no playground is built in when none is given a cluster and the build lacks one (the image)', async () => {
+    const t = io();
+    let loads = 0;
+    const missing = async () => {
+      loads++;
+      throw Object.assign(new Error("Cannot find module '/app/cmd/operator/playground/embedded-cluster.ts'"), {
+        code: 'ERR_MODULE_NOT_FOUND',
+      });
+    };
+    assert.equal(await main([], {}, t.io, missing), EXIT_FAILURE);
+    assert.equal(loads, 1);
+    assert.deepEqual(t.err, [
+      'error: no cluster to connect to: pass --kubeconfig or set KUBECONFIG (in a Pod the service account is used); ' +
+        'this build has no embedded playground to start instead\n',
+    ]);
+    assert.deepEqual(t.out, []);
+  });
+
   it('maps manager outcomes to exit codes: only a clean stop is 0', () => {
     assert.equal(exitCodeFor({ kind: 'stopped' }), EXIT_OK);
     assert.equal(exitCodeFor({ kind: 'lost-leadership' }), EXIT_FAILURE);

@@ -1,21 +1,16 @@
 #!/usr/bin/env node
 import { delimiter } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { KubeConfig } from '@kubernetes/client-node';
 import { type Logger, pino } from 'pino';
 import { Manager, type ManagerOutcome } from '../../controllers/runtime/manager.ts';
-import { newApiClient } from '../../controllers/runtime/api-client.ts';
-import { realClock } from '../../controllers/runtime/clock.ts';
-import type { LocalCluster } from '../../hack/local-cluster/local-cluster.ts';
 import packageJson from '../../package.json' with { type: 'json' };
 import { type OperatorConfig, parseConfig } from './config.ts';
 import { CONTROLLER_REGISTRATIONS, CONTROLLER_REQUIRES } from './controller-registrations.ts';
 import { missingResources } from './crds.ts';
-import { type PlaygroundConfig, type PlaygroundRun, playgroundHelpText, splitPlaygroundFlags } from './playground.ts';
+import { type PlaygroundConfig, playgroundHelpText, splitPlaygroundFlags } from './playground-flags.ts';
+import type { EmbeddedPlayground, startEmbeddedPlayground } from './playground/embedded-cluster.ts';
 import { checkServerVersion } from './server-version.ts';
-
-// The generated CRDs that the embedded control plane gets, as a user would `kubectl apply -k config/crd`.
-const CRD_DIR = fileURLToPath(new URL('../../config/crd/bases', import.meta.url));
 
 // The operator's entry point: flags -> validated config -> logger -> cluster connection -> manager -> controllers ->
 // run until SIGINT/SIGTERM -> graceful stop -> exit code. The only module that reads process.argv and process.env.
@@ -40,16 +35,34 @@ const defaultIo: MainIo = {
 interface ClusterConnection {
   readonly kubeConfig: KubeConfig;
   readonly source: 'flag' | 'KUBECONFIG' | 'in-cluster' | 'embedded';
-  readonly cluster?: LocalCluster;
-  /** The pod lifecycle simulator of the embedded playground, when it runs. */
-  readonly playground?: PlaygroundRun;
+  /** The embedded local cluster and its playground, when neither a kubeconfig nor a Pod gave a cluster. */
+  readonly embedded?: EmbeddedPlayground;
 }
+
+/** Loads the embedded playground (cmd/operator/playground/), which the image does not ship. */
+export type PlaygroundLoader = () => Promise<{ readonly startEmbeddedPlayground: typeof startEmbeddedPlayground }>;
+
+const loadPlayground: PlaygroundLoader = () => import('./playground/embedded-cluster.ts');
+
+/** No cluster was given, and this build (the image) has no embedded playground to start instead. */
+export class PlaygroundUnavailableError extends Error {
+  constructor() {
+    super(
+      'error: no cluster to connect to: pass --kubeconfig or set KUBECONFIG (in a Pod the service account is used); ' +
+        'this build has no embedded playground to start instead',
+    );
+    this.name = 'PlaygroundUnavailableError';
+  }
+}
+
+const isModuleNotFound = (err: unknown): boolean => err instanceof Error && (err as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND';
 
 /** The operator's command. Resolves with the process exit code; never rejects. */
 export async function main(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
   io: MainIo = defaultIo,
+  playgroundLoader: PlaygroundLoader = loadPlayground,
 ): Promise<number> {
   const playground = splitPlaygroundFlags(argv);
   if (playground.kind === 'error') {
@@ -93,20 +106,22 @@ export async function main(
   let connection: ClusterConnection | undefined;
   let code: number;
   try {
-    connection = await connect(config, playground.config, env, logger, io, stop.signal);
+    connection = await connect(config, playground.config, env, logger, io, playgroundLoader, stop.signal);
     if (connection === undefined) {
       code = EXIT_OK; // stopped by a signal while the embedded cluster was starting
     } else {
       code = await run(config, connection, logger, stop.signal);
     }
   } catch (err) {
-    logger.fatal({ err }, 'Failed to run operator');
+    if (err instanceof PlaygroundUnavailableError) io.stderr(`${err.message}\n`);
+    else logger.fatal({ err }, 'Failed to run operator');
     code = EXIT_FAILURE;
   } finally {
-    await connection?.playground?.stop();
-    if (connection?.cluster !== undefined) {
+    const embedded = connection?.embedded;
+    await embedded?.playground?.stop();
+    if (embedded !== undefined) {
       logger.info('Stopping embedded local cluster');
-      await connection.cluster.stop().catch((err: unknown) => logger.error({ err }, 'Failed to stop embedded local cluster'));
+      await embedded.cluster.stop().catch((err: unknown) => logger.error({ err }, 'Failed to stop embedded local cluster'));
     }
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
@@ -186,14 +201,16 @@ export function exitCodeFor(outcome: ManagerOutcome): number {
   }
 }
 
-// --kubeconfig, else KUBECONFIG, else the in-cluster service account, else an embedded local control plane. No
-// ~/.kube/config fallback: a controller that silently drives whatever cluster the developer last used is a hazard.
+// --kubeconfig, else KUBECONFIG, else the in-cluster service account, else an embedded local control plane (where the
+// build has one: the image has not, and says so in one line). No ~/.kube/config fallback: a controller that silently
+// drives whatever cluster the developer last used is a hazard.
 async function connect(
   config: OperatorConfig,
   playground: PlaygroundConfig,
   env: Readonly<Record<string, string | undefined>>,
   logger: Logger,
   io: MainIo,
+  playgroundLoader: PlaygroundLoader,
   signal: AbortSignal,
 ): Promise<ClusterConnection | undefined> {
   const kubeConfig = new KubeConfig();
@@ -217,55 +234,18 @@ async function connect(
     return { kubeConfig, source: 'in-cluster' };
   }
 
-  logger.info('No kubeconfig given; starting an embedded local control plane');
   // Loaded only here: a Pod (or any run with a kubeconfig) never pays for the local-cluster, playground and pod
-  // simulator modules at start-up (docs/performance.md, start-up).
-  const [
-    { locateControlPlaneBinaries },
-    { LocalCluster },
-    { installCrds },
-    { playgroundBanner, playgroundClusterOptions, startPlayground },
-  ] = await Promise.all([
-    import('../../hack/local-cluster/binaries.ts'),
-    import('../../hack/local-cluster/local-cluster.ts'),
-    import('./crds.ts'),
-    import('./playground.ts'),
-  ]);
-  const binaries = await locateControlPlaneBinaries({
-    kubebuilderAssets: env.KUBEBUILDER_ASSETS,
-    env,
-    onBuildOutput: (line) => io.stderr(`${line}\n`),
-  });
-  let cluster: LocalCluster;
+  // simulator modules at start-up (docs/performance.md, start-up), and the image does not ship them.
+  let embeddedPlayground: Awaited<ReturnType<PlaygroundLoader>>;
   try {
-    cluster = await LocalCluster.start({
-      binaries,
-      name: 'kube-endpoints-operator',
-      progress: (message) => logger.info(message),
-      // Our signal handler owns shutdown: the manager drains and releases its Lease through this API server, and
-      // main stops the cluster only after that (a process exit still kills it). A signal during the start ends it.
-      handleSignals: false,
-      signal,
-      ...playgroundClusterOptions(playground),
-    });
+    embeddedPlayground = await playgroundLoader();
   } catch (err) {
-    if (signal.aborted) return undefined;
+    if (isModuleNotFound(err)) throw new PlaygroundUnavailableError();
     throw err;
   }
-  if (signal.aborted) {
-    await cluster.stop();
-    return undefined;
-  }
-  kubeConfig.loadFromFile(cluster.kubeconfigPath);
-  const crds = await installCrds(newApiClient(kubeConfig, { clock: realClock }), CRD_DIR, realClock, signal);
-  logger.info({ crds }, 'Installed CustomResourceDefinitions');
-  const simulator = await startPlayground(playground, kubeConfig, logger, signal, {
-    access: { server: cluster.server, caPem: cluster.caPem, clientCertPem: cluster.admin.certPem, clientKeyPem: cluster.admin.keyPem },
-    env,
-    onBuildOutput: (line) => io.stderr(`${line}\n`),
-  });
-  io.stderr(playgroundBanner(cluster, playground, simulator?.dataPlaneNote));
-  return { kubeConfig, source: 'embedded', cluster, ...(simulator === undefined ? {} : { playground: simulator }) };
+  logger.info('No kubeconfig given; starting an embedded local control plane');
+  const embedded = await embeddedPlayground.startEmbeddedPlayground({ config: playground, env, logger, stderr: io.stderr, signal });
+  return embedded === undefined ? undefined : { kubeConfig: embedded.kubeConfig, source: 'embedded', embedded };
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

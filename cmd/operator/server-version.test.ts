@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ApiClient } from '../../controllers/runtime/api-client.ts';
+import { FakeApiClient } from '../../controllers/runtime/testing/fake-api-client.ts';
 import { checkServerVersion, classifyServerVersion, type ServerVersionCheck } from './server-version.ts';
 
 const info = (gitVersion: string, major: string, minor: string) => ({ gitVersion, major, minor, platform: 'linux/amd64' });
@@ -41,26 +41,22 @@ describe('classifyServerVersion', () => {
 });
 
 describe('checkServerVersion', () => {
-  const clientAnswering = (getPath: ApiClient['getPath']) => ({ getPath }) as unknown as ApiClient;
-
   it('asks /version', async () => {
-    const paths: string[] = [];
-    const got = await checkServerVersion(
-      clientAnswering(async (path) => {
-        paths.push(path);
-        return info('v1.37.2', '1', '37');
-      }),
+    const client = new FakeApiClient();
+    client.seedPath('/version', info('v1.37.2', '1', '37'));
+    const got = await checkServerVersion(client);
+    assert.deepEqual(
+      client.calls.map((c) => c.path),
+      ['/version'],
     );
-    assert.deepEqual(paths, ['/version']);
     assert.deepEqual(got, { kind: 'tested', gitVersion: 'v1.37.2' });
   });
 
   it('turns a failed request into unknown instead of throwing', async () => {
-    const got = await checkServerVersion(
-      clientAnswering(async () => {
-        throw new Error('forbidden');
-      }),
-    );
+    const client = new FakeApiClient();
+    client.seedPath('/version', info('v1.37.2', '1', '37'));
+    client.failOn = () => new Error('forbidden');
+    const got = await checkServerVersion(client);
     assert.deepEqual(got, { kind: 'unknown', reason: 'forbidden' });
   });
 });

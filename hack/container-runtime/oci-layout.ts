@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
-import type { ImageConfig } from '../../controllers/pod-simulator/runc-spec.ts';
+import type { ImageConfig } from '../../controllers/playground/pod-simulator/runc-spec.ts';
 
 // Reading an OCI image layout (image-spec: image-layout.md, image-index.md, manifest.md, config.md): which manifest a
 // tag names, and the image configuration the runtime needs. Unpacking is umoci's job.

@@ -4,10 +4,10 @@ import { accessSync, closeSync, constants, existsSync, openSync, readdirSync, rm
 import { mkdir, readdir, rename, rm, rmdir, stat, utimes, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
-import type { ProbeTarget } from '../../controllers/pod-simulator/container-probe.ts';
-import type { ContainerEngine, CreatedContainer, Sandbox } from '../../controllers/pod-simulator/container-runtime.ts';
-import { runcSpec } from '../../controllers/pod-simulator/runc-spec.ts';
-import type { SimContainer, SimPod } from '../../controllers/pod-simulator/simulated-objects.ts';
+import type { ProbeTarget } from '../../controllers/playground/pod-simulator/container-probe.ts';
+import type { ContainerEngine, CreatedContainer, Sandbox } from '../../controllers/playground/pod-simulator/container-runtime.ts';
+import { runcSpec } from '../../controllers/playground/pod-simulator/runc-spec.ts';
+import type { SimContainer, SimPod } from '../../controllers/playground/pod-simulator/simulated-objects.ts';
 import { deleteNamespaceSync, inNamespace, ip, type NamespaceProcess, run, startInNamespace } from '../data-plane/netns.ts';
 import { type LayoutImage, readLayoutImage } from './oci-layout.ts';
 import { listenUnixRelay } from '../data-plane/unix-socket-relay.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { isAlreadyExists, isConflict, isNotFound } from '../api-errors.ts';
-import { ENDPOINT_SLICES, NODES, SERVICES } from '../resource.ts';
+import { ENDPOINT_SLICES, NODES, PODS, SERVICES } from '../resource.ts';
 import { FakeApiClient, mergePatch } from './fake-api-client.ts';
 import { apiError } from './api-error.ts';
 
@@ -96,5 +96,59 @@ describe('FakeApiClient', () => {
     const pending = c.get(ENDPOINT_SLICES, 'ns', 'a', abort.signal);
     abort.abort(new Error('stopped'));
     await assert.rejects(pending, /stopped/);
+  });
+
+  it('answers getPath from seeded paths, NotFound for any other', async () => {
+    const c = new FakeApiClient();
+    c.seedPath('/version', { gitVersion: 'v1.37.2' });
+    assert.deepEqual(await c.getPath('/version'), { gitVersion: 'v1.37.2' });
+    await assert.rejects(c.getPath('/healthz'), isNotFound);
+    assert.deepEqual(
+      c.calls.map((x) => [x.verb, x.path]),
+      [
+        ['getPath', '/version'],
+        ['getPath', '/healthz'],
+      ],
+    );
+    assert.deepEqual(c.writes, []);
+  });
+
+  it('deletes only when the uid and resourceVersion preconditions match (Conflict otherwise)', async () => {
+    const c = new FakeApiClient();
+    c.seed(PODS, { metadata: { name: 'p', namespace: 'ns', uid: 'u1', resourceVersion: '7' } });
+    await assert.rejects(c.delete(PODS, 'ns', 'p', { preconditions: { uid: 'u0' } }), isConflict);
+    await assert.rejects(c.delete(PODS, 'ns', 'p', { preconditions: { resourceVersion: '6' } }), isConflict);
+    assert.notEqual(c.object(PODS, 'ns', 'p'), undefined);
+    await c.delete(PODS, 'ns', 'p', { preconditions: { uid: 'u1', resourceVersion: '7' } });
+    assert.equal(c.object(PODS, 'ns', 'p'), undefined);
+  });
+
+  it('binds a Pod: sets spec.nodeName; NotFound when missing, Conflict for another uid, a bound or deleting Pod', async () => {
+    const c = new FakeApiClient();
+    const bind = (name: string, uid: string, node: string) =>
+      c.create(
+        PODS,
+        'ns',
+        { apiVersion: 'v1', kind: 'Binding', metadata: { name, namespace: 'ns', uid }, target: { kind: 'Node', name: node } },
+        { subresource: { name, subresource: 'binding' } },
+      );
+    c.seed(
+      PODS,
+      { metadata: { name: 'p', namespace: 'ns', uid: 'u1' }, spec: { containers: [] } },
+      { metadata: { name: 'd', namespace: 'ns', uid: 'd1', deletionTimestamp: '2026-01-01T00:00:00Z' }, spec: {} },
+    );
+    await assert.rejects(bind('missing', 'm', 'n1'), isNotFound);
+    await assert.rejects(bind('p', 'other-uid', 'n1'), isConflict);
+    await assert.rejects(bind('d', 'd1', 'n1'), isConflict);
+    const before = c.object(PODS, 'ns', 'p')?.metadata.resourceVersion;
+    await bind('p', 'u1', 'n1');
+    const bound = c.object(PODS, 'ns', 'p');
+    assert.deepEqual(bound?.spec, { containers: [], nodeName: 'n1' });
+    assert.notEqual(bound?.metadata.resourceVersion, before);
+    await assert.rejects(bind('p', 'u1', 'n2'), (err: unknown) => isConflict(err) && /already assigned to node "n1"/.test(String(err)));
+    assert.deepEqual(
+      c.calls.map((x) => [x.verb, x.resource, x.name, x.subresource]),
+      ['missing', 'p', 'd', 'p', 'p'].map((name) => ['create', 'pods', name, 'binding']),
+    );
   });
 });

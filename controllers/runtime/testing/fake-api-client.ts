@@ -16,21 +16,25 @@ import type { ResourceType } from '../resource.ts';
 // answers the verbs as kube-apiserver does for what the controllers use:
 //
 // - create: a name from generateName (prefix + 5 characters) when none is given; AlreadyExists for a taken name; sets
-//   uid (`uid-<name>`), generation 1 and a new resourceVersion. A subresource create (a Pod's binding) is recorded
-//   and answered with its body; it changes nothing stored.
+//   uid (`uid-<name>`), generation 1 and a new resourceVersion. A Pod's `binding` sets its spec.nodeName: NotFound for a
+//   missing Pod, Conflict for another uid in the Binding's metadata, a Pod being deleted or one already assigned
+//   (pkg/registry/core/pod/storage/storage.go: BindingREST.setPodNodeAndMetadata). Any other subresource create (a
+//   TokenRequest) is recorded and answered with its body; it changes nothing stored.
 // - update: NotFound for a missing object; Conflict when the body carries a resourceVersion other than the stored one
 //   (no resourceVersion: unconditional, as the API server allows); keeps uid; bumps the generation when anything but
 //   metadata changed, or the labels (as the EndpointSlice strategy does); the `status` subresource replaces status only.
 // - patch: JSON merge patch (RFC 7386) for 'merge', 'strategic' and 'apply' (arrays are replaced, which is all the
 //   controllers' patches need); 'apply' creates a missing object, the others are NotFound; `status` patches status.
-// - delete: NotFound for a missing object.
+// - delete: NotFound for a missing object; Conflict when a uid or resourceVersion precondition does not match
+//   (staging/src/k8s.io/apiserver/pkg/storage/interfaces.go: Preconditions.Check).
 // - get: NotFound for a missing object. list: label selectors (`k=v`, `k==v`, `k!=v`, `k`, `!k`) and the field
 //   selectors `metadata.name` and `metadata.namespace`; namespace '' lists all namespaces.
+// - getPath: what `seedPath` stored for the path (e.g. `/version`), NotFound for any other path.
 // - Every stored object and answer is a copy; every write bumps one global resourceVersion counter.
 //
 // Every call is recorded in `calls` first; then an aborted signal rejects it, `hang` makes it wait for its signal, and
-// `failOn` / `failOnce` may reject it (before anything is stored). watch and getPath are not served: they throw,
-// so a reconciler that starts using them fails its tests instead of silently getting nothing.
+// `failOn` / `failOnce` may reject it (before anything is stored). watch is not served: it throws, so a reconciler
+// that starts using it fails its tests instead of silently getting nothing.
 
 /** An object as stored. */
 export type FakeObject = Record<string, unknown> & { metadata: FakeMeta };
@@ -42,16 +46,19 @@ type FakeMeta = Record<string, unknown> & {
   uid?: string;
   generation?: number;
   labels?: Record<string, string>;
+  deletionTimestamp?: string;
 };
 
 /** One call the fake received. Optional fields are present only when the call had them. */
 export interface FakeCall {
-  readonly verb: 'get' | 'list' | 'create' | 'update' | 'patch' | 'delete';
+  readonly verb: 'get' | 'list' | 'create' | 'update' | 'patch' | 'delete' | 'getPath';
   /** The resource's plural, e.g. `endpointslices`. */
   readonly resource: string;
   readonly namespace: string;
-  /** As requested: '' for a list, and for a create that asks for a name from generateName. */
+  /** As requested: '' for a list and getPath, and for a create that asks for a name from generateName. */
   readonly name: string;
+  /** The path of a getPath call. */
+  readonly path?: string;
   readonly body?: unknown;
   readonly subresource?: string;
   readonly patchType?: PatchType;
@@ -117,6 +124,7 @@ export class FakeApiClient implements ApiClient {
   beforeWrite: ((call: FakeCall) => void) | undefined;
 
   readonly #objects = new Map<string, FakeObject>();
+  readonly #paths = new Map<string, unknown>();
   #rv = 0;
   #names = 0;
 
@@ -137,6 +145,11 @@ export class FakeApiClient implements ApiClient {
       if (r.namespaced) obj.metadata.namespace = namespace;
       this.#objects.set(FakeApiClient.#key(r.plural, namespace, name), obj);
     }
+  }
+
+  /** Stores the answer to getPath(path), e.g. `/version`. No call is recorded. */
+  seedPath(path: string, body: unknown): void {
+    this.#paths.set(path, structuredClone(body));
   }
 
   /** The stored object, or undefined. A copy. */
@@ -161,9 +174,9 @@ export class FakeApiClient implements ApiClient {
     return this.calls.filter((c) => c.verb === verb);
   }
 
-  /** The calls that write (everything but get and list). */
+  /** The calls that write (everything but get, list and getPath). */
   get writes(): FakeCall[] {
-    return this.calls.filter((c) => c.verb !== 'get' && c.verb !== 'list');
+    return this.calls.filter(isWrite);
   }
 
   async get(r: ResourceType, namespace: string, name: string, signal?: AbortSignal): Promise<unknown> {
@@ -202,6 +215,7 @@ export class FakeApiClient implements ApiClient {
         { verb: 'create', resource: r.plural, namespace, name, body: structuredClone(body), subresource, ...writeOpts(opts) },
         opts.signal,
       );
+      if (r.plural === 'pods' && subresource === 'binding') this.#bind(r, namespace, name, obj);
       return obj;
     }
     await this.#receive(
@@ -321,12 +335,46 @@ export class FakeApiClient implements ApiClient {
       { verb: 'delete', resource: r.plural, namespace, name, ...(Object.keys(deleteOptions).length > 0 ? { deleteOptions } : {}) },
       signal,
     );
+    const current = this.#stored('delete', r, namespace, name);
     const key = FakeApiClient.#key(r.plural, namespace, name);
-    if (!this.#objects.delete(key)) throw this.#error(404, 'NotFound', 'delete', key, `${r.plural} "${name}" not found`);
+    const { uid, resourceVersion } = deleteOptions.preconditions ?? {};
+    if (uid !== undefined && uid !== current.metadata.uid) throw this.#preconditionFailed('delete', key, 'UID', uid, current.metadata.uid);
+    if (resourceVersion !== undefined && resourceVersion !== current.metadata.resourceVersion)
+      throw this.#preconditionFailed('delete', key, 'ResourceVersion', resourceVersion, current.metadata.resourceVersion);
+    this.#objects.delete(key);
   }
 
-  async getPath(_path: string, _signal?: AbortSignal): Promise<unknown> {
-    throw new Error('FakeApiClient: getPath is not served');
+  /** A Pod's binding: sets spec.nodeName of the stored Pod, refusing as BindingREST does. */
+  #bind(r: ResourceType, namespace: string, name: string, binding: FakeObject): void {
+    const key = FakeApiClient.#key(r.plural, namespace, name);
+    const current = this.#stored('create', r, namespace, name);
+    const uid = binding.metadata.uid;
+    if (uid !== undefined && uid !== '' && uid !== current.metadata.uid)
+      throw this.#preconditionFailed('create', key, 'UID', uid, current.metadata.uid);
+    if (current.metadata.deletionTimestamp !== undefined)
+      throw this.#error(409, 'Conflict', 'create', key, `pod ${name} is being deleted, cannot be assigned to a host`);
+    const spec = isRecord(current.spec) ? current.spec : {};
+    const assigned = spec.nodeName;
+    if (typeof assigned === 'string' && assigned !== '')
+      throw this.#error(409, 'Conflict', 'create', key, `pod ${name} is already assigned to node "${assigned}"`);
+    const target = isRecord(binding.target) ? binding.target.name : undefined;
+    this.#store(key, { ...current, spec: { ...spec, nodeName: target }, metadata: { ...current.metadata } });
+  }
+
+  #preconditionFailed(verb: string, key: string, field: string, want: unknown, have: unknown): ApiError {
+    return this.#error(
+      409,
+      'Conflict',
+      verb,
+      key,
+      `Precondition failed: ${field} in precondition: ${String(want)}, ${field} in object meta: ${String(have)}`,
+    );
+  }
+
+  async getPath(path: string, signal?: AbortSignal): Promise<unknown> {
+    await this.#receive({ verb: 'getPath', resource: '', namespace: '', name: '', path }, signal);
+    if (!this.#paths.has(path)) throw this.#error(404, 'NotFound', 'get', path, 'the server could not find the requested resource');
+    return structuredClone(this.#paths.get(path));
   }
 
   forComponent(): ApiClient {
@@ -378,8 +426,12 @@ export class FakeApiClient implements ApiClient {
       this.failOnce = undefined;
       throw once;
     }
-    if (call.verb !== 'get' && call.verb !== 'list') this.beforeWrite?.(call);
+    if (isWrite(call)) this.beforeWrite?.(call);
   }
+}
+
+function isWrite(call: FakeCall): boolean {
+  return call.verb !== 'get' && call.verb !== 'list' && call.verb !== 'getPath';
 }
 
 function writeOpts(opts: WriteOptions): Pick<FakeCall, 'fieldManager'> {

@@ -15,7 +15,7 @@ import type {
   Runnable,
   SharedInformer,
 } from '../manager-types.ts';
-import { RecordingApiClient } from './recording-api-client.ts';
+import { FakeApiClient } from './fake-api-client.ts';
 import { RecordingEventRecorder } from './recording-event-recorder.ts';
 
 // Test-only: one hand-made ControllerRegistry for every controller's wiring tests, so each test drives its setup
@@ -60,7 +60,7 @@ export interface EnqueuedKey {
 
 /** Options of {@link FakeControllerRegistry}. */
 export interface FakeControllerRegistryOptions {
-  /** Client for a component. Default: a new RecordingApiClient, which rejects every verb. */
+  /** Client for a component. Default: a new, empty FakeApiClient. */
   readonly client?: (component: string) => ApiClient;
   /** Recorder for a component. Default: a new RecordingEventRecorder. */
   readonly eventRecorder?: (component: string) => EventRecorder;
@@ -89,7 +89,7 @@ export class FakeControllerRegistry implements ControllerRegistry {
   readonly #recorderFor: (component: string) => EventRecorder;
 
   constructor(options: FakeControllerRegistryOptions = {}) {
-    this.#clientFor = options.client ?? (() => new RecordingApiClient());
+    this.#clientFor = options.client ?? (() => new FakeApiClient());
     this.#recorderFor = options.eventRecorder ?? (() => new RecordingEventRecorder());
   }
 

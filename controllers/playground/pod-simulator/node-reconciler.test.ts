@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeClock } from '../runtime/clock.ts';
+import { FakeClock } from '../../runtime/clock.ts';
 import { NodeReconciler } from './node-reconciler.ts';
 import { ANNOTATION_KUBELET } from './simulated-node.ts';
 import type { SimNode } from './simulated-objects.ts';
-import { apiError, context, iso, node, RecordingClient, stores, T0 } from './test-fixtures.ts';
+import { NODES } from '../../runtime/resource.ts';
+import { context, iso, node, server, stores, T0 } from './test-fixtures.ts';
 
 function setup(nodes: SimNode[], nowMs = T0) {
   const s = stores([], nodes);
-  const client = new RecordingClient();
+  const client = server([], nodes);
   const reconciler = new NodeReconciler({
     nodes: s.nodes,
     client,
@@ -38,13 +39,14 @@ describe('NodeReconciler', () => {
       [['create', 'nodes', 'playground-node-2']],
     );
     // Deleted by a user afterwards: it stays deleted, as a lost machine would.
+    t.client.remove(NODES, '', 'playground-node-2');
     await t.reconciler.reconcile({ key: 'playground-node-2' }, context());
     assert.equal(t.client.calls.length, 1);
   });
 
   it('takes an existing Node as created (AlreadyExists)', async () => {
     const t = setup([]);
-    t.client.fail = apiError(409, 'AlreadyExists');
+    t.client.seed(NODES, node('playground-node-1'));
     assert.deepEqual(await t.reconciler.reconcile({ key: 'playground-node-1' }, context()), { kind: 'done' });
   });
 

@@ -2,13 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AssumedBindings, SchedulerReconciler } from './scheduler-reconciler.ts';
 import type { SimNode, SimPod } from './simulated-objects.ts';
-import { apiError, context, node, pod, RecordingClient, recordingEvents, stores } from './test-fixtures.ts';
+import { PODS } from '../../runtime/resource.ts';
+import { RecordingEventRecorder } from '../../runtime/testing/recording-event-recorder.ts';
+import { context, node, pod, server, stores } from './test-fixtures.ts';
 
 function setup(pods: SimPod[], nodes: SimNode[] = [node('playground-node-1'), node('playground-node-2'), node('playground-node-3')]) {
   const s = stores(pods, nodes);
-  const client = new RecordingClient();
+  const client = server(pods, nodes);
   const assumed = new AssumedBindings();
-  const events = recordingEvents();
+  const events = new RecordingEventRecorder();
   const reconciler = new SchedulerReconciler({
     pods: s.pods,
     nodes: s.nodes,
@@ -30,9 +32,10 @@ describe('SchedulerReconciler', () => {
     assert.deepEqual(t.client.calls, [
       {
         verb: 'create',
-        resource: 'pods/web-1/binding',
+        resource: 'pods',
         namespace: 'default',
         name: 'web-1',
+        subresource: 'binding',
         body: {
           apiVersion: 'v1',
           kind: 'Binding',
@@ -43,6 +46,7 @@ describe('SchedulerReconciler', () => {
     ]);
     assert.deepEqual(t.events.events, [
       {
+        object: { apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'web-1', uid: 'uid-web-1' },
         type: 'Normal',
         reason: 'Scheduled',
         message: 'Successfully assigned default/web-1 to playground-node-1',
@@ -123,9 +127,14 @@ describe('SchedulerReconciler', () => {
   });
 
   it('treats "already assigned" and "not found" as done, without assuming', async () => {
-    const t = setup([pending('web-1')]);
-    t.client.fail = apiError(409, 'Conflict');
+    const t = setup([pending('web-1'), pending('web-2')]);
+    // Bound by another scheduler, and deleted, after the cache saw them.
+    t.client.seed(PODS, pod({ metadata: { name: 'web-1', uid: 'uid-web-1' }, spec: { nodeName: 'playground-node-2' } }));
+    t.client.remove(PODS, 'default', 'web-2');
     assert.deepEqual(await t.reconciler.reconcile({ key: 'default/web-1' }, context()), { kind: 'done' });
+    assert.deepEqual(await t.reconciler.reconcile({ key: 'default/web-2' }, context()), { kind: 'done' });
     assert.equal(t.assumed.has('default/web-1', 'uid-web-1'), false);
+    assert.equal(t.assumed.has('default/web-2', 'uid-web-2'), false);
+    assert.equal(t.client.calls.length, 2);
   });
 });

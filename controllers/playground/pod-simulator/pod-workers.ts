@@ -1,4 +1,4 @@
-import type { Clock } from '../runtime/clock.ts';
+import type { Clock } from '../../runtime/clock.ts';
 import { initialProbeState, nextProbeState, type ProbeState, probeTarget, probeTiming } from './container-probe.ts';
 import type { ContainerEngine, RuntimeContainerPhase, RuntimeContainerState, RuntimePodState, Sandbox } from './container-runtime.ts';
 import { restartDelayMs, shouldRestart } from './restart-backoff.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeClock, flushMicrotasks } from '../runtime/clock.ts';
+import { FakeClock, flushMicrotasks } from '../../runtime/clock.ts';
 import type { ProbeTarget } from './container-probe.ts';
 import type { ContainerEngine, CreatedContainer, Sandbox } from './container-runtime.ts';
 import { PodWorkers } from './pod-workers.ts';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { IndexedStore } from '../runtime/cache/indexed-store.ts';
-import { testContext } from '../runtime/testing/test-context.ts';
+import { IndexedStore } from '../../runtime/cache/indexed-store.ts';
+import { testContext } from '../../runtime/testing/test-context.ts';
 import { type NetworkPod, networkPodSchema } from './network-pod.ts';
 import type { DesiredPodNetwork } from './pod-network-plan.ts';
 import { type PodNetworkDriver, PodNetworkReconciler } from './pod-network-reconciler.ts';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { nodeNetworkOf } from './playground-data-plane.ts';
+import { nodeNetworkOf } from './data-plane.ts';
 
 describe('nodeNetworkOf', () => {
   const node = (addresses: { type: string; address: string }[], podCIDRs?: string[]) => ({

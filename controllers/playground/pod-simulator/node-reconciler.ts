@@ -1,9 +1,9 @@
-import type { ApiClient } from '../runtime/api-client.ts';
-import { isAlreadyExists, isNotFound } from '../runtime/api-errors.ts';
-import type { Store } from '../runtime/cache/store.ts';
-import type { Clock } from '../runtime/clock.ts';
-import { done, type ReconcileContext, type Reconciler, type Request, type Result, requeueAfter } from '../runtime/reconcile.ts';
-import { LEASES, NODES } from '../runtime/resource.ts';
+import type { ApiClient } from '../../runtime/api-client.ts';
+import { isAlreadyExists, isNotFound } from '../../runtime/api-errors.ts';
+import type { Store } from '../../runtime/cache/store.ts';
+import type { Clock } from '../../runtime/clock.ts';
+import { done, type ReconcileContext, type Reconciler, type Request, type Result, requeueAfter } from '../../runtime/reconcile.ts';
+import { LEASES, NODES } from '../../runtime/resource.ts';
 import { KUBELET_FIELD_MANAGER } from './kubelet-reconciler.ts';
 import {
   desiredNode,

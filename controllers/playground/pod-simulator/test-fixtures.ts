@@ -1,12 +1,10 @@
-import type { DeleteOptions, PatchType } from '../runtime/api-client.ts';
-import type { ApiError } from '../runtime/api-errors.ts';
-import { IndexedStore } from '../runtime/cache/indexed-store.ts';
-import type { EventRecorder } from '../runtime/manager-types.ts';
-import type { ReconcileContext } from '../runtime/reconcile.ts';
-import { captureLogger } from '../runtime/testing/capture-logger.ts';
-import { RecordingApiClient } from '../runtime/testing/recording-api-client.ts';
-import { testContext } from '../runtime/testing/test-context.ts';
-import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
+import { IndexedStore } from '../../runtime/cache/indexed-store.ts';
+import type { ReconcileContext } from '../../runtime/reconcile.ts';
+import { captureLogger } from '../../runtime/testing/capture-logger.ts';
+import { FakeApiClient } from '../../runtime/testing/fake-api-client.ts';
+import { NODES, PODS } from '../../runtime/resource.ts';
+import { testContext } from '../../runtime/testing/test-context.ts';
+import { deepFreeze } from '../../runtime/testing/deep-freeze.ts';
 import { NODE_NAME_INDEX } from './scheduler-reconciler.ts';
 import { LABEL_SIMULATED_NODE, type SimNode, type SimPod, simNodeSchema, simPodSchema } from './simulated-objects.ts';
 
@@ -105,103 +103,12 @@ export function stores(pods: readonly SimPod[], nodes: readonly SimNode[]) {
   return { pods: podStore, nodes: nodeStore };
 }
 
-/** One write the recording client received. */
-export interface RecordedCall {
-  readonly verb: 'create' | 'patch' | 'delete' | 'update';
-  readonly resource: string;
-  readonly namespace: string;
-  readonly name: string;
-  readonly body?: unknown;
-  readonly patchType?: PatchType;
-  readonly subresource?: string;
-  readonly deleteOptions?: Omit<DeleteOptions, 'signal'>;
-}
-
-/** An ApiClient that records writes and answers them with the body; `fail` makes the next write reject. */
-export class RecordingClient extends RecordingApiClient<RecordedCall> {
-  /** Makes the next write reject with this error. */
-  set fail(error: ApiError | undefined) {
-    this.failOnce = error === undefined ? undefined : () => error;
-  }
-
-  override async create(
-    r: { plural: string },
-    namespace: string,
-    body: unknown,
-    opts?: { subresource?: { name: string; subresource: string } },
-  ): Promise<unknown> {
-    const name = (body as { metadata?: { name?: string } }).metadata?.name ?? '';
-    this.record({
-      verb: 'create',
-      resource: opts?.subresource === undefined ? r.plural : `${r.plural}/${opts.subresource.name}/${opts.subresource.subresource}`,
-      namespace,
-      name,
-      body,
-    });
-    return body;
-  }
-
-  override async update(
-    r: { plural: string },
-    namespace: string,
-    name: string,
-    body: unknown,
-    opts?: { subresource?: string },
-  ): Promise<unknown> {
-    this.record({
-      verb: 'update',
-      resource: r.plural,
-      namespace,
-      name,
-      body,
-      ...(opts?.subresource ? { subresource: opts.subresource } : {}),
-    });
-    return body;
-  }
-
-  override async patch(
-    r: { plural: string },
-    namespace: string,
-    name: string,
-    body: unknown,
-    patchType: PatchType,
-    opts?: { subresource?: string },
-  ): Promise<unknown> {
-    this.record({
-      verb: 'patch',
-      resource: r.plural,
-      namespace,
-      name,
-      body,
-      patchType,
-      ...(opts?.subresource ? { subresource: opts.subresource } : {}),
-    });
-    return body;
-  }
-
-  override async delete(r: { plural: string }, namespace: string, name: string, opts: DeleteOptions = {}): Promise<void> {
-    const { signal: _signal, ...deleteOptions } = opts;
-    this.record({
-      verb: 'delete',
-      resource: r.plural,
-      namespace,
-      name,
-      deleteOptions,
-    });
-  }
-}
-
-export { apiError } from '../runtime/testing/api-error.ts';
-
-/** An EventRecorder that keeps the Events. */
-export function recordingEvents(): EventRecorder & {
-  readonly events: { type: string; reason: string; message: string }[];
-} {
-  const events: { type: string; reason: string; message: string }[] = [];
-  return {
-    events,
-    event: (_ref, type, reason, message) => events.push({ type, reason, message }),
-  };
+/** The shared fake API server client, holding the Pods and Nodes as the API server would (the caches' objects). */
+export function server(pods: readonly SimPod[], nodes: readonly SimNode[]): FakeApiClient {
+  const client = new FakeApiClient();
+  client.seed(PODS, ...pods);
+  client.seed(NODES, ...nodes);
+  return client;
 }
 
 /** A reconcile context with a capturing logger. */

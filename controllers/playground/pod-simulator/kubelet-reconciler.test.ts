@@ -1,17 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { FakeClock } from '../runtime/clock.ts';
+import { FakeClock } from '../../runtime/clock.ts';
 import { KubeletReconciler } from './kubelet-reconciler.ts';
 import { PodIpAllocator } from './pod-ip-allocator.ts';
 import type { PodStatusPatch } from './pod-lifecycle.ts';
 import type { SimPod } from './simulated-objects.ts';
-import { apiError, context, iso, node, pod, RecordingClient, recordingEvents, stores, T0 } from './test-fixtures.ts';
+import { PODS } from '../../runtime/resource.ts';
+import { RecordingEventRecorder } from '../../runtime/testing/recording-event-recorder.ts';
+import { context, iso, node, pod, server, stores, T0 } from './test-fixtures.ts';
 
 function setup(pods: SimPod[], nowMs = T0) {
-  const s = stores(pods, [node('playground-node-1')]);
-  const client = new RecordingClient();
+  const nodes = [node('playground-node-1')];
+  const s = stores(pods, nodes);
+  const client = server(pods, nodes);
   const allocator = new PodIpAllocator();
-  const events = recordingEvents();
+  const events = new RecordingEventRecorder();
   const reconciler = new KubeletReconciler({
     pods: s.pods,
     nodes: s.nodes,
@@ -103,8 +106,16 @@ describe('KubeletReconciler', () => {
         deletionGracePeriodSeconds: 0,
       }),
     ]);
-    t.client.fail = apiError(404, 'NotFound');
+    t.client.remove(PODS, 'default', 'web-1');
     assert.deepEqual(await t.reconciler.reconcile({ key: 'default/web-1' }, context()), { kind: 'done' });
+  });
+
+  it('leaves alone a new Pod of the same name (the uid precondition fails) and is done', async () => {
+    const terminating = bound('web-1', { deletionTimestamp: iso(T0), deletionGracePeriodSeconds: 0 });
+    const t = setup([terminating]);
+    t.client.seed(PODS, bound('web-1', { uid: 'uid-web-1-new' }));
+    assert.deepEqual(await t.reconciler.reconcile({ key: 'default/web-1' }, context()), { kind: 'done' });
+    assert.equal(t.client.object(PODS, 'default', 'web-1')?.metadata.uid, 'uid-web-1-new');
   });
 
   it('reports unparsable playground annotations as a Warning Event', async () => {
@@ -117,6 +128,7 @@ describe('KubeletReconciler', () => {
     ]);
     await t.reconciler.reconcile({ key: 'default/web-1' }, context());
     assert.deepEqual(t.events.events.at(-1), {
+      object: { apiVersion: 'v1', kind: 'Pod', namespace: 'default', name: 'web-1', uid: 'uid-web-1' },
       type: 'Warning',
       reason: 'InvalidPlaygroundAnnotation',
       message: 'Ignored annotations: playground.kube-endpoints-operator.io/flap-seconds=often',

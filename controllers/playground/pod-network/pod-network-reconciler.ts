@@ -1,5 +1,5 @@
-import type { Store } from '../runtime/cache/store.ts';
-import { done, type ReconcileContext, type Reconciler, type Request, type Result } from '../runtime/reconcile.ts';
+import type { Store } from '../../runtime/cache/store.ts';
+import { done, type ReconcileContext, type Reconciler, type Request, type Result } from '../../runtime/reconcile.ts';
 import type { NetworkPod } from './network-pod.ts';
 import { type DesiredPodNetwork, desiredPodNetwork, samePodNetwork } from './pod-network-plan.ts';
 

@@ -2,17 +2,23 @@ import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { setupPodNetworkController } from '../../controllers/pod-network/controller.ts';
-import { LABEL_SIMULATED_NODE } from '../../controllers/pod-simulator/simulated-objects.ts';
-import type { DesiredPodNetwork } from '../../controllers/pod-network/pod-network-plan.ts';
-import type { PodNetworkDriver } from '../../controllers/pod-network/pod-network-reconciler.ts';
-import type { ApiClient } from '../../controllers/runtime/api-client.ts';
-import { isAlreadyExists } from '../../controllers/runtime/api-errors.ts';
-import { Manager } from '../../controllers/runtime/manager.ts';
-import { NODES, PODS, SERVICES } from '../../controllers/runtime/resource.ts';
-import { locateDataPlaneBinaries } from '../../hack/data-plane/binaries.ts';
-import { type ApiServerAccess, DataPlane, dataPlaneSupport, PLAYGROUND_INDEX, type PodNetwork } from '../../hack/data-plane/data-plane.ts';
-import type { ProxyMode } from '../../hack/data-plane/kube-proxy-config.ts';
+import { setupPodNetworkController } from '../../../controllers/playground/pod-network/controller.ts';
+import { LABEL_SIMULATED_NODE } from '../../../controllers/playground/pod-simulator/simulated-objects.ts';
+import type { DesiredPodNetwork } from '../../../controllers/playground/pod-network/pod-network-plan.ts';
+import type { PodNetworkDriver } from '../../../controllers/playground/pod-network/pod-network-reconciler.ts';
+import type { ApiClient } from '../../../controllers/runtime/api-client.ts';
+import { isAlreadyExists } from '../../../controllers/runtime/api-errors.ts';
+import { Manager } from '../../../controllers/runtime/manager.ts';
+import { NODES, PODS, SERVICES } from '../../../controllers/runtime/resource.ts';
+import { locateDataPlaneBinaries } from '../../../hack/data-plane/binaries.ts';
+import {
+  type ApiServerAccess,
+  DataPlane,
+  dataPlaneSupport,
+  PLAYGROUND_INDEX,
+  type PodNetwork,
+} from '../../../hack/data-plane/data-plane.ts';
+import type { ProxyMode } from '../../../hack/data-plane/kube-proxy-config.ts';
 
 // The playground's data plane (docs/playground.md, "Data plane"): the simulated Nodes get network namespaces with a
 // real kube-proxy each, every Pod the simulator starts gets a namespace with its Pod IP and a small server, and

@@ -1,6 +1,6 @@
-import { objectKey } from '../../api/core/meta.ts';
-import type { ControllerHandle, ControllerRegistry } from '../runtime/manager-types.ts';
-import { PODS } from '../runtime/resource.ts';
+import { objectKey } from '../../../api/core/meta.ts';
+import type { ControllerHandle, ControllerRegistry } from '../../runtime/manager-types.ts';
+import { PODS } from '../../runtime/resource.ts';
 import { type NetworkPod, networkPodSchema } from './network-pod.ts';
 import { type PodNetworkDriver, PodNetworkReconciler } from './pod-network-reconciler.ts';
 

@@ -1,4 +1,4 @@
-import { LABEL_TOPOLOGY_ZONE } from '../../api/labels.ts';
+import { LABEL_TOPOLOGY_ZONE } from '../../../api/labels.ts';
 import {
   kubeMicroTime,
   kubeTime,

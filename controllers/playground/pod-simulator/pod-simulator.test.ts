@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { ApiClient } from '../runtime/api-client.ts';
-import { FakeControllerRegistry } from '../runtime/testing/fake-controller-registry.ts';
-import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
+import { FakeApiClient } from '../../runtime/testing/fake-api-client.ts';
+import { FakeControllerRegistry } from '../../runtime/testing/fake-controller-registry.ts';
+import { deepFreeze } from '../../runtime/testing/deep-freeze.ts';
 import { KUBELET_CONTROLLER, NODE_CONTROLLER, SCHEDULER_CONTROLLER, setupPodSimulator } from './pod-simulator.ts';
 import { ANNOTATION_KUBELET } from './simulated-node.ts';
 import { type SimNode, type SimPod, simNodeSchema } from './simulated-objects.ts';
-import { node, pod, RecordingClient } from './test-fixtures.ts';
+import { node, pod } from './test-fixtures.ts';
 
 // The shared fake registry, plus the informer's order (store first, then handlers) and per-controller queue reads.
 function fakeRegistry() {
-  const registry = new FakeControllerRegistry({ client: () => new RecordingClient() as ApiClient });
+  const registry = new FakeControllerRegistry({ client: () => new FakeApiClient() });
   const controllers = {
     values: () => registry.controllers.values(),
     get: (name: string) => registry.controllers.find((c) => c.name === name),

@@ -1,6 +1,6 @@
-import { objectKey } from '../../api/core/meta.ts';
-import type { ControllerHandle, ControllerRegistry, SharedInformer } from '../runtime/manager-types.ts';
-import { NODES, PODS } from '../runtime/resource.ts';
+import { objectKey } from '../../../api/core/meta.ts';
+import type { ControllerHandle, ControllerRegistry, SharedInformer } from '../../runtime/manager-types.ts';
+import { NODES, PODS } from '../../runtime/resource.ts';
 import { KubeletReconciler } from './kubelet-reconciler.ts';
 import { type NodeHeartbeatTiming, NodeReconciler } from './node-reconciler.ts';
 import type { ContainerEngine } from './container-runtime.ts';

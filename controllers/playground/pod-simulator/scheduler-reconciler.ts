@@ -1,10 +1,10 @@
-import { splitKey } from '../../api/core/meta.ts';
-import type { ApiClient } from '../runtime/api-client.ts';
-import { isConflict, isNotFound } from '../runtime/api-errors.ts';
-import type { Store } from '../runtime/cache/store.ts';
-import type { EventRecorder } from '../runtime/manager-types.ts';
-import { done, type ReconcileContext, type Reconciler, type Request, type Result, requeueAfter } from '../runtime/reconcile.ts';
-import { PODS } from '../runtime/resource.ts';
+import { splitKey } from '../../../api/core/meta.ts';
+import type { ApiClient } from '../../runtime/api-client.ts';
+import { isConflict, isNotFound } from '../../runtime/api-errors.ts';
+import type { Store } from '../../runtime/cache/store.ts';
+import type { EventRecorder } from '../../runtime/manager-types.ts';
+import { done, type ReconcileContext, type Reconciler, type Request, type Result, requeueAfter } from '../../runtime/reconcile.ts';
+import { PODS } from '../../runtime/resource.ts';
 import { chooseNode } from './node-selection.ts';
 import type { SimNode, SimPod } from './simulated-objects.ts';
 

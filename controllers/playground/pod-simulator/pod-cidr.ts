@@ -1,3 +1,5 @@
+import { formatIP, parseIP } from '../../../api/v1alpha1/ip-address.ts';
+
 // Address arithmetic on a Node's pod CIDR: enough for the simulated IPAM to hand out host addresses by offset, so a
 // dual-stack Pod gets the same host part in both families (10.244.1.7 and fd00:10:244:1::7): easy to read in slices.
 
@@ -54,49 +56,25 @@ export function offsetOf(cidr: PodCIDR, ip: string): number | undefined {
   return Number(offset);
 }
 
+// Text forms as the API server's IP library reads and writes them (api/v1alpha1/ip-address.ts), as one number.
 function parseIPv4(s: string): bigint | undefined {
-  const parts = s.split('.');
-  if (parts.length !== 4 || parts.some((p) => !/^\d{1,3}$/.test(p) || Number(p) > 255)) return undefined;
-  return parts.reduce((acc, p) => (acc << 8n) | BigInt(p), 0n);
+  const ip = parseIP(s);
+  return ip?.family === 4 ? toBigInt(ip.bytes) : undefined;
 }
 
 function parseIPv6(s: string): bigint | undefined {
-  if (!/^[0-9a-fA-F:]+$/.test(s)) return undefined;
-  const halves = s.split('::');
-  if (halves.length > 2) return undefined;
-  const groups = (h: string | undefined): string[] => (h === undefined || h === '' ? [] : h.split(':'));
-  const head = groups(halves[0]);
-  const tail = groups(halves[1]);
-  const missing = 8 - head.length - tail.length;
-  if (halves.length === 1 ? missing !== 0 : missing < 1) return undefined;
-  const all = [...head, ...Array<string>(halves.length === 1 ? 0 : missing).fill('0'), ...tail];
-  if (all.some((g) => !/^[0-9a-fA-F]{1,4}$/.test(g))) return undefined;
-  return all.reduce((acc, g) => (acc << 16n) | BigInt(Number.parseInt(g, 16)), 0n);
+  const ip = parseIP(s);
+  return ip?.family === 6 ? toBigInt(ip.bytes) : undefined;
 }
+
+const toBigInt = (bytes: readonly number[]): bigint => bytes.reduce((acc, b) => (acc << 8n) | BigInt(b), 0n);
+const toBytes = (v: bigint, length: number): number[] =>
+  Array.from({ length }, (_, i) => Number((v >> BigInt((length - 1 - i) * 8)) & 0xffn));
 
 function formatIPv4(v: bigint): string {
-  return [24n, 16n, 8n, 0n].map((shift) => String((v >> shift) & 0xffn)).join('.');
+  return formatIP({ family: 4, bytes: toBytes(v, 4) });
 }
 
-// RFC 5952: lower case, no leading zeros, the longest run (leftmost on ties) of two or more zero groups as `::`.
 function formatIPv6(v: bigint): string {
-  const groups = Array.from({ length: 8 }, (_, i) => Number((v >> BigInt((7 - i) * 16)) & 0xffffn));
-  let bestStart = -1;
-  let bestLen = 0;
-  for (let i = 0; i < 8;) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen && j - i >= 2) {
-      bestStart = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (bestStart < 0) return hex.join(':');
-  return `${hex.slice(0, bestStart).join(':')}::${hex.slice(bestStart + bestLen).join(':')}`;
+  return formatIP({ family: 6, bytes: toBytes(v, 16) });
 }

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import packageJson from '../../package.json' with { type: 'json' };
-import type { ContainerEngine } from '../../controllers/pod-simulator/container-runtime.ts';
-import { podServiceAccountToken } from '../../controllers/pod-simulator/service-account-token.ts';
-import type { ApiClient } from '../../controllers/runtime/api-client.ts';
-import { RuncEngine, runtimeSupport } from '../../hack/container-runtime/runc-engine.ts';
+import packageJson from '../../../package.json' with { type: 'json' };
+import type { ContainerEngine } from '../../../controllers/playground/pod-simulator/container-runtime.ts';
+import { podServiceAccountToken } from '../../../controllers/playground/pod-simulator/service-account-token.ts';
+import type { ApiClient } from '../../../controllers/runtime/api-client.ts';
+import { RuncEngine, runtimeSupport } from '../../../hack/container-runtime/runc-engine.ts';
 
 // The playground's container runtime (docs/playground.md, "Running images"): when this machine can run runc and the
 // operator's image was built (`npm run image` -> dist/image/oci), Pods using `kube-endpoints-operator:<version>` run

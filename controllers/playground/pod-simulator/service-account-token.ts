@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { ApiClient } from '../runtime/api-client.ts';
-import type { ResourceType } from '../runtime/resource.ts';
+import type { ApiClient } from '../../runtime/api-client.ts';
+import type { ResourceType } from '../../runtime/resource.ts';
 import type { SimPod } from './simulated-objects.ts';
 
 // The token a kubelet projects into a Pod: minted with the TokenRequest API for the Pod's ServiceAccount and bound to

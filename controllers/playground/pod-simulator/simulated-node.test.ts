@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
+import { deepFreeze } from '../../runtime/testing/deep-freeze.ts';
 import { desiredNode, type NodeLayout, nodeLease, planNodeStatus } from './simulated-node.ts';
 import { type SimNode, simNodeSchema } from './simulated-objects.ts';
 import { iso, node, T0 } from './test-fixtures.ts';
