@@ -70,7 +70,12 @@ function advance(state: ServiceState, isNew: boolean, service: Readonly<Service>
     if (t !== undefined && isAfter(t, stored)) earliest = earlier(earliest, t);
   }
   // Pods gone since the last sync are forgotten, so one that comes back counts as new.
-  if (state.pods.size > seen) for (const [name, entry] of state.pods) if (entry.seen !== sync) state.pods.delete(name);
+  // forEach rather than for-of over entries: no [name, entry] pair per Pod.
+  if (state.pods.size > seen) {
+    state.pods.forEach((entry, name, pods) => {
+      if (entry.seen !== sync) pods.delete(name);
+    });
+  }
   const serviceTriggerTime = parseTime(service.metadata.creationTimestamp);
   if (serviceTriggerTime !== undefined && isAfter(serviceTriggerTime, state.serviceTriggerTime)) {
     earliest = earlier(earliest, serviceTriggerTime);
