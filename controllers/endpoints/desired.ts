@@ -51,6 +51,7 @@ export function desiredSubsets(service: Readonly<Service>, pods: readonly Readon
   const skippedPods: { pod: string; reason: PodSkipReason }[] = [];
   let readyCount = 0;
   let notReadyCount = 0;
+  const portLists: Map<number, EndpointPort[]>[] = [];
 
   for (const pod of pods) {
     const excluded = podExclusionReason(pod, publishNotReady);
@@ -76,19 +77,27 @@ export function desiredSubsets(service: Readonly<Service>, pods: readonly Readon
       continue;
     }
     let resolved = 0;
-    for (const sp of servicePorts) {
+    servicePorts.forEach((sp, i) => {
       const port = resolvePort(pod, sp);
-      if (port === undefined) continue;
+      if (port === undefined) return;
       resolved++;
-      add([
-        {
-          ...(sp.name !== undefined && sp.name !== '' ? { name: sp.name } : {}),
-          port,
-          ...(sp.protocol !== undefined ? { protocol: sp.protocol } : {}),
-          ...(sp.appProtocol !== undefined ? { appProtocol: sp.appProtocol } : {}),
-        },
-      ]);
-    }
+      // One port list per Service port and target port, shared by every Pod resolving it: regrouping copies what it
+      // keeps and never modifies its input.
+      const byPort = (portLists[i] ??= new Map());
+      let ports = byPort.get(port);
+      if (ports === undefined) {
+        ports = [
+          {
+            ...(sp.name !== undefined && sp.name !== '' ? { name: sp.name } : {}),
+            port,
+            ...(sp.protocol !== undefined ? { protocol: sp.protocol } : {}),
+            ...(sp.appProtocol !== undefined ? { appProtocol: sp.appProtocol } : {}),
+          },
+        ];
+        byPort.set(port, ports);
+      }
+      add(ports);
+    });
     if (resolved === 0) skippedPods.push({ pod: pod.metadata.name, reason: 'NoMatchingPort' });
   }
   return { subsets: repackSubsets(raw), readyCount, notReadyCount, skippedPods };

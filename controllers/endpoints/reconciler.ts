@@ -3,13 +3,14 @@ import { objectReferenceOf, splitKey } from '../../api/core/meta.ts';
 import type { Endpoints, Pod, Service } from '../../api/core/v1.ts';
 import type { ApiClient } from '../runtime/api-client.ts';
 import { describeError, isNamespaceTerminating, isNotFound } from '../runtime/api-errors.ts';
-import { NAMESPACE_INDEX, type Store } from '../runtime/cache/store.ts';
+import type { Store } from '../runtime/cache/store.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { EventRecorder } from '../runtime/manager-types.ts';
 import { done, type ReconcileContext, type Reconciler, type Request, type Result, StaleCacheError } from '../runtime/reconcile.ts';
 import { ENDPOINTS } from '../runtime/resource.ts';
+import { SelectedPods } from '../shared/selected-pods.ts';
 import type { TriggerTimeTracker } from '../shared/trigger-time-tracker.ts';
-import { desiredSubsets, selectPods, serviceHasManagedEndpoints } from './desired.ts';
+import { desiredSubsets, serviceHasManagedEndpoints } from './desired.ts';
 import { type EndpointsPlan, planEndpoints } from './plan.ts';
 import type { StaleEndpointsTracker } from './stale-endpoints-tracker.ts';
 
@@ -54,9 +55,11 @@ const writtenObjectSchema = z.object({ metadata: z.object({ resourceVersion: z.s
  */
 export class EndpointsReconciler implements Reconciler {
   readonly #deps: EndpointsReconcilerDeps;
+  readonly #selectedPods: SelectedPods;
 
   constructor(deps: EndpointsReconcilerDeps) {
     this.#deps = deps;
+    this.#selectedPods = new SelectedPods(deps.pods);
   }
 
   async reconcile(request: Request, ctx: ReconcileContext): Promise<Result> {
@@ -69,10 +72,12 @@ export class EndpointsReconciler implements Reconciler {
       await this.#apply({ kind: 'delete', namespace, name }, request.key, ctx);
       deps.triggerTimes.deleteService(namespace, name);
       deps.staleEndpoints.delete(namespace, name);
+      this.#selectedPods.forget(request.key);
       return done();
     }
     // Checked before touching the trigger-time tracker, as upstream: these Services are not synced at all.
     if (!serviceHasManagedEndpoints(service)) {
+      this.#selectedPods.forget(request.key);
       ctx.logger.debug(
         { type: service.spec.type, hasSelector: service.spec.selector !== undefined },
         'Skipped Service without managed Endpoints',
@@ -80,7 +85,8 @@ export class EndpointsReconciler implements Reconciler {
       return done();
     }
 
-    const pods = selectPods(service, deps.pods.byIndex(NAMESPACE_INDEX, namespace));
+    // selectPods (desired.ts): the Service's namespace and selector. A cached Service's namespace is its key's.
+    const pods = service.metadata.namespace === namespace ? this.#selectedPods.select(request.key, namespace, service.spec.selector) : [];
     // Always called, even when nothing will be written, so the tracker's state advances as upstream's does.
     const triggerTime = deps.triggerTimes.computeEndpointLastChangeTriggerTime(namespace, service, pods);
 

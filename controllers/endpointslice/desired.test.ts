@@ -74,6 +74,42 @@ describe('desiredAddressTypeState', () => {
       want: { groups: [{ ports: [], endpoints: ['pod0@1.2.0.4/zone-a'] }], errors: [] },
     },
     {
+      name: 'two named ports: one group per set of resolved ports, whichever port a Pod lacks',
+      given: () =>
+        summary(
+          makeService({
+            spec: {
+              ports: [
+                { name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' },
+                { name: 'admin', port: 81, targetPort: 'admin', protocol: 'TCP' },
+              ],
+            },
+          }),
+          [
+            makePod(0, { containerPorts: [{ name: 'http', containerPort: 8080, protocol: 'TCP' }] }),
+            makePod(1, { containerPorts: [{ name: 'admin', containerPort: 8080, protocol: 'TCP' }] }),
+            makePod(2, {
+              containerPorts: [
+                { name: 'http', containerPort: 8080, protocol: 'TCP' },
+                { name: 'admin', containerPort: 9090, protocol: 'TCP' },
+              ],
+            }),
+            makePod(3),
+            makePod(4, { containerPorts: [{ name: 'admin', containerPort: 8080, protocol: 'TCP' }] }),
+          ],
+          nodes,
+        ),
+      want: {
+        groups: [
+          { ports: ['http:8080'], endpoints: ['pod0@1.2.0.4/zone-a'] },
+          { ports: ['admin:8080'], endpoints: ['pod1@1.2.0.5/zone-a', 'pod4@1.2.0.8/zone-a'] },
+          { ports: ['http:8080', 'admin:9090'], endpoints: ['pod2@1.2.0.6/zone-a'] },
+          { ports: [], endpoints: ['pod3@1.2.0.7/zone-a'] },
+        ],
+        errors: [],
+      },
+    },
+    {
       name: 'terminal and IP-less Pods are left out; terminating Pods stay',
       given: () =>
         summary(

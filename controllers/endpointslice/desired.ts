@@ -1,6 +1,6 @@
-import type { Node, Pod, Service } from '../../api/core/v1.ts';
+import type { Node, Pod, Service, ServicePort } from '../../api/core/v1.ts';
 import type { SliceEndpoint, SlicePort } from '../../api/discovery/v1.ts';
-import { parseIP, shouldPodBeInEndpoints } from '../shared/pod-endpoints.ts';
+import { parseIP, resolvePort, shouldPodBeInEndpoints } from '../shared/pod-endpoints.ts';
 import { endpointIdentity } from '../shared/endpoint-identity.ts';
 import { endpointPortsForPod, type IPAddressType, podToEndpoint } from './endpoint.ts';
 import { portMapKey, sortSlicePorts } from '../shared/port-map-key.ts';
@@ -65,10 +65,20 @@ export function desiredAddressTypeState(
 ): DesiredAddressTypeState {
   const groups = new Map<string, { key: string; ports: SlicePort[]; endpoints: Map<string, SliceEndpoint> }>();
   const errors: string[] = [];
+  // A Pod's slice ports are the Service's ports with the target ports it resolves, so which ones it resolves decides
+  // the list: it is built, sorted and keyed once per distinct answer rather than once per Pod (docs/performance.md).
+  const servicePorts = service.spec.ports ?? [];
+  const portLists = new Map<number | string, { key: string; ports: SlicePort[] }>();
   for (const pod of pods) {
     if (!shouldPodBeInEndpoints(pod, true)) continue;
-    const ports = sortSlicePorts(endpointPortsForPod(service, pod));
-    const key = portMapKey(ports);
+    const resolved = resolvedPortsKey(servicePorts, pod);
+    let portList = portLists.get(resolved);
+    if (portList === undefined) {
+      const ports = sortSlicePorts(endpointPortsForPod(service, pod));
+      portList = { key: portMapKey(ports), ports };
+      portLists.set(resolved, portList);
+    }
+    const { key, ports } = portList;
     let group = groups.get(key);
     if (group === undefined) {
       group = { key, ports, endpoints: new Map() };
@@ -88,4 +98,17 @@ export function desiredAddressTypeState(
     group.endpoints.set(identity, endpoint);
   }
   return { groups, errors };
+}
+
+/**
+ * Which target ports the Pod resolves, one per Service port, as a map key: the port number (`unresolved` when none)
+ * for a Service with one port, else the numbers (or nothing) each followed by a comma. Equal keys give equal
+ * {@link endpointPortsForPod} lists.
+ */
+function resolvedPortsKey(servicePorts: readonly Readonly<ServicePort>[], pod: Readonly<Pod>): number | string {
+  const only = servicePorts.length === 1 ? servicePorts[0] : undefined;
+  if (only !== undefined) return resolvePort(pod, only) ?? 'unresolved';
+  let key = '';
+  for (const servicePort of servicePorts) key += `${resolvePort(pod, servicePort) ?? ''},`;
+  return key;
 }

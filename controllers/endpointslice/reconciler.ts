@@ -4,10 +4,10 @@ import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME } from '../../api/labels.ts';
 import type { ApiClient } from '../runtime/api-client.ts';
 import { describeError } from '../runtime/api-errors.ts';
-import { NAMESPACE_INDEX, type Store } from '../runtime/cache/store.ts';
+import type { Store } from '../runtime/cache/store.ts';
 import type { EventRecorder } from '../runtime/manager-types.ts';
 import { done, type ReconcileContext, type Reconciler, type Request, type Result, StaleCacheError } from '../runtime/reconcile.ts';
-import { selectorMatches } from '../shared/pod-endpoints.ts';
+import { SelectedPods } from '../shared/selected-pods.ts';
 import type { TriggerTimeTracker } from '../shared/trigger-time-tracker.ts';
 import type { EndpointSliceMetrics } from './metrics.ts';
 import { type AddressTypePlan, reconcileSlices, type SlicePlan, type TopologyHintsCache } from './plan.ts';
@@ -77,9 +77,11 @@ export class EndpointSliceSyncError extends Error {
  */
 export class EndpointSliceReconciler implements Reconciler {
   readonly #deps: EndpointSliceReconcilerDeps;
+  readonly #selectedPods: SelectedPods;
 
   constructor(deps: EndpointSliceReconcilerDeps) {
     this.#deps = deps;
+    this.#selectedPods = new SelectedPods(deps.pods);
   }
 
   async reconcile(request: Request, ctx: ReconcileContext): Promise<Result> {
@@ -102,12 +104,16 @@ export class EndpointSliceReconciler implements Reconciler {
       deps.triggerTimeTracker.deleteService(namespace, name);
       deps.metrics.deleteService(key);
       deps.tracker.deleteService(namespace, name);
+      this.#selectedPods.forget(key);
       return done();
     }
     // Neither kind gets slices from this controller, and existing ones are left alone (upstream issue #118376).
-    if (service.spec.type === 'ExternalName' || service.spec.selector === undefined) return done();
+    if (service.spec.type === 'ExternalName' || service.spec.selector === undefined) {
+      this.#selectedPods.forget(key);
+      return done();
+    }
 
-    const pods = deps.pods.byIndex(NAMESPACE_INDEX, namespace).filter((p) => selectorMatches(service.spec.selector, p.metadata.labels));
+    const pods = this.#selectedPods.select(key, namespace, service.spec.selector);
     const slices = deps.endpointSlices
       .byIndex(SLICES_BY_SERVICE_INDEX, key)
       .filter(

@@ -26,8 +26,12 @@ export const portIdentityByValue: PortIdentity = (p) =>
 const PORTLESS_KEY = 'portless';
 const PORTLESS: EndpointPort = Object.freeze({ port: -1 });
 
-/** An address's identity for de-duplication: IP plus targetRef UID ("" without a targetRef). */
-const addressIdentity = (a: Readonly<EndpointAddress>): string => JSON.stringify([a.ip, a.targetRef?.uid ?? '']);
+/**
+ * An address's identity for de-duplication: IP plus targetRef UID ("" without a targetRef). The IP's length first makes
+ * it unambiguous without JSON.stringify's array (it runs once per address and port). Only equality and a canonical sort
+ * of these keys are used, never their order in the output.
+ */
+const addressIdentity = (a: Readonly<EndpointAddress>): string => `${a.ip.length}:${a.ip}${a.targetRef?.uid ?? ''}`;
 
 /**
  * Upstream RepackSubsets without its final sort: expands subsets to (address, port, ready) triples and regroups them so
@@ -58,11 +62,24 @@ export function regroupSubsets(
     if (entry.readiness.get(id) !== false) entry.readiness.set(id, ready);
   };
 
+  // Ports equal by value have one key whatever their position, so a port object shared by many subsets (the Endpoints
+  // controller builds one per Service port and target port, not one per Pod) is serialised once.
+  const byValue = portIdentity === portIdentityByValue ? new Map<Readonly<EndpointPort>, string>() : undefined;
+  const keyOf = (port: Readonly<EndpointPort>, subsetIndex: number, portIndex: number): string => {
+    if (byValue === undefined) return portIdentity(port, subsetIndex, portIndex);
+    let key = byValue.get(port);
+    if (key === undefined) {
+      key = portIdentity(port, subsetIndex, portIndex);
+      byValue.set(port, key);
+    }
+    return key;
+  };
+
   (subsets ?? []).forEach((subset, subsetIndex) => {
     const subsetPorts = subset.ports ?? [];
     const effective = subsetPorts.length === 0 ? [PORTLESS] : subsetPorts;
     effective.forEach((port, portIndex) => {
-      const key = subsetPorts.length === 0 ? PORTLESS_KEY : portIdentity(port, subsetIndex, portIndex);
+      const key = subsetPorts.length === 0 ? PORTLESS_KEY : keyOf(port, subsetIndex, portIndex);
       for (const a of subset.addresses ?? []) record(a, key, port, true);
       for (const a of subset.notReadyAddresses ?? []) record(a, key, port, false);
     });

@@ -92,6 +92,146 @@ describe('TriggerTimeTracker', () => {
   });
 });
 
+// The tracker keeps one map per Service and mutates it, skipping Pods whose cached object did not change. These cases
+// compare it with upstream's algorithm as written (trigger_time_tracker.go: ComputeEndpointLastChangeTriggerTime builds
+// a new map of every Pod per sync), sync by sync.
+function upstreamTracker() {
+  const states = new Map<string, { service: number | undefined; pods: Map<string, number> }>();
+  return (svc: Service, pods: readonly Pod[]): number | undefined => {
+    const key = svc.metadata.name ?? '';
+    const state = states.get(key);
+    let min: number | undefined;
+    const podTimes = new Map<string, number>();
+    for (const p of pods) {
+      const c = p.status.conditions?.find((x) => x.type === 'Ready');
+      const t = c?.lastTransitionTime == null ? undefined : Date.parse(c.lastTransitionTime);
+      if (t === undefined) continue;
+      podTimes.set(p.metadata.name, t);
+      if (t > (state?.pods.get(p.metadata.name) ?? -Infinity) && (min === undefined || t < min)) min = t;
+    }
+    const created = svc.metadata.creationTimestamp ? Date.parse(svc.metadata.creationTimestamp) : undefined;
+    if (created !== undefined && created > (state?.service ?? -Infinity) && (min === undefined || created < min)) min = created;
+    states.set(key, { service: created, pods: podTimes });
+    return state === undefined ? created : min;
+  };
+}
+
+describe('TriggerTimeTracker: incremental state against upstream', () => {
+  const at = (s: number) => `2024-01-01T00:00:${String(s).padStart(2, '0')}Z`;
+  // Each sync lists Pods as [name, Ready second or undefined]; the same name and second reuse the same frozen object, as
+  // an informer cache does for an unchanged Pod.
+  const cases: { name: string; syncs: (readonly [string, number | undefined])[][] }[] = [
+    {
+      name: 'unchanged Pods, then one Ready time moves on',
+      syncs: [
+        [
+          ['a', 1],
+          ['b', 2],
+        ],
+        [
+          ['a', 1],
+          ['b', 2],
+        ],
+        [
+          ['a', 1],
+          ['b', 5],
+        ],
+      ],
+    },
+    { name: 'a Pod replaced by a new object with the same time is no change', syncs: [[['a', 1]], [['a', 1]]] },
+    { name: 'a Ready time moving back is no change', syncs: [[['a', 5]], [['a', 3]], [['a', 4]]] },
+    { name: 'a Pod losing its Ready condition, then getting it back', syncs: [[['a', 5]], [['a', undefined]], [['a', 5]]] },
+    { name: 'one Pod replaced by another in the same sync; the first comes back', syncs: [[['a', 1]], [['b', 2]], [['a', 1]]] },
+    {
+      name: 'a Pod deleted (the rest unchanged) and re-added',
+      syncs: [
+        [
+          ['a', 1],
+          ['b', 1],
+        ],
+        [['b', 1]],
+        [
+          ['a', 1],
+          ['b', 1],
+        ],
+      ],
+    },
+    {
+      name: 'a Pod listed twice in one sync compares both with the last sync',
+      syncs: [
+        [['a', 4]],
+        [
+          ['a', 2],
+          ['a', 3],
+        ],
+        [['a', 3]],
+      ],
+    },
+    {
+      name: 'no Pods at all, then some',
+      syncs: [
+        [],
+        [],
+        [
+          ['a', 7],
+          ['b', 3],
+        ],
+      ],
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const objects = new Map<string, Pod>();
+      const podOf = ([name, second]: readonly [string, number | undefined], fresh: boolean): Pod => {
+        const key = `${name}@${second}`;
+        const existing = objects.get(key);
+        if (existing !== undefined && !fresh) return existing;
+        const p = pod(name, second === undefined ? undefined : at(second));
+        objects.set(key, p);
+        return p;
+      };
+      const ours = new TriggerTimeTracker();
+      const theirs = upstreamTracker();
+      c.syncs.forEach((sync, i) => {
+        // The second case replaces every object; the others reuse unchanged ones.
+        const pods = sync.map((p) => podOf(p, c.name.includes('new object')));
+        assert.equal(ours.computeEndpointLastChangeTriggerTime('ns', service(), pods), theirs(service(), pods), `sync ${i}`);
+      });
+    });
+  }
+
+  it('agrees with upstream over a long random sequence of Pod changes', () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2147483648;
+      return seed % n;
+    };
+    const ours = new TriggerTimeTracker();
+    let theirs = upstreamTracker();
+    let current = new Map<string, Pod>();
+    for (let i = 0; i < 400; i++) {
+      const next = new Map(current);
+      for (let k = random(4); k >= 0; k--) {
+        const name = `p${random(12)}`;
+        const r = random(10);
+        if (r < 3) next.delete(name);
+        else next.set(name, pod(name, r === 3 ? undefined : at(random(60))));
+      }
+      current = next;
+      const pods = [...current.values()];
+      if (random(20) === 0) pods.push(pod('p0', at(random(60))));
+      if (random(50) === 0) {
+        ours.deleteService('ns', 'svc');
+        const recreated = service(at(random(60)));
+        theirs = upstreamTracker();
+        assert.equal(ours.computeEndpointLastChangeTriggerTime('ns', recreated, pods), theirs(recreated, pods), `sync ${i}`);
+        continue;
+      }
+      assert.equal(ours.computeEndpointLastChangeTriggerTime('ns', service(), pods), theirs(service(), pods), `sync ${i}`);
+    }
+  });
+});
+
 describe('formatTriggerTime', () => {
   const cases = [
     { name: 'whole seconds have no fraction', given: '2024-05-01T10:00:00Z', want: '2024-05-01T10:00:00Z' },

@@ -1,4 +1,4 @@
-import { type IndexFunc, NAMESPACE_INDEX, type Store } from './store.ts';
+import { type IndexFunc, NAMESPACE_INDEX, type Store, type StoreChanges } from './store.ts';
 
 // The informer's cache. Reads are synchronous and never observe a half-applied write: JavaScript runs a write to
 // completion before any reader (a handler, a reconcile) gets the thread, and `replace` builds its new maps aside and
@@ -40,6 +40,9 @@ export interface ReplaceResult<T> {
 
 type IndexTable = Map<string, Map<string, Set<string>>>;
 
+/** Writes remembered for {@link IndexedStore.changesSince}; older ones are dropped half at a time. */
+const JOURNAL_LIMIT = 8192;
+
 /**
  * A keyed object store with secondary indexes. One writer (the informer) calls `upsert`/`remove`/`replace`; any number
  * of readers use the {@link Store} view. Stored objects are kept by reference and must never be mutated.
@@ -53,6 +56,10 @@ export class IndexedStore<T> implements Store<T> {
   // Snapshots for list()/keys(), dropped on every write: readers typically list many times between writes.
   #listCache: readonly Readonly<T>[] | undefined;
   #keysCache: readonly string[] | undefined;
+  // Keys written by upsert/remove, oldest first: entry i is the write that made revision #journalStart + i + 1.
+  #revision = 0;
+  #journal: string[] = [];
+  #journalStart = 0;
 
   constructor(options: IndexedStoreOptions<T>) {
     this.#keyFunc = options.keyFunc;
@@ -99,6 +106,17 @@ export class IndexedStore<T> implements Store<T> {
     return out;
   }
 
+  /**
+   * Keys written since `revision`, oldest first (see {@link Store.changesSince}). Each upsert and remove is one entry;
+   * a replace forgets the history, so older revisions get `keys: undefined`, as do revisions past the last
+   * {@link JOURNAL_LIMIT} writes.
+   */
+  changesSince(revision: number): StoreChanges {
+    const from = revision - this.#journalStart;
+    const known = Number.isInteger(revision) && from >= 0 && revision <= this.#revision;
+    return { revision: this.#revision, keys: known ? this.#journal.slice(from) : undefined };
+  }
+
   /** Names of the registered indexes, the namespace index first. */
   indexNames(): readonly string[] {
     return [...this.#indexers.keys()];
@@ -116,6 +134,7 @@ export class IndexedStore<T> implements Store<T> {
     this.#items.set(key, obj);
     this.#index(key, newValues);
     this.#invalidate();
+    this.#record(key);
     return old;
   }
 
@@ -126,6 +145,7 @@ export class IndexedStore<T> implements Store<T> {
     this.#unindex(key, this.#indexValues(key, old));
     this.#items.delete(key);
     this.#invalidate();
+    this.#record(key);
     return old;
   }
 
@@ -163,6 +183,9 @@ export class IndexedStore<T> implements Store<T> {
     this.#items = items;
     this.#indices = indices;
     this.#invalidate();
+    this.#revision++;
+    this.#journal = [];
+    this.#journalStart = this.#revision;
     return { added, updated, deleted, rejected };
   }
 
@@ -184,6 +207,16 @@ export class IndexedStore<T> implements Store<T> {
 
   #unindex(key: string, values: Map<string, readonly string[]>): void {
     unindexInto(this.#indices, key, values);
+  }
+
+  #record(key: string): void {
+    this.#revision++;
+    this.#journal.push(key);
+    if (this.#journal.length > JOURNAL_LIMIT) {
+      const dropped = this.#journal.length >> 1;
+      this.#journal = this.#journal.slice(dropped);
+      this.#journalStart += dropped;
+    }
   }
 
   #invalidate(): void {

@@ -15,6 +15,23 @@ export interface Store<T> {
   byIndex(indexName: string, value: string): readonly Readonly<T>[];
   /** Number of cached objects. */
   readonly size: number;
+  /**
+   * What was written since `revision` (a value an earlier call returned), for readers that keep state derived from
+   * the cache up to date instead of recomputing it. Optional: a store without it makes such readers recompute.
+   */
+  changesSince?(revision: number): StoreChanges;
+}
+
+/** The answer of {@link Store.changesSince}. */
+export interface StoreChanges {
+  /** The store's current revision: pass it to the next call. */
+  readonly revision: number;
+  /**
+   * Keys upserted or removed since the revision asked about, oldest first, one entry per write (a key may repeat).
+   * Undefined when the store no longer knows (a relist replaced everything, the history was trimmed, or the revision
+   * is not one it gave out): the reader must recompute from the cache.
+   */
+  readonly keys: readonly string[] | undefined;
 }
 
 /** The index every namespaced informer registers: objects by namespace. */
