@@ -7,6 +7,7 @@ import { TriggerTimeTracker } from '../shared/trigger-time-tracker.ts';
 import { endpointsEventHandlers, leftoverEndpointsKeys } from './handlers.ts';
 import { EndpointsReconciler } from './reconciler.ts';
 import { StaleEndpointsTracker } from './stale-endpoints-tracker.ts';
+import { SERVICES_BY_SELECTOR_INDEX, serviceSelectorIndex } from '../shared/service-selector-index.ts';
 
 // Wiring of the v1 Endpoints controller into the manager: informers, handlers, reconciler, startup scan, queue policy
 // and upstream's names (endpoints_controller.go: NewEndpointController, checkLeftoverEndpoints, handleErr).
@@ -56,7 +57,12 @@ export function setupEndpointsController(registry: ControllerRegistry, options: 
   if (!Number.isFinite(batchPeriodMs) || batchPeriodMs < 0)
     throw new InvalidEndpointsOptionsError(`batchPeriodMs must be >= 0, got ${batchPeriodMs}`);
 
-  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService, parseId: 'v1.Service' });
+  const services = registry.informer<Service>({
+    resource: SERVICES,
+    parse: parseService,
+    parseId: 'v1.Service',
+    indexers: { [SERVICES_BY_SELECTOR_INDEX]: serviceSelectorIndex },
+  });
   const pods = registry.informer<Pod>({ resource: PODS, parse: parsePod, parseId: 'v1.Pod' });
   const endpoints = registry.informer<Endpoints>({ resource: ENDPOINTS, parse: parseEndpoints, parseId: 'v1.Endpoints' });
 

@@ -6,13 +6,18 @@ import { IndexedStore } from '../runtime/cache/indexed-store.ts';
 import { FakeClock } from '../runtime/clock.ts';
 import { DelayingQueue } from '../runtime/queue/delaying-queue.ts';
 import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
+import { SERVICES_BY_SELECTOR_INDEX, serviceSelectorIndex } from '../shared/service-selector-index.ts';
 import { type EndpointsQueue, endpointsEventHandlers, leftoverEndpointsKeys, podEventServiceKeys } from './handlers.ts';
 import { testEndpoints, testPod, testService } from './test-fixtures.ts';
 
 const ns = 'ns';
 
 function serviceStore(services: Service[]) {
-  const store = new IndexedStore<Service>({ keyFunc: (o) => objectKey(o), namespaceFunc: (o) => o.metadata.namespace ?? '' });
+  const store = new IndexedStore<Service>({
+    keyFunc: (o) => objectKey(o),
+    namespaceFunc: (o) => o.metadata.namespace ?? '',
+    indexers: { [SERVICES_BY_SELECTOR_INDEX]: serviceSelectorIndex },
+  });
   for (const s of services) store.upsert(deepFreeze(s));
   return store;
 }

@@ -2,8 +2,9 @@ import { objectKey } from '../../api/core/meta.ts';
 import type { Endpoints, Pod, Service } from '../../api/core/v1.ts';
 import { ANNOTATION_LEADER } from '../../api/labels.ts';
 import type { EventHandler } from '../runtime/cache/event-handler.ts';
-import { NAMESPACE_INDEX, type Store } from '../runtime/cache/store.ts';
+import type { Store } from '../runtime/cache/store.ts';
 import { podUpdateKey, servicesToUpdate } from '../shared/pod-service-mapping.ts';
+import { candidateServices } from '../shared/service-selector-index.ts';
 
 // Which Service keys an informer event makes the Endpoints controller sync (upstream NewEndpointController handlers in
 // endpoints_controller.go: onServiceUpdate, onServiceDelete, onPodUpdate, onEndpointsDelete). Service events sync now;
@@ -23,7 +24,7 @@ export function podEventServiceKeys(
 ): string[] {
   const key = podUpdateKey(oldPod, newPod);
   if (key === undefined) return [];
-  return servicesToUpdate(services.byIndex(NAMESPACE_INDEX, key.namespace), key);
+  return servicesToUpdate(candidateServices(services, key), key);
 }
 
 /** Where the handlers put keys: the controller's queue. */

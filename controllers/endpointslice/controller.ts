@@ -11,6 +11,7 @@ import { EndpointSliceMetrics } from './metrics.ts';
 import { EndpointSliceReconciler, SLICES_BY_SERVICE_INDEX, slicesByServiceIndex } from './reconciler.ts';
 import { TopologyCache } from './topology-cache.ts';
 import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
+import { SERVICES_BY_SELECTOR_INDEX, serviceSelectorIndex } from '../shared/service-selector-index.ts';
 
 // Wiring of the EndpointSlice controller (upstream pkg/controller/endpointslice NewController): informers, handlers,
 // reconciler, retry policy and the Node-driven topology check.
@@ -69,7 +70,12 @@ export function setupEndpointSliceController(registry: ControllerRegistry, optio
   const logger = registry.logger.child({ controller: CONTROLLER_NAME });
 
   const pods = registry.informer<Pod>({ resource: PODS, parse: parsePod, parseId: 'v1.Pod' });
-  const services = registry.informer<Service>({ resource: SERVICES, parse: parseService, parseId: 'v1.Service' });
+  const services = registry.informer<Service>({
+    resource: SERVICES,
+    parse: parseService,
+    parseId: 'v1.Service',
+    indexers: { [SERVICES_BY_SELECTOR_INDEX]: serviceSelectorIndex },
+  });
   const nodes = registry.informer<Node>({ resource: NODES, parse: parseNode, parseId: 'v1.Node' });
   const slices = registry.informer<EndpointSlice>({
     resource: ENDPOINT_SLICES,

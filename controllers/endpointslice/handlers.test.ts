@@ -10,13 +10,18 @@ import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { type EndpointSliceHandlerOptions, endpointSliceEventHandlers } from './handlers.ts';
 import { MANAGED_BY, makeNode, makePod, makeService, makeSlice, NS } from './test-fixtures.ts';
 import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
+import { SERVICES_BY_SELECTOR_INDEX, serviceSelectorIndex } from '../shared/service-selector-index.ts';
 
 type Call = [verb: 'add' | 'addAfter', key: string, delayMs?: number];
 
 function setup(opts: Partial<Omit<EndpointSliceHandlerOptions, 'services'>> & { serviceList?: Service[] } = {}) {
   const { serviceList, ...overrides } = opts;
   const calls: Call[] = [];
-  const services = new IndexedStore<Service>({ keyFunc: objectKey, namespaceFunc: (s) => s.metadata.namespace ?? '' });
+  const services = new IndexedStore<Service>({
+    keyFunc: objectKey,
+    namespaceFunc: (s) => s.metadata.namespace ?? '',
+    indexers: { [SERVICES_BY_SELECTOR_INDEX]: serviceSelectorIndex },
+  });
   services.replace(deepFreeze(serviceList ?? [makeService()]));
   const tracker = new EndpointSliceTracker();
   let topologyChecks = 0;
@@ -108,7 +113,11 @@ describe('Pod events → Services after the batch period', () => {
   it('TestPodAddsBatching: events within the batch period give one sync, a later one another', async () => {
     const clock = new FakeClock();
     const queue = new DelayingQueue({ clock });
-    const services = new IndexedStore<Service>({ keyFunc: objectKey, namespaceFunc: (s) => s.metadata.namespace ?? '' });
+    const services = new IndexedStore<Service>({
+      keyFunc: objectKey,
+      namespaceFunc: (s) => s.metadata.namespace ?? '',
+      indexers: { [SERVICES_BY_SELECTOR_INDEX]: serviceSelectorIndex },
+    });
     services.replace(deepFreeze([makeService()]));
     const handlers = endpointSliceEventHandlers({
       queue: { enqueue: (k) => queue.add(k), enqueueAfter: (k, ms) => queue.addAfter(k, ms) },

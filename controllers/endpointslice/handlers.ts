@@ -4,8 +4,9 @@ import type { Node, Pod, Service } from '../../api/core/v1.ts';
 import type { EndpointSlice } from '../../api/discovery/v1.ts';
 import { LABEL_MANAGED_BY, LABEL_SERVICE_NAME, LABEL_TOPOLOGY_ZONE } from '../../api/labels.ts';
 import type { EventHandler } from '../runtime/cache/event-handler.ts';
-import { NAMESPACE_INDEX, type Store } from '../runtime/cache/store.ts';
+import type { Store } from '../runtime/cache/store.ts';
 import { podUpdateKey, servicesToUpdate } from '../shared/pod-service-mapping.ts';
+import { candidateServices } from '../shared/service-selector-index.ts';
 import { serviceKeyForSlice } from './endpoint-slice.ts';
 import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 
@@ -75,7 +76,7 @@ export function endpointSliceEventHandlers(options: EndpointSliceHandlerOptions)
     // Service keys with the same delay, minus one queue hop.
     const key = podUpdateKey(oldPod, newPod);
     if (key === undefined) return;
-    for (const svc of servicesToUpdate(options.services.byIndex(NAMESPACE_INDEX, key.namespace), key)) {
+    for (const svc of servicesToUpdate(candidateServices(options.services, key), key)) {
       queue.enqueueAfter(svc, options.batchPeriodMs);
     }
   };

@@ -1,9 +1,9 @@
-// Where the operator's first write goes: starts a local control plane with one Service of N Pods (as the benchmark's
-// 1 x 5,000 workload), then starts the operator several times as config/manager ships it (NODE_OPTIONS, compile cache)
+// Where the operator's first write goes: starts a local control plane with S Services of N Pods in all (as the
+// benchmark's workloads), then starts the operator several times as config/manager ships it (NODE_OPTIONS, compile cache)
 // and prints, per start, the time from spawn to each start-up log line and to the first EndpointSlice the benchmark's
 // own watch sees. Before each start the previous start's slices are deleted, so every start has the same work.
 //
-//   node hack/profile/startup-timeline.ts [--pods 5000] [--starts 3] [--main cmd/operator/main.ts,dist/operator/main.mjs]
+//   node hack/profile/startup-timeline.ts [--services 1] [--pods 5000] [--starts 3] [--main cmd/operator/main.ts,dist/operator/main.mjs]
 //       [--node-args="--cpu-prof --cpu-prof-dir=prof"]
 //
 // With several --main entry points (comma-separated) the starts alternate between them.
@@ -11,7 +11,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -31,33 +31,45 @@ const nameOf = (o: unknown): string =>
 
 const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const { values } = parseArgs({
-  options: { pods: { type: 'string' }, starts: { type: 'string' }, main: { type: 'string' }, 'node-args': { type: 'string' } },
+  options: {
+    services: { type: 'string' },
+    pods: { type: 'string' },
+    starts: { type: 'string' },
+    main: { type: 'string' },
+    'node-args': { type: 'string' },
+  },
 });
+const serviceCount = Number(values.services ?? 1);
 const podCount = Number(values.pods ?? 5000);
 const starts = Number(values.starts ?? 3);
-const mains = (values.main ?? 'cmd/operator/main.ts').split(',').map((m) => join(REPO, m.trim()));
+const mains = (values.main ?? 'cmd/operator/main.ts').split(',').map((m) => resolve(REPO, m.trim()));
 const nodeArgs = (values['node-args'] ?? '').split(/\s+/).filter((a) => a !== '');
 
 const binaries = await locateControlPlaneBinaries({ kubebuilderAssets: process.env.KUBEBUILDER_ASSETS, env: process.env });
-const cluster = await LocalCluster.start({ binaries, name: 'startup-timeline' });
+// A /16 Service range, as the benchmark's: the default /24 holds only 254 ClusterIPs.
+const cluster = await LocalCluster.start({
+  binaries,
+  name: 'startup-timeline',
+  apiServerFlags: { 'service-cluster-ip-range': '10.96.0.0/16' },
+});
 try {
   const kc = new KubeConfig();
   kc.loadFromFile(cluster.kubeconfigPath);
   const client = newApiClient(kc, { clock: realClock, qps: 2000, burst: 4000, userAgent: 'startup-timeline' });
+  const perService = Math.floor(podCount / serviceCount);
   const workload = new Workload({
     name: 'startup',
-    services: 1,
-    podsPerService: podCount,
+    services: serviceCount,
+    podsPerService: perService,
     churnFlips: 0,
     restartAndResync: false,
     rollingRestart: false,
   });
   await createBase(client);
-  const service = workload.services[0] ?? 'svc-00000';
-  await createService(client, service);
-  const pods = Array.from({ length: podCount }, () => workload.newPod(service));
+  await inParallel(workload.services, 48, (s) => createService(client, s));
+  const pods = workload.services.flatMap((s) => Array.from({ length: perService }, () => workload.newPod(s)));
   await inParallel(pods, 48, (p) => createPod(client, p));
-  process.stdout.write(`created 1 Service and ${podCount} Pods\n`);
+  process.stdout.write(`created ${serviceCount} Services and ${pods.length} Pods\n`);
 
   const cacheDir = join(tmpdir(), 'kube-endpoints-operator-bench-compile-cache');
   for (const main of mains)
