@@ -263,6 +263,7 @@ async function connect(
     access: { server: cluster.server, caPem: cluster.caPem, clientCertPem: cluster.admin.certPem, clientKeyPem: cluster.admin.keyPem },
     env,
     onBuildOutput: (line) => io.stderr(`${line}\n`),
+    kubernetesService: cluster.kubernetesService,
   });
   io.stderr(playgroundBanner(cluster, playground, simulator?.dataPlaneNote));
   return { kubeConfig, source: 'embedded', cluster, ...(simulator === undefined ? {} : { playground: simulator }) };

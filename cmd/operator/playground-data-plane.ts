@@ -65,6 +65,10 @@ export interface PlaygroundDataPlaneInput {
   /** Build progress lines (a cold build of kube-proxy and CoreDNS takes minutes). */
   readonly onBuildOutput: (line: string) => void;
   readonly signal: AbortSignal;
+  /** The `kubernetes` Service's endpoint address the API server advertises; the data plane relays it. */
+  readonly apiServerAddress?: string;
+  /** Images the container runtime runs: their Pods' sandboxes join the data plane themselves. */
+  readonly runsImage?: (image: string) => boolean;
 }
 
 /**
@@ -89,6 +93,7 @@ export async function startPlaygroundDataPlane(input: PlaygroundDataPlaneInput):
       nodes,
       clusterCidr: PLAYGROUND_CLUSTER_CIDR,
       apiServer: input.access,
+      ...(input.apiServerAddress === undefined ? {} : { apiServerAddress: input.apiServerAddress }),
       progress: (line) => input.logger.info({ step: line }, 'Data plane starting'),
     });
     plane.setClusterDns(PLAYGROUND_DNS_IP, CLUSTER_DOMAIN);
@@ -102,7 +107,7 @@ export async function startPlaygroundDataPlane(input: PlaygroundDataPlaneInput):
       healthProbeBindAddress: '0',
       gracefulShutdownTimeoutMs: 5_000,
     });
-    setupPodNetworkController(manager, driver);
+    setupPodNetworkController(manager, driver, input.runsImage === undefined ? {} : { runsImage: input.runsImage });
     const stopper = new AbortController();
     const stopped = manager.start(stopper.signal).catch((err: unknown) => input.logger.error({ err }, 'Pod network failed'));
     const running = plane;

@@ -14,6 +14,7 @@ describe('inClusterApiSettings', () => {
   it('takes the ClusterIP from the Service range and refuses loopback advertise addresses', () => {
     assert.equal(firstServiceIp('10.96.0.0/12'), '10.96.0.1');
     assert.equal(firstServiceIp('172.30.5.7/16'), '172.30.0.1');
+    assert.equal(firstServiceIp('10.0.0.0/24,fd00:10:96::/112'), '10.0.0.1');
     assert.equal(inClusterApiSettings('198.19.255.2', '10.96.0.0/12').clusterIP, '10.96.0.1');
     assert.throws(() => inClusterApiSettings('127.0.0.1'), /non-loopback/);
     assert.throws(() => firstServiceIp('fd00::/108'), /IPv4 CIDR/);

@@ -24,8 +24,12 @@ export interface InClusterApiSettings {
   readonly clusterIP: string;
 }
 
-/** The first address of an IPv4 Service range: the `kubernetes` ClusterIP (pkg/controlplane/services.go). Pure. */
-export function firstServiceIp(range: string): string {
+/**
+ * The first address of the (first, IPv4) Service range: the `kubernetes` ClusterIP (pkg/controlplane/services.go:
+ * ServiceIPRange). `range` is --service-cluster-ip-range, one CIDR or a dual-stack pair. Pure.
+ */
+export function firstServiceIp(ranges: string): string {
+  const range = ranges.split(',')[0]?.trim() ?? '';
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(range);
   const octets = m === null ? [] : m.slice(1, 5).map(Number);
   const prefix = Number(m?.[5]);
