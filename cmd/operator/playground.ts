@@ -419,13 +419,14 @@ export async function startPlayground(
     stop: () => {
       stopping ??= (async () => {
         signal.removeEventListener('abort', onAbort);
-        runtime.network?.use(undefined);
-        await dataPlane.run?.stop();
         stopper.abort();
         await stopped;
-        // Containers still running get a short grace period: the playground is going away with its API server.
+        // Containers still running get a short grace period: the playground is going away with its API server. They
+        // stop before the data plane, which carries their connections to it (the `kubernetes` Service).
         await simulatorSetup.workers?.stopAll(5_000);
         await runtime.engine?.close();
+        runtime.network?.use(undefined);
+        await dataPlane.run?.stop();
       })();
       return stopping;
     },
