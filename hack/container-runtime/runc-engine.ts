@@ -185,7 +185,10 @@ export class RuncEngine implements ContainerEngine {
     const dir = join(this.stateDir, 'pods', `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid}`);
     const podKeyDir = `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid}`;
     await mkdir(dir, { recursive: true });
-    const attached = await this.#opts.network?.attach(pod, podIP);
+    const attached = await this.#opts.network?.attach(pod, podIP).catch(async (err: unknown) => {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    });
     const netnsName = attached?.netnsName ?? id;
     let relay: NamespaceProcess | undefined;
     try {
