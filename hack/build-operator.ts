@@ -3,7 +3,7 @@
 // module instead of about 1,500 TypeScript and package modules halves the CPU of a start and lowers the memory floor
 // (docs/adr/0008-bundled-entry-point.md, docs/performance.md).
 //
-// The embedded playground (what main.ts and cmd/operator/playground.ts import lazily: the local control plane, the pod
+// The embedded playground (what main.ts imports lazily: the local control plane, the pod
 // simulator, the data plane: cmd/operator/playground/) is not bundled: it starts processes from a source checkout and
 // never runs in a Pod. In the bundle that import fails as the import of a missing module does, which main.ts reports
 // in one line (the image leaves the playground's files out too: .dockerignore).

@@ -13,9 +13,12 @@ import { type LayoutImage, readLayoutImage } from './oci-layout.ts';
 import { listenUnixRelay } from '../data-plane/unix-socket-relay.ts';
 
 // Runs the containers of the playground's Pods with runc (docs/playground.md, "Running images"): each Pod gets a network
-// namespace with its Pod IP (on a dummy eth0), a socat relay that makes the API server reachable at 127.0.0.1:6443
-// (the API server listens on the host's loopback, which no other namespace reaches, and its serving certificate names
-// 127.0.0.1 only; the data plane reaches it the same way), the ServiceAccount files, and an /etc/hosts. Images come
+// namespace with its Pod IP, the ServiceAccount files, and an /etc/hosts. With a {@link SandboxNetwork} (a data plane,
+// as CNI for a kubelet) the namespace is a Pod of that network and the Pod reaches the API server through the
+// `kubernetes` Service (kube-proxy's rules); without one, or when the network cannot take the Pod, the engine makes its
+// own namespace (the Pod IP on a dummy eth0) with a socat relay that makes the API server reachable at 127.0.0.1:6443
+// (the API server listens on the host's loopback, which no other namespace reaches, and its default serving
+// certificate names 127.0.0.1 only). Images come
 // from local OCI layouts, unpacked once per manifest digest with umoci; a container with a writable root gets an
 // overlay over that copy. `runc run` stays in the foreground so its exit is the container's exit; its output (the
 // container's) goes to one log file per run: <logDir>/<namespace>_<pod>_<uid>/<container>/<run>.log, as the kubelet's
@@ -46,6 +49,25 @@ export interface RuncEngineOptions {
   readonly imageCacheDir?: string;
   /** Container logs; kept after the Pod is gone (the caller removes them). Default <stateDir>/logs. */
   readonly logDir?: string;
+  /** The Pod network sandboxes join when it takes them. Default: none (each sandbox is a namespace of its own). */
+  readonly network?: SandboxNetwork;
+}
+
+/** A Pod network the engine puts sandboxes on (what CNI's ADD and DEL are to a kubelet). */
+export interface SandboxNetwork {
+  /** Creates the Pod's network namespace with `podIP` on its Node; undefined when this network cannot take it now. */
+  attach(pod: Readonly<SimPod>, podIP: string): Promise<AttachedNetwork | undefined>;
+}
+
+/** A Pod's namespace on a {@link SandboxNetwork}. */
+export interface AttachedNetwork {
+  readonly netnsName: string;
+  /** How the Pod reaches the API server: the `kubernetes` Service (ClusterIP and port). */
+  readonly apiServer: { readonly host: string; readonly port: number };
+  /** The Pod's resolv.conf (the cluster DNS), when the network has one. */
+  readonly resolvConf?: string;
+  /** Removes the namespace. Idempotent. */
+  detach(): Promise<void>;
 }
 
 const TOOLS = ['runc', 'umoci', 'socat', 'curl'] as const;
@@ -73,7 +95,12 @@ function findTool(tool: string): string | undefined {
 }
 
 interface SandboxRecord extends Sandbox {
-  readonly relay: NamespaceProcess;
+  /** `<prefix>-<n>`: names the sandbox's containers (and their cgroups). */
+  readonly id: string;
+  /** The engine's own relay (no SandboxNetwork), or the network's namespace. */
+  readonly relay: NamespaceProcess | undefined;
+  readonly attached: AttachedNetwork | undefined;
+  readonly apiServer: { readonly host: string; readonly port: number };
   readonly podKeyDir: string;
   /** Rewrites the token before it expires, as the kubelet does at 80 % of its lifetime. */
   readonly refresh: NodeJS.Timeout | undefined;
@@ -154,25 +181,32 @@ export class RuncEngine implements ContainerEngine {
 
   async createSandbox(pod: Readonly<SimPod>, podIP: string, signal: AbortSignal): Promise<Sandbox> {
     if (this.#closing !== undefined) throw new Error('the container runtime is stopped');
-    const netnsName = `${this.#prefix}-${this.#nextSandbox++}`;
+    const id = `${this.#prefix}-${this.#nextSandbox++}`;
     const dir = join(this.stateDir, 'pods', `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid}`);
     const podKeyDir = `${pod.metadata.namespace}_${pod.metadata.name}_${pod.metadata.uid}`;
     await mkdir(dir, { recursive: true });
-    await ip('netns', 'add', netnsName);
+    const attached = await this.#opts.network?.attach(pod, podIP).catch(async (err: unknown) => {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    });
+    const netnsName = attached?.netnsName ?? id;
     let relay: NamespaceProcess | undefined;
     try {
-      await ip('-n', netnsName, 'link', 'set', 'lo', 'up');
-      // A veth pair with both ends inside (no dummy module needed): eth0 carries the Pod IP.
-      await ip('-n', netnsName, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0-peer');
-      await ip('-n', netnsName, 'addr', 'add', `${podIP}/32`, 'dev', 'eth0');
-      await ip('-n', netnsName, 'link', 'set', 'eth0-peer', 'up');
-      await ip('-n', netnsName, 'link', 'set', 'eth0', 'up');
-      relay = startInNamespace(
-        netnsName,
-        'socat',
-        [`TCP-LISTEN:${IN_POD_API.port},bind=${IN_POD_API.host},reuseaddr,fork`, `UNIX-CONNECT:${this.#socketPath}`],
-        join(dir, 'api-relay.log'),
-      );
+      if (attached === undefined) {
+        await ip('netns', 'add', netnsName);
+        await ip('-n', netnsName, 'link', 'set', 'lo', 'up');
+        // A veth pair with both ends inside (no dummy module needed): eth0 carries the Pod IP.
+        await ip('-n', netnsName, 'link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'eth0-peer');
+        await ip('-n', netnsName, 'addr', 'add', `${podIP}/32`, 'dev', 'eth0');
+        await ip('-n', netnsName, 'link', 'set', 'eth0-peer', 'up');
+        await ip('-n', netnsName, 'link', 'set', 'eth0', 'up');
+        relay = startInNamespace(
+          netnsName,
+          'socat',
+          [`TCP-LISTEN:${IN_POD_API.port},bind=${IN_POD_API.host},reuseaddr,fork`, `UNIX-CONNECT:${this.#socketPath}`],
+          join(dir, 'api-relay.log'),
+        );
+      }
       await writeFile(
         join(dir, 'hosts'),
         `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n${podIP}\t${pod.metadata.name}\n`,
@@ -186,7 +220,8 @@ export class RuncEngine implements ContainerEngine {
       }
     } catch (err) {
       await relay?.stop(1000);
-      deleteNamespaceSync(netnsName);
+      if (attached === undefined) deleteNamespaceSync(netnsName);
+      else await attached.detach();
       await rm(dir, { recursive: true, force: true });
       throw err;
     }
@@ -200,7 +235,18 @@ export class RuncEngine implements ContainerEngine {
               .then(() => rename(join(dir, 'serviceaccount', 'token.tmp'), join(dir, 'serviceaccount', 'token')))
               .catch(() => undefined);
           }, TOKEN_REFRESH_MS).unref();
-    const sandbox: SandboxRecord = { netnsName, netnsPath: `/run/netns/${netnsName}`, dir, ip: podIP, relay, podKeyDir, refresh };
+    const sandbox: SandboxRecord = {
+      id,
+      netnsName,
+      netnsPath: `/run/netns/${netnsName}`,
+      dir,
+      ip: podIP,
+      relay,
+      attached,
+      apiServer: attached?.apiServer ?? IN_POD_API,
+      podKeyDir,
+      refresh,
+    };
     this.#sandboxes.set(netnsName, sandbox);
     return sandbox;
   }
@@ -208,8 +254,9 @@ export class RuncEngine implements ContainerEngine {
   async removeSandbox(sandbox: Sandbox): Promise<void> {
     const record = this.#sandboxes.get(sandbox.netnsName);
     clearInterval(record?.refresh);
-    await record?.relay.stop(1000);
-    deleteNamespaceSync(sandbox.netnsName);
+    await record?.relay?.stop(1000);
+    if (record?.attached === undefined) deleteNamespaceSync(sandbox.netnsName);
+    else await record.attached.detach();
     await rm(sandbox.dir, { recursive: true, force: true });
     this.#sandboxes.delete(sandbox.netnsName);
   }
@@ -267,7 +314,7 @@ export class RuncEngine implements ContainerEngine {
     const record = this.#sandboxes.get(sandbox.netnsName);
     if (record === undefined) throw new Error(`no sandbox ${sandbox.netnsName}`);
     const { image, rootfs: imageRootfs } = await this.#unpack(container.image ?? '');
-    const id = `${sandbox.netnsName}-${container.name}-${attempt}`;
+    const id = `${record.id}-${container.name}-${attempt}`;
     const bundle = join(sandbox.dir, 'containers', id);
     await mkdir(bundle, { recursive: true });
     const readOnly = (container.securityContext?.readOnlyRootFilesystem ?? pod.spec.securityContext?.readOnlyRootFilesystem) === true;
@@ -296,9 +343,10 @@ export class RuncEngine implements ContainerEngine {
       rootfs,
       netnsPath: sandbox.netnsPath,
       podIP: sandbox.ip,
-      apiServer: IN_POD_API,
+      apiServer: record.apiServer,
       cgroupsPath: `/${CGROUP_PARENT}/${id}`,
       hostsFile: join(sandbox.dir, 'hosts'),
+      ...(record.attached?.resolvConf === undefined ? {} : { resolvConfFile: record.attached.resolvConf }),
       ...(pod.spec.automountServiceAccountToken === false ? {} : { serviceAccountDir: join(sandbox.dir, 'serviceaccount') }),
     });
     if (!spec.ok) {
@@ -332,8 +380,8 @@ export class RuncEngine implements ContainerEngine {
 
   // The log path createContainer handed out for `id` (<sandbox>-<container>-<attempt>).
   #logPathOf(id: string): string {
-    const sandbox = [...this.#sandboxes.values()].find((s) => id.startsWith(`${s.netnsName}-`));
-    const rest = sandbox === undefined ? id : id.slice(sandbox.netnsName.length + 1);
+    const sandbox = [...this.#sandboxes.values()].find((s) => id.startsWith(`${s.id}-`));
+    const rest = sandbox === undefined ? id : id.slice(sandbox.id.length + 1);
     const dash = rest.lastIndexOf('-');
     const container = rest.slice(0, dash);
     const attempt = rest.slice(dash + 1);
@@ -424,7 +472,8 @@ export class RuncEngine implements ContainerEngine {
         }
       }
     }
-    for (const s of this.#sandboxes.values()) deleteNamespaceSync(s.netnsName);
+    // Namespaces of a SandboxNetwork are its owner's to remove (a data plane has its own exit hook).
+    for (const s of this.#sandboxes.values()) if (s.attached === undefined) deleteNamespaceSync(s.netnsName);
     rmSync(this.stateDir, { recursive: true, force: true });
   }
 }

@@ -126,7 +126,16 @@ export interface DataPlaneOptions {
   readonly progress?: (line: string) => void;
   /** How long to wait for each kube-proxy's first rules. Default 60 s. */
   readonly readyTimeoutMs?: number;
+  /**
+   * Opt-in: the address the API server advertises as the `kubernetes` Service's endpoint (LocalCluster's
+   * `inClusterApi`; {@link DATA_PLANE_API_ADDRESS}). The fabric namespace takes it and relays its secure port to the API
+   * server, so Pods reach the API through the ClusterIP and kube-proxy's rules. Default: none.
+   */
+  readonly apiServerAddress?: string;
 }
+
+/** The address on the node network that relays to the API server when {@link DataPlaneOptions.apiServerAddress} is set. */
+export const DATA_PLANE_API_ADDRESS = '198.19.255.2';
 
 /** A Node of {@link DataPlaneOptions.nodes}. */
 export interface DataPlaneNodeSpec {
@@ -368,12 +377,42 @@ export class DataPlane {
       }
     }
     this.#progress(`node network up: ${this.nodes.map((n) => `${n.name} ${n.nodeIp} pods ${n.podCidr}`).join(', ')}`);
+    if (this.#opts.apiServerAddress !== undefined) await this.#startApiEndpoint(fabric, this.#opts.apiServerAddress);
     await Promise.all(this.nodes.map((node) => this.#startKubeProxy(node)));
     this.#progress(`kube-proxy (${this.mode}) serving on ${this.nodes.length} node(s) after ${Math.round(performance.now() - started)} ms`);
   }
 
   async #startRelay(): Promise<void> {
     this.#relay = await listenUnixRelay(this.#socketPath, this.#opts.apiServer.server);
+  }
+
+  /**
+   * The `kubernetes` Service's endpoint: `address` on the fabric bridge (a /32 with host routes, so it need not share
+   * the Nodes' subnet), routes back to every Pod CIDR through its Node (kube-proxy does not masquerade Pod traffic to
+   * an endpoint outside the cluster CIDR), and socat from address:<secure port> to the relay socket.
+   */
+  async #startApiEndpoint(fabric: string, address: string): Promise<void> {
+    const port = Number(new URL(this.#opts.apiServer.server).port);
+    await ip('-n', fabric, 'addr', 'add', `${address}/32`, 'dev', 'fabric');
+    for (const node of this.nodes) {
+      await ip('-n', fabric, 'route', 'add', `${node.nodeIp}/32`, 'dev', 'fabric');
+      await ip('-n', fabric, 'route', 'add', node.podCidr, 'via', node.nodeIp);
+      await ip('-n', node.namespace, 'route', 'add', `${address}/32`, 'dev', 'eth0');
+    }
+    const relay = startInNamespace(
+      fabric,
+      'socat',
+      [`TCP-LISTEN:${port},bind=${address},reuseaddr,fork`, `UNIX-CONNECT:${this.#socketPath}`],
+      join(this.workDir, 'api-endpoint-relay.log'),
+    );
+    this.#processes.add(relay);
+    const deadline = Date.now() + 10_000;
+    while (!(await inNamespace(fabric, 'ss', ['-Htln']).catch(() => '')).includes(`${address}:${port}`)) {
+      if (!relay.isRunning()) throw new DataPlaneError(`the API endpoint relay exited; log:\n${await tail(relay.logPath)}`);
+      if (Date.now() > deadline) throw new DataPlaneError(`the API endpoint relay did not listen on ${address}:${port} in 10 s`);
+      await sleep(50);
+    }
+    this.#progress(`API server reachable at ${address}:${port} on the node network`);
   }
 
   /** Starts socat in `ns` from 127.0.0.1:6443 to the relay socket, and writes a kubeconfig using it. */
@@ -461,9 +500,18 @@ export class DataPlane {
     );
   }
 
-  /** A client namespace on `node`'s Pod network (a Pod without a server), with the cluster DNS in its resolv.conf. */
-  addClient(name: string, node: string, kubeNamespace = 'default'): Promise<PodNetwork> {
-    return this.#addPodNetwork(name, node, kubeNamespace, undefined);
+  /**
+   * A client namespace on `node`'s Pod network (a Pod without a server), with the cluster DNS in its resolv.conf; at
+   * `ip` when given (a Pod whose containers run in it: hack/container-runtime/data-plane-network.ts).
+   */
+  addClient(name: string, node: string, kubeNamespace = 'default', ip?: string): Promise<PodNetwork> {
+    return this.#addPodNetwork(name, node, kubeNamespace, undefined, ip);
+  }
+
+  /** The resolv.conf of a namespace of this data plane, if it has one (setClusterDns). */
+  resolvConfOf(namespace: string): string | undefined {
+    const path = join(NETNS_ETC, namespace, 'resolv.conf');
+    return existsSync(path) ? path : undefined;
   }
 
   /**

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CertificateError, type ControlPlaneCertificates, generateControlPlaneCertificates } from './certs.ts';
+import { CertificateError, type ControlPlaneCertificates, generateControlPlaneCertificates, servingSubjectAltNames } from './certs.ts';
 
 describe('generateControlPlaneCertificates', () => {
   let dir = '';
@@ -33,6 +33,19 @@ describe('generateControlPlaneCertificates', () => {
     assert.ok(leaf.checkIssued(ca) && leaf.verify(ca.publicKey));
     assert.equal(leaf.verify(new X509Certificate(certs.clientCa.certPem).publicKey), false);
     assert.deepEqual(leaf.keyUsage, ['1.3.6.1.5.5.7.3.1']);
+  });
+
+  it('adds the extra serving names when asked (the kubernetes Service ClusterIP and DNS names)', async () => {
+    const extra = await generateControlPlaneCertificates({
+      workDir: join(dir, 'extra'),
+      extraServingNames: { ips: ['10.0.0.1'], dns: ['kubernetes.default.svc'] },
+    });
+    const leaf = new X509Certificate(extra.serving.certPem);
+    assert.equal(leaf.checkIP('127.0.0.1'), '127.0.0.1');
+    assert.equal(leaf.checkIP('10.0.0.1'), '10.0.0.1');
+    assert.equal(leaf.checkHost('kubernetes.default.svc'), 'kubernetes.default.svc');
+    assert.equal(new X509Certificate(certs.serving.certPem).checkIP('10.0.0.1'), undefined, 'not by default');
+    assert.throws(() => servingSubjectAltNames('127.0.0.1', { dns: ['a,IP:1.2.3.4'] }), /invalid subject alternative name/);
   });
 
   it('issues the admin client certificate as CN=admin in system:masters, signed by the client CA', () => {

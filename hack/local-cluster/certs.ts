@@ -41,6 +41,8 @@ export interface CertificateOptions {
   readonly validityDays?: number;
   /** IP SAN of the serving certificate. Default 127.0.0.1. */
   readonly host?: string;
+  /** More SANs of the serving certificate (the `kubernetes` Service's ClusterIP and names, for in-cluster clients). */
+  readonly extraServingNames?: { readonly ips?: readonly string[]; readonly dns?: readonly string[] };
 }
 
 /** Thrown when openssl is missing or refuses a command; the message names the command and its stderr. */
@@ -52,7 +54,7 @@ export class CertificateError extends Error {
 export async function generateControlPlaneCertificates(opts: CertificateOptions): Promise<ControlPlaneCertificates> {
   await mkdir(opts.workDir, { recursive: true });
   const config = join(opts.workDir, 'openssl.cnf');
-  await writeFile(config, opensslConfig(opts.host ?? '127.0.0.1'));
+  await writeFile(config, opensslConfig(servingSubjectAltNames(opts.host ?? '127.0.0.1', opts.extraServingNames)));
   const ctx: SigningContext = { dir: opts.workDir, openssl: opts.openssl ?? 'openssl', config, days: String(opts.validityDays ?? 7) };
 
   const [servingCa, clientCa] = await Promise.all([
@@ -80,7 +82,15 @@ interface SigningContext {
   readonly days: string;
 }
 
-function opensslConfig(host: string): string {
+/** The serving certificate's subjectAltName value: localhost and `host`, then the extra names. Pure. */
+export function servingSubjectAltNames(host: string, extra: CertificateOptions['extraServingNames']): string {
+  const valid = (name: string) => /^[A-Za-z0-9.:-]+$/.test(name);
+  const names = [`DNS:localhost`, `IP:${host}`, ...(extra?.dns ?? []).map((d) => `DNS:${d}`), ...(extra?.ips ?? []).map((i) => `IP:${i}`)];
+  for (const n of names) if (!valid(n.slice(n.indexOf(':') + 1))) throw new CertificateError(`invalid subject alternative name ${n}`);
+  return names.join(',');
+}
+
+function opensslConfig(subjectAltName: string): string {
   return `[req]
 distinguished_name = dn
 prompt = no
@@ -94,7 +104,7 @@ subjectKeyIdentifier = hash
 basicConstraints = critical,CA:FALSE
 keyUsage = critical,digitalSignature
 extendedKeyUsage = serverAuth
-subjectAltName = DNS:localhost,IP:${host}
+subjectAltName = ${subjectAltName}
 authorityKeyIdentifier = keyid
 [client_ext]
 basicConstraints = critical,CA:FALSE

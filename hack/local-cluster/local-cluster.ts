@@ -8,6 +8,7 @@ import { type ComponentProcess, ComponentStartError } from './component-process.
 import { startEtcd } from './etcd.ts';
 import { onProcessExit } from './exit-cleanup.ts';
 import type { Flags } from './flags.ts';
+import { inClusterApiSettings, KUBERNETES_SERVICE_PORT } from './in-cluster-api.ts';
 import { type KubeApiServerOptions, startKubeApiServer } from './kube-apiserver.ts';
 import { startKubeControllerManager } from './kube-controller-manager.ts';
 import { writeKubeconfig } from './kubeconfig.ts';
@@ -26,6 +27,12 @@ export interface LocalClusterOptions {
   readonly controllers?: readonly string[];
   /** Flag overrides of kube-apiserver, by name. */
   readonly apiServerFlags?: Flags;
+  /**
+   * Opt-in: Pods reach the API server through the `kubernetes` Service, whose endpoint is this (non-loopback) address
+   * and the secure port; a data plane must carry it to the API server (hack/local-cluster/in-cluster-api.ts). Default:
+   * none (127.0.0.1 advertised, no endpoint reconciler, no `kubernetes` endpoints).
+   */
+  readonly inClusterApi?: { readonly advertiseAddress: string };
   /** Flag overrides of kube-controller-manager, by name. */
   readonly controllerManagerFlags?: Flags;
   /** Flag overrides of etcd, by name. */
@@ -53,6 +60,13 @@ export interface LocalClusterOptions {
   readonly handleSignals?: boolean;
   /** Aborting it during the start kills what was started and makes `start` throw. Default: none. */
   readonly signal?: AbortSignal;
+}
+
+/** The `kubernetes` Service and its endpoint, as Pods reach the API server. */
+export interface InClusterApiService {
+  readonly clusterIP: string;
+  readonly port: number;
+  readonly endpoint: { readonly address: string; readonly port: number };
 }
 
 /** A component's log file, for failure dumps. */
@@ -83,6 +97,11 @@ export class LocalCluster {
   readonly hasControllerManager: boolean;
   /** `http://127.0.0.1:<port>` of etcd (plain HTTP, its v3 JSON gateway included), e.g. to compact it in tests. */
   readonly etcdUrl: string;
+  /**
+   * With {@link LocalClusterOptions.inClusterApi}: the `kubernetes` Service (ClusterIP:443) and the endpoint the API
+   * server writes for it (advertise address and secure port). Undefined otherwise.
+   */
+  readonly kubernetesService: InClusterApiService | undefined;
   readonly #state: ClusterState;
   readonly #apiServer: ApiServerSlot;
   #apiServerRuns = 1;
@@ -91,7 +110,14 @@ export class LocalCluster {
   private constructor(
     state: ClusterState,
     apiServer: ApiServerSlot,
-    init: { server: string; kubeconfigPath: string; caPem: string; admin: CertificatePair; etcdUrl: string },
+    init: {
+      server: string;
+      kubeconfigPath: string;
+      caPem: string;
+      admin: CertificatePair;
+      etcdUrl: string;
+      kubernetesService: InClusterApiService | undefined;
+    },
   ) {
     this.#state = state;
     this.#apiServer = apiServer;
@@ -101,6 +127,7 @@ export class LocalCluster {
     this.kubeconfigPath = init.kubeconfigPath;
     this.caPem = init.caPem;
     this.admin = init.admin;
+    this.kubernetesService = init.kubernetesService;
     this.hasControllerManager = state.processes.some((p) => p.component === CONTROLLER_MANAGER && p.exitStatus === undefined);
   }
 
@@ -144,9 +171,14 @@ export class LocalCluster {
     const onSpawn = (p: ComponentProcess) => state.processes.push(p);
     try {
       progress(`Created work directory ${workDir}`);
+      const inCluster =
+        opts.inClusterApi === undefined
+          ? undefined
+          : inClusterApiSettings(opts.inClusterApi.advertiseAddress, opts.apiServerFlags?.['service-cluster-ip-range']);
       const certs = await generateControlPlaneCertificates({
         workDir: join(workDir, 'pki'),
         ...(opts.openssl ? { openssl: opts.openssl } : {}),
+        ...(inCluster === undefined ? {} : { extraServingNames: inCluster.servingNames }),
       });
       const certDir = join(workDir, 'certs');
       await mkdir(certDir, { recursive: true });
@@ -193,7 +225,7 @@ export class LocalCluster {
           admin: certs.admin,
           startTimeoutMs,
           onSpawn,
-          ...(opts.apiServerFlags ? { flags: opts.apiServerFlags } : {}),
+          ...(opts.apiServerFlags || inCluster ? { flags: { ...inCluster?.flags, ...opts.apiServerFlags } } : {}),
         };
         return startKubeApiServer(apiServerOptions);
       });
@@ -236,6 +268,14 @@ export class LocalCluster {
         caPem: certs.servingCa.certPem,
         admin: certs.admin,
         etcdUrl: etcd.url,
+        kubernetesService:
+          inCluster === undefined || opts.inClusterApi === undefined
+            ? undefined
+            : {
+                clusterIP: inCluster.clusterIP,
+                port: KUBERNETES_SERVICE_PORT,
+                endpoint: { address: opts.inClusterApi.advertiseAddress, port: apiServerOptions.securePort },
+              },
       });
     } catch (err) {
       // Interrupted by a signal: its cleanup owns the teardown and removes the logs too (nobody will read them).

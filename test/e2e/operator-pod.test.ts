@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -9,11 +9,16 @@ import { pino } from 'pino';
 import { z } from 'zod';
 import packageJson from '../../package.json' with { type: 'json' };
 import { PLAYGROUND_CONTROLLERS } from '../../cmd/operator/playground/playground.ts';
+import { nodeNetworkOf, PLAYGROUND_CLUSTER_CIDR } from '../../cmd/operator/playground/data-plane.ts';
+import { LABEL_SIMULATED_NODE } from '../../controllers/playground/pod-simulator/simulated-objects.ts';
 import { setupPodSimulator } from '../../controllers/playground/pod-simulator/pod-simulator.ts';
 import { podServiceAccountToken } from '../../controllers/playground/pod-simulator/service-account-token.ts';
-import { ENDPOINT_SLICES, LEASES, PODS, SERVICES } from '../../controllers/runtime/resource.ts';
+import { ENDPOINT_SLICES, LEASES, NODES, PODS, SERVICES } from '../../controllers/runtime/resource.ts';
 import { Manager } from '../../controllers/runtime/manager.ts';
-import { listNamespacesSync } from '../../hack/data-plane/netns.ts';
+import { locateDataPlaneBinaries } from '../../hack/data-plane/binaries.ts';
+import { DATA_PLANE_API_ADDRESS, DataPlane, dataPlaneSupport } from '../../hack/data-plane/data-plane.ts';
+import { inNamespace, listNamespacesSync, run } from '../../hack/data-plane/netns.ts';
+import { DataPlaneSandboxNetwork } from '../../hack/container-runtime/data-plane-network.ts';
 import { CGROUP_PARENT, memoryCgroupDir, RuncEngine, runtimeSupport } from '../../hack/container-runtime/runc-engine.ts';
 import { startTestCluster } from '../envtest/test-cluster.ts';
 import { waitFor } from '../envtest/wait-for.ts';
@@ -21,10 +26,11 @@ import { kubectl, OPERATOR_NAMESPACE, REPO } from '../integration/shipped-config
 
 // The operator's image run as the Deployment of config/default, the way a cluster runs it: `kubectl apply -k` with the
 // image set to the local OCI build, the pod simulator's kubelets running both replicas with runc (docs/playground.md,
-// "Running images"): each in its own network namespace, reaching the API server as its ServiceAccount, under the
-// Deployment's memory and CPU limits, probed on its health port. One replica leads and publishes endpoints; deleting it
+// "Running images"): each in a Pod namespace of a data plane (real kube-proxy, docs/data-plane.md), reaching the API
+// server as its ServiceAccount through the `kubernetes` Service (its ClusterIP, kube-proxy's rules, the endpoint the API
+// server advertises on the node network), under the Deployment's memory and CPU limits, probed on its health port. One replica leads and publishes endpoints; deleting it
 // hands the Lease over within the grace period; a churn of 2,000 Pods stays under the memory limit; nothing is left
-// afterwards. Needs root, runc, umoci, socat, curl, and the image (`npm run image`; built here when missing).
+// afterwards. Needs root, runc, umoci, socat, curl, nftables, and the image (`npm run image`; built here when missing).
 
 const LAYOUT = process.env.KEO_IMAGE_LAYOUT ?? join(REPO, 'dist/image/oci');
 const LOCAL_IMAGE = `kube-endpoints-operator-local:${packageJson.version}`;
@@ -33,7 +39,10 @@ const READY_MS = 120_000;
 const CHURN_WAVES = 4;
 const CHURN_PODS = 500;
 
-const support = runtimeSupport();
+const runtime = runtimeSupport();
+const network = dataPlaneSupport('nftables');
+const support = runtime.ok ? network : runtime;
+const NODE_COUNT = 4;
 
 function buildImageIfMissing(): string | undefined {
   if (existsSync(join(LAYOUT, 'index.json'))) return undefined;
@@ -65,6 +74,14 @@ const podSchema = z.looseObject({
     .default({}),
 });
 type ApiPod = z.infer<typeof podSchema>;
+const endpointSliceSchema = z.looseObject({
+  endpoints: z.array(z.looseObject({ addresses: z.array(z.string()) })).nullish(),
+  ports: z.array(z.looseObject({ port: z.number().optional() })).nullish(),
+});
+const serviceSchema = z.looseObject({
+  spec: z.looseObject({ clusterIP: z.string(), ports: z.array(z.looseObject({ port: z.number() })) }),
+});
+const runcStateSchema = z.looseObject({ pid: z.number() });
 const leaseSchema = z.looseObject({ spec: z.looseObject({ holderIdentity: z.string().nullish() }) });
 const sliceSchema = z.looseObject({
   endpoints: z
@@ -80,12 +97,20 @@ describe('the operator image as two Pods run by runc (kubectl apply -k config/de
     it('runs, leads, hands over and stays under its memory limit', { skip: missing }, () => {});
     return;
   }
-  const env = await startTestCluster({ name: 'operator-pod', controllers: PLAYGROUND_CONTROLLERS });
+  const env = await startTestCluster({
+    name: 'operator-pod',
+    controllers: PLAYGROUND_CONTROLLERS,
+    inClusterApi: { advertiseAddress: DATA_PLANE_API_ADDRESS },
+  });
   const admin = env.client;
   const kubeconfig = env.cluster.kubeconfigPath;
+  const kubernetesService = env.cluster.kubernetesService;
+  assert.ok(kubernetesService !== undefined, 'inClusterApi describes the kubernetes Service');
   const work = await mkdtemp(join(tmpdir(), 'operator-pod-'));
   const runtimeErrors: string[] = [];
+  const podNetwork = new DataPlaneSandboxNetwork({ host: kubernetesService.clusterIP, port: kubernetesService.port });
   const engine = await RuncEngine.start({
+    network: podNetwork,
     images: { [LOCAL_IMAGE]: { layout: LAYOUT, ref: packageJson.version } },
     apiServer: { server: env.cluster.server, caPem: env.cluster.caPem },
     token: (pod, signal) => podServiceAccountToken(admin, pod, signal),
@@ -102,7 +127,7 @@ describe('the operator image as two Pods run by runc (kubectl apply -k config/de
     gracefulShutdownTimeoutMs: 5_000,
   });
   const simulator = setupPodSimulator(manager, {
-    nodes: 4,
+    nodes: NODE_COUNT,
     maxPodsPerNode: 300,
     defaultReadinessDelayMs: 0,
     containerEngine: engine,
@@ -110,6 +135,7 @@ describe('the operator image as two Pods run by runc (kubectl apply -k config/de
   });
   const stopper = new AbortController();
   const managerStopped = manager.start(stopper.signal);
+  const started: { plane?: DataPlane } = {};
   let cleanedUp = false;
   const cleanUp = async () => {
     if (cleanedUp) return;
@@ -118,11 +144,40 @@ describe('the operator image as two Pods run by runc (kubectl apply -k config/de
     await managerStopped;
     await simulator.workers?.stopAll(10_000);
     await engine.close();
+    await started.plane?.stop();
   };
   after(async () => {
     await cleanUp();
     await rm(work, { recursive: true, force: true });
   });
+  // The data plane on the simulated Nodes (their InternalIPs and Pod CIDRs), relaying the advertised address.
+  const nodes = await waitFor(
+    async () => {
+      const list = await admin.list(NODES, '', { labelSelector: `${LABEL_SIMULATED_NODE}=true` });
+      const found = list.items.map(nodeNetworkOf).filter((n) => n !== undefined);
+      return found.length === NODE_COUNT ? found : undefined;
+    },
+    { description: `${NODE_COUNT} simulated Nodes`, timeoutMs: 60_000 },
+  );
+  const dataPlane = await DataPlane.start({
+    binaries: await locateDataPlaneBinaries({
+      kubebuilderAssets: process.env.KUBEBUILDER_ASSETS,
+      env: process.env,
+      onBuildOutput: (line) => process.stderr.write(`${line}\n`),
+    }),
+    mode: 'nftables',
+    nodes,
+    clusterCidr: PLAYGROUND_CLUSTER_CIDR,
+    apiServer: {
+      server: env.cluster.server,
+      caPem: env.cluster.caPem,
+      clientCertPem: env.cluster.admin.certPem,
+      clientKeyPem: env.cluster.admin.keyPem,
+    },
+    apiServerAddress: DATA_PLANE_API_ADDRESS,
+  });
+  started.plane = dataPlane;
+  podNetwork.use(dataPlane);
 
   const operatorPods = async (): Promise<ApiPod[]> =>
     (await admin.list(PODS, OPERATOR_NAMESPACE, { labelSelector: SELECTOR })).items.map((p) => podSchema.parse(p));
@@ -143,6 +198,26 @@ describe('the operator image as two Pods run by runc (kubectl apply -k config/de
 
   let leaderPod = '';
   let standbyPod = '';
+  // Who holds the Lease after the leader's deletion: the standby, or the leader's replacement when it starts first.
+  let nextLeaderPod = '';
+
+  it('publishes the kubernetes Service endpoint: the advertised node-network address and the secure port', async () => {
+    const svc = serviceSchema.parse(await admin.get(SERVICES, 'default', 'kubernetes'));
+    assert.equal(svc.spec.clusterIP, kubernetesService.clusterIP);
+    assert.equal(svc.spec.ports[0]?.port, 443);
+    const slice = await waitFor(
+      async () => {
+        const s = endpointSliceSchema.parse(await admin.get(ENDPOINT_SLICES, 'default', 'kubernetes').catch(() => ({})));
+        return (s.endpoints ?? []).length > 0 ? s : undefined;
+      },
+      { description: 'the kubernetes EndpointSlice', timeoutMs: 30_000 },
+    );
+    assert.deepEqual(
+      (slice.endpoints ?? []).flatMap((e) => e.addresses),
+      [DATA_PLANE_API_ADDRESS],
+    );
+    assert.equal(slice.ports?.[0]?.port, kubernetesService.endpoint.port);
+  });
 
   it('applies config/default with the local image: two replicas Running and Ready, one holding the Lease', async (t) => {
     const overlay = join(work, 'overlay');
@@ -183,6 +258,40 @@ describe('the operator image as two Pods run by runc (kubectl apply -k config/de
     // The container's own output, where the simulator keeps it: connected as the ServiceAccount, then leading.
     const leaderLog = await logOf(leaderPod);
     assert.match(leaderLog, /"msg":"Connected to API server"/);
+
+    // Through the Service: each container runs in its Pod's data-plane namespace, its environment names the ClusterIP,
+    // and its connections to the API server go to ClusterIP:443 (kube-proxy translates them; no relay listens there).
+    const clusterApi = `${kubernetesService.clusterIP}:${kubernetesService.port}`;
+    for (const p of pods) {
+      const id = p.status.containerStatuses?.[0]?.containerID?.replace('runc://', '') ?? '';
+      const { pid } = runcStateSchema.parse(JSON.parse(await run('runc', ['--root', engine.runcRoot, 'state', id])));
+      const environ = (await readFile(`/proc/${pid}/environ`, 'utf8')).split('\0');
+      assert.ok(environ.includes(`KUBERNETES_SERVICE_HOST=${kubernetesService.clusterIP}`), `${p.metadata.name}: ${environ.join(' ')}`);
+      assert.ok(environ.includes(`KUBERNETES_SERVICE_PORT=${kubernetesService.port}`));
+      const podNs = dataPlane.pods.find((n) => n.name === p.metadata.name && n.ip === p.status.podIP);
+      assert.ok(podNs !== undefined, `${p.metadata.name} has a data-plane Pod namespace at ${p.status.podIP}`);
+      assert.equal(
+        (await stat(`/proc/${pid}/ns/net`)).ino,
+        (await stat(`/run/netns/${podNs.namespace}`)).ino,
+        'the container runs in the data-plane namespace',
+      );
+      const sockets = await waitFor(
+        async () => {
+          const out = await inNamespace(podNs.namespace, 'ss', ['-Htn', 'state', 'established']);
+          return out.includes(clusterApi) ? out : undefined;
+        },
+        { description: `${p.metadata.name} connected to ${clusterApi}`, timeoutMs: 30_000 },
+      );
+      assert.doesNotMatch(sockets, /127\.0\.0\.1:6443/);
+      const listening = await inNamespace(podNs.namespace, 'ss', ['-Htln']);
+      assert.doesNotMatch(listening, /:6443\b/, 'no API relay inside the Pod');
+    }
+    const rules = await dataPlane.rules(nodes[0]?.name ?? '');
+    assert.match(
+      rules,
+      new RegExp(`${kubernetesService.clusterIP.replaceAll('.', '\\.')} \\. tcp \\. 443`),
+      'kube-proxy has a rule for it',
+    );
   });
 
   it('publishes the endpoints of a Service from inside the Pod', async () => {
@@ -221,11 +330,22 @@ describe('the operator image as two Pods run by runc (kubectl apply -k config/de
     const deleted = performance.now();
     const result = await kubectl(kubeconfig, 'delete', 'pod', '-n', OPERATOR_NAMESPACE, leaderPod, '--wait=false');
     assert.equal(result.code, 0, result.stderr);
-    await waitFor(async () => (await holder()).startsWith(`${standbyPod}_`), {
-      description: `${standbyPod} to take the Lease over`,
-      timeoutMs: grace,
-      intervalMs: 100,
-    }).catch(async (err: unknown) => assert.fail(`${String(err)}${await diagnose()}`));
+    nextLeaderPod = await waitFor(
+      async () => {
+        const identity = await holder();
+        const pod = identity.split('_')[0] ?? '';
+        return pod !== '' && pod !== leaderPod ? pod : undefined;
+      },
+      {
+        description: `another replica than ${leaderPod} (standby ${standbyPod}) to take the Lease over`,
+        timeoutMs: grace,
+        intervalMs: 100,
+      },
+    ).catch(async (err: unknown) => assert.fail(`${String(err)}${await diagnose()}`));
+    assert.ok(
+      (await operatorPods()).some((p) => p.metadata.name === nextLeaderPod && p.metadata.deletionTimestamp === undefined),
+      `the new holder ${nextLeaderPod} is a live replica`,
+    );
     const takeoverMs = performance.now() - deleted;
     // The old leader stopped on SIGTERM, released the Lease, exited 0 and its Pod is gone, all within the grace period.
     await waitFor(async () => !(await operatorPods()).some((p) => p.metadata.name === leaderPod), {
@@ -236,7 +356,7 @@ describe('the operator image as two Pods run by runc (kubectl apply -k config/de
     const leaderLog = await logOf(leaderPod);
     assert.match(leaderLog, /"msg":"Released lease"/, `leader log:\n${leaderLog.slice(-2000)}`);
     t.diagnostic(
-      `delete to takeover: ${Math.round(takeoverMs)} ms; delete to Pod gone: ${Math.round(goneMs)} ms (grace ${grace / 1000} s)`,
+      `delete to takeover by ${nextLeaderPod === standbyPod ? 'the standby' : 'the replacement'}: ${Math.round(takeoverMs)} ms; delete to Pod gone: ${Math.round(goneMs)} ms (grace ${grace / 1000} s)`,
     );
     // The ReplicaSet replaces it: two Ready replicas again.
     await waitFor(
@@ -249,8 +369,8 @@ describe('the operator image as two Pods run by runc (kubectl apply -k config/de
   });
 
   it(`stays under its memory limit while ${CHURN_WAVES * CHURN_PODS} Pods come and go`, async (t) => {
-    assert.ok(standbyPod !== '', 'needs the earlier tests');
-    const leader = (await operatorPods()).find((p) => p.metadata.name === standbyPod);
+    assert.ok(nextLeaderPod !== '', 'needs the earlier tests');
+    const leader = (await operatorPods()).find((p) => p.metadata.name === nextLeaderPod);
     const containerID = leader?.status.containerStatuses?.[0]?.containerID?.replace('runc://', '') ?? '';
     const cgroup = memoryCgroupDir(containerID);
     const limit = Number(readFileSync(join(cgroup, 'memory.limit_in_bytes'), 'utf8'));
@@ -318,6 +438,7 @@ describe('the operator image as two Pods run by runc (kubectl apply -k config/de
 
   it('leaves nothing behind: no runc container, no network namespace, no state', async () => {
     await cleanUp();
+    assert.deepEqual(dataPlane.leftovers(), { namespaces: [], processes: [], resolvConfDirs: [], socket: false });
     assert.deepEqual(await engine.listContainers(), []);
     assert.deepEqual(
       listNamespacesSync().filter((n) => n.startsWith(engine.namespacePrefix)),

@@ -1,16 +1,19 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { dataPlaneSupport, PLAYGROUND_INDEX } from '../../hack/data-plane/data-plane.ts';
+import { DATA_PLANE_API_ADDRESS, dataPlaneSupport, PLAYGROUND_INDEX } from '../../hack/data-plane/data-plane.ts';
 import { listNamespacesSync } from '../../hack/data-plane/netns.ts';
 import { waitFor } from '../envtest/wait-for.ts';
 
 // The playground's data plane, started exactly as `npm start` starts it: `kubectl create deployment` + `kubectl
-// expose` really serve, reached with `npm run playground -- exec <pod> -- curl`, and Ctrl-C leaves no namespace behind.
+// expose` really serve, reached with `npm run playground -- exec <pod> -- curl`, a Pod reaches the API server through
+// the `kubernetes` Service, and Ctrl-C leaves no namespace behind.
 
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -102,6 +105,31 @@ describe('the playground data plane (npm start as root)', { timeout: 600_000 }, 
     const clusterIP = (await kubectl('get', 'svc', 'web', '-o', 'jsonpath={.spec.clusterIP}')).trim();
     const dig = await exec(client, '--', 'dig', '+short', '+time=2', '+tries=2', 'web.default.svc.cluster.local');
     assert.equal(dig.trim(), clusterIP);
+  });
+
+  it('reaches the API server from a Pod through the kubernetes Service (its name, ClusterIP and TLS verified)', async () => {
+    const slice = await waitFor(
+      async () => {
+        const out = await kubectl('get', 'endpointslice', 'kubernetes', '-o', 'jsonpath={.endpoints[*].addresses[*]}').catch(() => '');
+        return out.trim() === '' ? undefined : out.trim();
+      },
+      { description: 'the kubernetes EndpointSlice', timeoutMs: 30_000 },
+    );
+    assert.equal(slice, DATA_PLANE_API_ADDRESS);
+    const ca = join(await mkdtemp(join(tmpdir(), 'playground-ca-')), 'ca.crt');
+    await writeFile(
+      ca,
+      Buffer.from(await kubectl('config', 'view', '--raw', '-o', 'jsonpath={.clusters[0].cluster.certificate-authority-data}'), 'base64'),
+    );
+    const [client = ''] = podList
+      .parse(JSON.parse(await kubectl('get', 'pods', '-l', 'app=web', '-o', 'json')))
+      .items.map((p) => p.metadata.name);
+    try {
+      const version = await exec(client, '--', 'curl', '-s', '--max-time', '5', '--cacert', ca, 'https://kubernetes.default.svc/version');
+      assert.match(version, /"gitVersion": "v1\./);
+    } finally {
+      await rm(dirname(ca), { recursive: true, force: true });
+    }
   });
 
   it('removes every namespace and the exec index on Ctrl-C', async () => {

@@ -19,6 +19,8 @@ export interface TestClusterOptions {
   /** Also run kube-controller-manager with these controllers (parity tests). Default: none. */
   readonly controllers?: readonly string[];
   readonly apiServerFlags?: Flags;
+  /** See LocalClusterOptions.inClusterApi (hack/local-cluster/local-cluster.ts). */
+  readonly inClusterApi?: { readonly advertiseAddress: string };
   readonly controllerManagerFlags?: Flags;
   /** Print the start phases on stderr. Default true: a cold start can take a while and should say why. */
   readonly showProgress?: boolean;
@@ -99,6 +101,7 @@ export async function startTestCluster(opts: TestClusterOptions = {}): Promise<T
     name: opts.name ?? 'test-cluster',
     ...(opts.controllers ? { controllers: opts.controllers } : {}),
     ...(opts.apiServerFlags ? { apiServerFlags: opts.apiServerFlags } : {}),
+    ...(opts.inClusterApi ? { inClusterApi: opts.inClusterApi } : {}),
     ...(opts.controllerManagerFlags ? { controllerManagerFlags: opts.controllerManagerFlags } : {}),
     ...(progress ? { progress } : {}),
   });

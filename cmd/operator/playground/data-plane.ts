@@ -23,7 +23,7 @@ import type { ProxyMode } from '../../../hack/data-plane/kube-proxy-config.ts';
 // The playground's data plane (docs/playground.md, "Data plane"): the simulated Nodes get network namespaces with a
 // real kube-proxy each, every Pod the simulator starts gets a namespace with its Pod IP and a small server, and
 // CoreDNS runs as kube-dns, so `kubectl expose` makes something curl can reach. Wired here because it joins three
-// parts: hack/data-plane (namespaces and processes), controllers/pod-network (which Pod needs what) and the embedded
+// parts: hack/data-plane (namespaces and processes), controllers/playground/pod-network (which Pod needs what) and the embedded
 // cluster's credentials.
 
 /** `--playground-data-plane`: the kube-proxy mode, or off. */
@@ -31,7 +31,7 @@ export type PlaygroundDataPlaneMode = ProxyMode | 'off';
 
 /** The cluster DNS Service address (the tenth of the local cluster's 10.0.0.0/24, as kubeadm picks). */
 export const PLAYGROUND_DNS_IP = '10.0.0.10';
-/** All simulated Pod CIDRs (10.244.<node>.0/24, controllers/pod-simulator/simulated-node.ts). */
+/** All simulated Pod CIDRs (10.244.<node>.0/24, controllers/playground/pod-simulator/simulated-node.ts). */
 export const PLAYGROUND_CLUSTER_CIDR = '10.244.0.0/16';
 const CLUSTER_DOMAIN = 'cluster.local';
 const NODE_WAIT_MS = 60_000;
@@ -71,6 +71,10 @@ export interface PlaygroundDataPlaneInput {
   /** Build progress lines (a cold build of kube-proxy and CoreDNS takes minutes). */
   readonly onBuildOutput: (line: string) => void;
   readonly signal: AbortSignal;
+  /** The `kubernetes` Service's endpoint address the API server advertises; the data plane relays it. */
+  readonly apiServerAddress?: string;
+  /** Images the container runtime runs: their Pods' sandboxes join the data plane themselves. */
+  readonly runsImage?: (image: string) => boolean;
 }
 
 /**
@@ -95,6 +99,7 @@ export async function startPlaygroundDataPlane(input: PlaygroundDataPlaneInput):
       nodes,
       clusterCidr: PLAYGROUND_CLUSTER_CIDR,
       apiServer: input.access,
+      ...(input.apiServerAddress === undefined ? {} : { apiServerAddress: input.apiServerAddress }),
       progress: (line) => input.logger.info({ step: line }, 'Data plane starting'),
     });
     plane.setClusterDns(PLAYGROUND_DNS_IP, CLUSTER_DOMAIN);
@@ -108,7 +113,7 @@ export async function startPlaygroundDataPlane(input: PlaygroundDataPlaneInput):
       healthProbeBindAddress: '0',
       gracefulShutdownTimeoutMs: 5_000,
     });
-    setupPodNetworkController(manager, driver);
+    setupPodNetworkController(manager, driver, input.runsImage === undefined ? {} : { runsImage: input.runsImage });
     const stopper = new AbortController();
     const stopped = manager.start(stopper.signal).catch((err: unknown) => input.logger.error({ err }, 'Pod network failed'));
     const running = plane;

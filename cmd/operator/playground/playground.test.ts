@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type PlaygroundConfig, splitPlaygroundFlags } from '../playground-flags.ts';
-import { playgroundBanner, playgroundClusterOptions } from './playground.ts';
+import { DATA_PLANE_API_ADDRESS } from '../../../hack/data-plane/data-plane.ts';
+import { PLAYGROUND_API_ADDRESS, playgroundBanner, playgroundClusterOptions } from './playground.ts';
 
 // The defaults, as the flags give them.
 const flags = splitPlaygroundFlags([]);
@@ -19,12 +20,21 @@ describe('playgroundClusterOptions', () => {
         '-serviceaccount-token-controller',
       ],
       controllerManagerFlags: { 'use-service-account-credentials': 'false' },
+      inClusterApi: { advertiseAddress: '198.19.255.2' },
     });
+  });
+
+  it('advertises the data plane address for the kubernetes Service only when a data plane runs', () => {
+    assert.equal(playgroundClusterOptions({ ...DEFAULTS, dataPlane: 'off' }).inClusterApi, undefined);
+    assert.equal(playgroundClusterOptions({ ...DEFAULTS, simulator: false }).inClusterApi, undefined);
+    assert.equal(playgroundClusterOptions({ ...DEFAULTS, nodes: 0 }).inClusterApi, undefined);
+    assert.equal(PLAYGROUND_API_ADDRESS, DATA_PLANE_API_ADDRESS, 'the address the data plane relays');
   });
 
   it('runs no kube-controller-manager when turned off, and gives the API server dual-stack Service CIDRs when asked', () => {
     assert.deepEqual(playgroundClusterOptions({ ...DEFAULTS, kubeControllerManager: false, dualStack: true }), {
       apiServerFlags: { 'service-cluster-ip-range': '10.0.0.0/24,fd00:10:96::/112' },
+      inClusterApi: { advertiseAddress: '198.19.255.2' },
     });
   });
 });

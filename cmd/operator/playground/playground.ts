@@ -2,7 +2,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { Manager } from '../../../controllers/runtime/manager.ts';
-import type { LocalClusterOptions } from '../../../hack/local-cluster/local-cluster.ts';
+import type { InClusterApiService, LocalClusterOptions } from '../../../hack/local-cluster/local-cluster.ts';
 import type { ApiServerAccess } from '../../../hack/data-plane/data-plane.ts';
 import { newApiClient } from '../../../controllers/runtime/api-client.ts';
 import { realClock } from '../../../controllers/runtime/clock.ts';
@@ -26,14 +26,24 @@ export const PLAYGROUND_CONTROLLERS: readonly string[] = [
   '-serviceaccount-token-controller',
 ];
 
+/**
+ * The `kubernetes` Service's endpoint in the playground: an address on the data plane's node network that relays to
+ * the API server (hack/data-plane/data-plane.ts: DATA_PLANE_API_ADDRESS; the test checks they agree).
+ */
+export const PLAYGROUND_API_ADDRESS = '198.19.255.2';
 /** The dual-stack Service CIDRs (the local cluster's IPv4 default plus an IPv6 ULA range). */
 export const DUAL_STACK_SERVICE_CIDRS = '10.0.0.0/24,fd00:10:96::/112';
 
 /** What the playground adds to the embedded cluster's start options. Pure. */
 export function playgroundClusterOptions(
   config: PlaygroundConfig,
-): Pick<LocalClusterOptions, 'controllers' | 'controllerManagerFlags' | 'apiServerFlags'> {
+): Pick<LocalClusterOptions, 'controllers' | 'controllerManagerFlags' | 'apiServerFlags' | 'inClusterApi'> {
   return {
+    // With a data plane, Pods reach the API server through the `kubernetes` Service (docs/data-plane.md, "The API
+    // server as a Service"): the API server advertises the address the data plane relays.
+    ...(config.simulator && config.nodes > 0 && config.dataPlane !== 'off'
+      ? { inClusterApi: { advertiseAddress: PLAYGROUND_API_ADDRESS } }
+      : {}),
     ...(config.kubeControllerManager
       ? {
           controllers: PLAYGROUND_CONTROLLERS,
@@ -124,6 +134,8 @@ export interface PlaygroundDataPlaneAccess {
   readonly access: ApiServerAccess;
   readonly env: Readonly<Record<string, string | undefined>>;
   readonly onBuildOutput: (line: string) => void;
+  /** The `kubernetes` Service and its endpoint, when the cluster advertises one (LocalCluster.kubernetesService). */
+  readonly kubernetesService?: InClusterApiService | undefined;
 }
 
 /**
@@ -168,6 +180,7 @@ export async function startPlayground(
         ).startPlaygroundRuntime({
           server: dataPlaneAccess.access.server,
           caPem: dataPlaneAccess.access.caPem,
+          ...(dataPlaneAccess.kubernetesService === undefined ? {} : { kubernetesService: dataPlaneAccess.kubernetesService }),
           client: newApiClient(kubeConfig, { clock: realClock, userAgent: 'kube-endpoints-operator-playground-kubelet' }),
         });
   log.info({ runtime: runtime.note }, 'Container runtime');
@@ -205,19 +218,27 @@ export async function startPlayground(
           env: dataPlaneAccess.env,
           onBuildOutput: dataPlaneAccess.onBuildOutput,
           signal,
+          ...(dataPlaneAccess.kubernetesService === undefined
+            ? {}
+            : { apiServerAddress: dataPlaneAccess.kubernetesService.endpoint.address }),
+          ...(runtime.engine === undefined ? {} : { runsImage: (image: string) => runtime.engine?.handles(image) === true }),
         });
+  // runc Pods created from now on are Pods of the data plane, reaching the API server through the `kubernetes` Service.
+  runtime.network?.use(dataPlane.run?.plane);
   let stopping: Promise<void> | undefined;
   return {
     dataPlaneNote: dataPlane.note,
     stop: () => {
       stopping ??= (async () => {
         signal.removeEventListener('abort', onAbort);
-        await dataPlane.run?.stop();
         stopper.abort();
         await stopped;
-        // Containers still running get a short grace period: the playground is going away with its API server.
+        // Containers still running get a short grace period: the playground is going away with its API server. They
+        // stop before the data plane, which carries their connections to it (the `kubernetes` Service).
         await simulatorSetup.workers?.stopAll(5_000);
         await runtime.engine?.close();
+        runtime.network?.use(undefined);
+        await dataPlane.run?.stop();
       })();
       return stopping;
     },

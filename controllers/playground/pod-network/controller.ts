@@ -10,7 +10,11 @@ import { type PodNetworkDriver, PodNetworkReconciler } from './pod-network-recon
 export const POD_NETWORK_CONTROLLER = 'playground-pod-network';
 
 /** Registers the controller and its Pod informer. Must be called before the manager starts. */
-export function setupPodNetworkController(registry: ControllerRegistry, driver: PodNetworkDriver, workers = 2): ControllerHandle {
+export function setupPodNetworkController(
+  registry: ControllerRegistry,
+  driver: PodNetworkDriver,
+  opts: { readonly workers?: number; readonly runsImage?: (image: string) => boolean } = {},
+): ControllerHandle {
   const pods = registry.informer<NetworkPod>({
     resource: PODS,
     parse: (raw) => networkPodSchema.parse(raw),
@@ -18,8 +22,8 @@ export function setupPodNetworkController(registry: ControllerRegistry, driver: 
   });
   const controller = registry.addController({
     name: POD_NETWORK_CONTROLLER,
-    reconciler: new PodNetworkReconciler(pods.store, driver),
-    workers,
+    reconciler: new PodNetworkReconciler(pods.store, driver, opts.runsImage),
+    workers: opts.workers ?? 2,
   });
   pods.addEventHandler({
     onAdd: (pod) => controller.enqueue(objectKey(pod)),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
-// What the pod network reads of a Pod: where it runs, its address, its ports, and whether its containers still run.
+// What the pod network reads of a Pod: where it runs, its address, its ports, its images, and whether its containers
+// still run.
 
 const portSchema = z.object({ containerPort: z.number(), protocol: z.string().optional() });
 
@@ -14,7 +15,8 @@ export const networkPodSchema = z.object({
   spec: z
     .object({
       nodeName: z.string().optional(),
-      containers: z.array(z.object({ ports: z.array(portSchema).nullish() })).default([]),
+      containers: z.array(z.object({ image: z.string().optional(), ports: z.array(portSchema).nullish() })).default([]),
+      initContainers: z.array(z.object({ image: z.string().optional() })).nullish(),
     })
     .default({ containers: [] }),
   status: z

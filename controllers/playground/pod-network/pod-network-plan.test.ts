@@ -64,6 +64,27 @@ describe('desiredPodNetwork', () => {
   }
 });
 
+describe('desiredPodNetwork with a container runtime', () => {
+  const running = networkPodSchema.parse({
+    metadata: { name: 'op-1', namespace: 'ops', uid: 'u2' },
+    spec: { nodeName: 'playground-node-1', containers: [{ name: 'manager', image: 'kube-endpoints-operator:0.1.0' }] },
+    status: { phase: 'Running', podIPs: [{ ip: '10.244.1.6' }] },
+  });
+  const runsImage = (image: string) => image.startsWith('kube-endpoints-operator:');
+
+  it('leaves a Pod whose images the runtime runs to the runtime (its sandbox joins the network itself)', () => {
+    assert.equal(desiredPodNetwork(running, runsImage), undefined);
+    assert.equal(desiredPodNetwork(running)?.program, 'server', 'a simulated Pod without a runtime');
+  });
+
+  it('a Pod with another image, or with init containers, stays simulated and gets its network here', () => {
+    const mixed = { ...running, spec: { ...running.spec, containers: [...running.spec.containers, { image: 'nginx' }] } };
+    assert.equal(desiredPodNetwork(mixed, runsImage)?.program, 'server');
+    const init = { ...running, spec: { ...running.spec, initContainers: [{ image: 'kube-endpoints-operator:0.1.0' }] } };
+    assert.equal(desiredPodNetwork(init, runsImage)?.program, 'server');
+  });
+});
+
 describe('samePodNetwork', () => {
   const a = { uid: 'u1', node: 'n1', ip: '10.244.1.5', program: 'server', httpPorts: [80, 8080] } as const;
   for (const [name, b, want] of [

@@ -23,9 +23,16 @@ export const CLUSTER_DNS_LABEL = { key: 'k8s-app', value: 'kube-dns' } as const;
 
 /**
  * A Pod gets a network while it is bound, has an IPv4 address and has not finished (a terminating Pod keeps serving
- * until it is gone, as its containers do during the grace period). Pure.
+ * until it is gone, as its containers do during the grace period). Pods whose containers a runtime runs for real
+ * (`runsImage` takes every image, as controllers/playground/pod-simulator/pod-workers.ts: PodWorkers.handles) get none here: the
+ * runtime puts their sandbox on the network itself (hack/container-runtime/data-plane-network.ts). Pure.
  */
-export function desiredPodNetwork(pod: NetworkPod): DesiredPodNetwork | undefined {
+export function desiredPodNetwork(pod: NetworkPod, runsImage: (image: string) => boolean = () => false): DesiredPodNetwork | undefined {
+  const runsForReal =
+    pod.spec.containers.length > 0 &&
+    (pod.spec.initContainers ?? []).length === 0 &&
+    pod.spec.containers.every((c) => runsImage(c.image ?? ''));
+  if (runsForReal) return undefined;
   const node = pod.spec.nodeName ?? '';
   const ip = (pod.status.podIPs ?? []).map((p) => p.ip).find((a) => /^\d{1,3}(\.\d{1,3}){3}$/.test(a));
   const phase = pod.status.phase ?? 'Pending';

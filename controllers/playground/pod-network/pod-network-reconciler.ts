@@ -17,15 +17,18 @@ export interface PodNetworkDriver {
 export class PodNetworkReconciler implements Reconciler {
   readonly #pods: Store<NetworkPod>;
   readonly #driver: PodNetworkDriver;
+  readonly #runsImage: (image: string) => boolean;
 
-  constructor(pods: Store<NetworkPod>, driver: PodNetworkDriver) {
+  /** `runsImage`: images a container runtime runs for real (their Pods' sandboxes join the network themselves). */
+  constructor(pods: Store<NetworkPod>, driver: PodNetworkDriver, runsImage: (image: string) => boolean = () => false) {
     this.#pods = pods;
     this.#driver = driver;
+    this.#runsImage = runsImage;
   }
 
   async reconcile(request: Request, ctx: ReconcileContext): Promise<Result> {
     const pod = this.#pods.get(request.key);
-    const desired = pod === undefined ? undefined : desiredPodNetwork(pod);
+    const desired = pod === undefined ? undefined : desiredPodNetwork(pod, this.#runsImage);
     const current = this.#driver.current(request.key);
     if (samePodNetwork(current, desired)) return done();
     await this.#driver.apply(request.key, desired);

@@ -1,6 +1,6 @@
 import type { SimContainer, SimProbe } from './simulated-objects.ts';
 
-// Liveness and readiness probes of a container that really runs (controllers/pod-simulator/runc-pod-worker.ts): what to
+// Liveness and readiness probes of a container that really runs (controllers/playground/pod-simulator/pod-workers.ts): what to
 // probe, when, and how a result moves the probe's outcome, as the kubelet's prober does (pkg/kubelet/prober/worker.go:
 // doProbe; defaults from pkg/apis/core/v1/defaults.go: SetDefaults_Probe). Pure.
 

@@ -76,7 +76,7 @@ export interface ContainerStatusPatch {
   readonly started: boolean;
   readonly restartCount: number;
   readonly state: ContainerStatePatch;
-  /** The previous run of a restarted container (containers that really run, controllers/pod-simulator/runtime-pod-status.ts). */
+  /** The previous run of a restarted container (containers that really run, controllers/playground/pod-simulator/runtime-pod-status.ts). */
   readonly lastState?: { readonly terminated: NonNullable<ContainerStatePatch['terminated']> };
 }
 

@@ -101,6 +101,25 @@ describe('runcSpec (the Deployment of config/manager)', () => {
     assert.equal(s.hostname, 'op-1');
   });
 
+  it('on a Pod network: the kubernetes Service address in the env and the cluster DNS as /etc/resolv.conf', () => {
+    const onNetwork = spec({
+      ...input(),
+      apiServer: { host: '10.0.0.1', port: 443 },
+      resolvConfFile: '/etc/netns/keo-dp-1-p3/resolv.conf',
+    });
+    for (const kv of ['KUBERNETES_SERVICE_HOST=10.0.0.1', 'KUBERNETES_SERVICE_PORT=443', 'KUBERNETES_PORT=tcp://10.0.0.1:443'])
+      assert.ok(onNetwork.process.env.includes(kv), `${kv} in ${onNetwork.process.env.join(' ')}`);
+    assert.deepEqual(
+      onNetwork.mounts.find((m) => m.destination === '/etc/resolv.conf'),
+      { destination: '/etc/resolv.conf', type: 'bind', source: '/etc/netns/keo-dp-1-p3/resolv.conf', options: ['rbind', 'ro'] },
+    );
+    assert.equal(
+      s.mounts.find((m) => m.destination === '/etc/resolv.conf'),
+      undefined,
+      "the image's own without one",
+    );
+  });
+
   it('applies the limits as cgroup settings: 512Mi, 1 CPU quota per 100 ms period, shares from the 100m request', () => {
     assert.deepEqual(s.linux.resources.memory, { limit: 512 * 2 ** 20 });
     assert.deepEqual(s.linux.resources.cpu, { shares: 102, quota: 100_000, period: 100_000 });

@@ -36,6 +36,8 @@ export interface RuncSpecInput {
   readonly serviceAccountDir?: string;
   /** An /etc/hosts file for the Pod. */
   readonly hostsFile?: string;
+  /** An /etc/resolv.conf for the Pod (the cluster DNS); absent: the image's. */
+  readonly resolvConfFile?: string;
   /** How the API server is reached from inside the Pod (KUBERNETES_SERVICE_HOST/PORT). */
   readonly apiServer: { readonly host: string; readonly port: number };
   /** cgroupfs path (relative to each controller's root). */
@@ -152,6 +154,8 @@ export function runcSpec(input: RuncSpecInput): RuncSpecResult {
   ];
   if (input.hostsFile !== undefined)
     mounts.push({ destination: '/etc/hosts', type: 'bind', source: input.hostsFile, options: ['rbind', 'ro'] });
+  if (input.resolvConfFile !== undefined)
+    mounts.push({ destination: '/etc/resolv.conf', type: 'bind', source: input.resolvConfFile, options: ['rbind', 'ro'] });
   if (input.serviceAccountDir !== undefined)
     mounts.push({ destination: SERVICE_ACCOUNT_MOUNT, type: 'bind', source: input.serviceAccountDir, options: ['rbind', 'ro'] });
 

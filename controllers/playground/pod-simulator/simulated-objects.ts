@@ -42,7 +42,7 @@ const securityContextSchema = z.object({
 });
 export type SimSecurityContext = z.infer<typeof securityContextSchema>;
 
-// What a container runtime needs besides name and image (controllers/pod-simulator/runc-spec.ts); the simulated
+// What a container runtime needs besides name and image (controllers/playground/pod-simulator/runc-spec.ts); the simulated
 // kubelet reads only the readiness probe's delay.
 const containerSchema = z.object({
   name: z.string(),
