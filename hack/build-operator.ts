@@ -3,9 +3,8 @@
 // module instead of about 1,500 TypeScript and package modules halves the CPU of a start and lowers the memory floor
 // (docs/adr/0008-bundled-entry-point.md, docs/performance.md).
 //
-// The embedded playground (what main.ts imports lazily: the local control plane, the pod
-// simulator, the data plane: cmd/operator/playground/) is not bundled: it starts processes from a source checkout and
-// never runs in a Pod. In the bundle that import fails as the import of a missing module does, which main.ts reports
+// The embedded playground (cmd/operator/playground/, which main.ts imports lazily: the local control plane, the pod
+// simulator, the data plane) is not bundled: it starts processes from a source checkout and never runs in a Pod. In the bundle that import fails as the import of a missing module does, which main.ts reports
 // in one line (the image leaves the playground's files out too: .dockerignore).
 // The bundle sits at the same depth as cmd/operator/main.ts, so paths it derives from import.meta.url are unchanged.
 //
