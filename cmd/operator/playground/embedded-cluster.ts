@@ -69,6 +69,7 @@ export async function startEmbeddedPlayground(input: EmbeddedPlaygroundInput): P
     access: { server: cluster.server, caPem: cluster.caPem, clientCertPem: cluster.admin.certPem, clientKeyPem: cluster.admin.keyPem },
     env,
     onBuildOutput: (line) => input.stderr(`${line}\n`),
+    kubernetesService: cluster.kubernetesService,
   });
   input.stderr(playgroundBanner(cluster, config, playground?.dataPlaneNote));
   return { kubeConfig, cluster, ...(playground === undefined ? {} : { playground }) };
