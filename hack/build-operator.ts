@@ -4,8 +4,9 @@
 // (docs/adr/0008-bundled-entry-point.md, docs/performance.md).
 //
 // The embedded playground (cmd/operator/playground/, which main.ts imports lazily: the local control plane, the pod
-// simulator, the data plane) is not bundled: it starts processes from a source checkout and never runs in a Pod. In the bundle that import fails as the import of a missing module does, which main.ts reports
-// in one line (the image leaves the playground's files out too: .dockerignore).
+// simulator, the data plane) is not bundled: it starts processes from a source checkout and never runs in a Pod. In
+// the bundle that import fails as the import of a missing module does, which main.ts reports in one line (the image
+// leaves the playground's files out too: .dockerignore).
 // The bundle sits at the same depth as cmd/operator/main.ts, so paths it derives from import.meta.url are unchanged.
 //
 //   node hack/build-operator.ts [--out DIR]     (DIR default dist/operator)
@@ -20,7 +21,7 @@ const root = join(import.meta.dirname, '..');
 export const OPERATOR_ENTRY = 'cmd/operator/main.ts';
 export const OPERATOR_BUNDLE = 'main.mjs';
 
-/** Dynamic imports of the entry point's own modules (cmd/operator/) become a module that throws. */
+/** Dynamic imports made by the entry point's own modules (cmd/operator/) become a module that fails to load. */
 const playgroundLeftOut: Plugin = {
   name: 'playground-left-out',
   setup(b) {
@@ -49,9 +50,9 @@ export interface OperatorBundle {
 
 /** Bundles the operator into `out`. */
 export async function buildOperator(out: string): Promise<OperatorBundle> {
-  rmSync(out, { recursive: true, force: true });
   mkdirSync(out, { recursive: true });
   const file = join(out, OPERATOR_BUNDLE);
+  rmSync(file, { force: true }); // only the file this build writes: `out` may be any directory
   const result = await build({
     entryPoints: [join(root, OPERATOR_ENTRY)],
     outfile: file,
