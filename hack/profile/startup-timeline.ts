@@ -9,9 +9,8 @@
 // With several --main entry points (comma-separated) the starts alternate between them.
 
 import { execFile, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, promisify } from 'node:util';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -20,6 +19,7 @@ import { realClock } from '../../controllers/runtime/clock.ts';
 import { ENDPOINT_SLICES, ENDPOINTS } from '../../controllers/runtime/resource.ts';
 import { loadShippedRuntime } from '../bench/operator-launch.ts';
 import { ObjectWatch } from '../bench/object-watch.ts';
+import { sampleProcess } from '../bench/proc-stats.ts';
 import { BENCH_NAMESPACE, createBase, createPod, createService, inParallel, Workload } from '../bench/workload.ts';
 import { locateControlPlaneBinaries } from '../local-cluster/binaries.ts';
 import { LocalCluster } from '../local-cluster/local-cluster.ts';
@@ -123,18 +123,12 @@ try {
     while (firstSlice === undefined && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     const firstMs = firstSlice === undefined ? undefined : firstSlice - since;
     await new Promise((r) => setTimeout(r, 3000));
-    const status = readFileSync(`/proc/${child.pid ?? 0}/status`, 'utf8');
-    const hwm = /VmHWM:\s+(\d+) kB/.exec(status)?.[1];
-    const cpu =
-      readFileSync(`/proc/${child.pid ?? 0}/stat`, 'utf8')
-        .split(') ')[1]
-        ?.split(' ') ?? [];
-    const cpuS = (Number(cpu[11]) + Number(cpu[12])) / 100;
+    const sample = await sampleProcess(child.pid ?? 0);
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
     await watch.stop();
     process.stdout.write(
-      `start ${s + 1} (${main.slice(REPO.length)}): first EndpointSlice ${firstMs === undefined ? 'never' : `${(firstMs / 1000).toFixed(2)} s`} after spawn; peak RSS ${hwm === undefined ? '?' : (Number(hwm) / 1024).toFixed(0)} MiB, CPU ${cpuS.toFixed(2)} s (3 s after)\n`,
+      `start ${s + 1} (${relative(REPO, main)}): first EndpointSlice ${firstMs === undefined ? 'never' : `${(firstMs / 1000).toFixed(2)} s`} after spawn; peak RSS ${(sample.peakRssBytes / 2 ** 20).toFixed(0)} MiB, CPU ${sample.cpuSeconds.toFixed(2)} s (3 s after)\n`,
     );
     for (const l of lines) process.stdout.write(`  ${l}\n`);
   }
