@@ -37,7 +37,7 @@ export interface BenchConfig {
   readonly createConcurrency: number;
   /** Where the run's JSON goes. */
   readonly resultsDir: string;
-  /** Also write docs/bench/latest.{json,svg} (default: for the default preset only, whose numbers README shows). */
+  /** Also write docs/bench/<preset>.{json,svg} (default: for the default preset only); README shows those. */
   readonly updateDocs: boolean;
 }
 
@@ -97,7 +97,7 @@ Flags:
   --operator-node-args S  extra Node flags for the operator, space-separated (write --operator-node-args="--cpu-prof --cpu-prof-dir=prof")
   --create-concurrency N  parallel creation requests of the benchmark itself (default 48)
   --results-dir DIR     where the run's JSON goes (default bench-results)
-  --update-docs         also write docs/bench/latest.{json,svg} (default: only with the default preset)
+  --update-docs         also write docs/bench/<preset>.{json,svg} (default: only with the default preset)
   -h, --help
 `;
 

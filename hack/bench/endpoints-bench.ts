@@ -12,7 +12,7 @@
 //   node hack/bench/endpoints-bench.ts [--preset quick|default|large] [--services N --pods N] [--repeat N] [--help]
 //
 // Prints a table on stdout, progress on stderr, writes bench-results/<timestamp>.json and (for the default preset)
-// docs/bench/latest.json and docs/bench/latest.svg.
+// docs/bench/default.json and docs/bench/default.svg (with --update-docs: docs/bench/<preset>.*).
 
 import { execFile } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
@@ -41,12 +41,12 @@ import {
   type BenchRun,
   type ImplementationResult,
   type PhaseWrites,
-  renderSvg,
   renderTable,
   type ShapeResult,
   type Spread,
   type StaleEndpointSeconds,
 } from './bench-report.ts';
+import { writeDocsResults } from './docs-results.ts';
 import { ConvergenceTracker, MAX_ENDPOINTS_ADDRESSES } from './convergence-tracker.ts';
 import { loadShippedRuntime, type ShippedRuntime } from './operator-launch.ts';
 import { StaleEndpointMeter } from './stale-endpoints.ts';
@@ -746,10 +746,8 @@ async function main(): Promise<number> {
   await writeFile(resultsPath, `${JSON.stringify(run, null, 2)}\n`);
   process.stderr.write(`wrote ${resultsPath}\n`);
   if (config.updateDocs) {
-    await mkdir(join(REPO, 'docs/bench'), { recursive: true });
-    await writeFile(join(REPO, 'docs/bench/latest.json'), `${JSON.stringify(run, null, 2)}\n`);
-    await writeFile(join(REPO, 'docs/bench/latest.svg'), renderSvg(run));
-    process.stderr.write('wrote docs/bench/latest.json and docs/bench/latest.svg\n');
+    const written = await writeDocsResults(REPO, run);
+    process.stderr.write(`wrote ${written.join(' and ')}\n`);
   }
   return 0;
 }
