@@ -69,13 +69,16 @@ export function planEndpoints(input: EndpointsPlanInput): EndpointsPlan {
   const serviceLabels = service.metadata.labels ?? {};
   const create = existing === undefined || (existing.metadata.resourceVersion ?? '') === '';
 
+  // The four conditions are pure, so their order changes only the cost: the cheap label and capacity checks go first.
+  // A Service above the cap fails the capacity check on every sync (its stored Endpoints carry the annotation), which
+  // then skips repacking the stored subsets (docs/performance.md).
   if (
     existing !== undefined &&
     !create &&
-    (subsetsSemanticallyEqual(existing.subsets, input.desiredSubsets) ||
-      subsetsSemanticallyEqual(repackSubsets(existing.subsets), input.desiredSubsets)) &&
     labelsCorrectForEndpoints(existing.metadata.labels, serviceLabels) &&
-    capacityAnnotationSetCorrectly(existing.metadata.annotations, existing.subsets, max)
+    capacityAnnotationSetCorrectly(existing.metadata.annotations, existing.subsets, max) &&
+    (subsetsSemanticallyEqual(existing.subsets, input.desiredSubsets) ||
+      subsetsSemanticallyEqual(repackSubsets(existing.subsets), input.desiredSubsets))
   ) {
     return { kind: 'none', reason: 'UpToDate' };
   }

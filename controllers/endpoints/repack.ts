@@ -14,7 +14,12 @@ import { endpointPortGo, endpointSubsetGo } from './go-types.ts';
  * Absent `addresses`/`notReadyAddresses` mean none, as Go's nil slices. Pure: returns new arrays.
  */
 export function repackSubsets(subsets: readonly Readonly<EndpointSubset>[] | undefined): EndpointSubset[] {
-  return sortSubsets(regroupSubsets(subsets));
+  // regroupSubsets already sorts each subset's addresses with the same comparator, so only ports and subsets are
+  // sorted here (a stable sort of a sorted list is the list).
+  return sortByHash(
+    regroupSubsets(subsets).map((s) => (s.ports !== undefined ? { ...s, ports: sortByHash(s.ports, endpointPortHash) } : s)),
+    endpointSubsetHash,
+  );
 }
 
 /**
