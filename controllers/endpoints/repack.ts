@@ -14,10 +14,17 @@ import { endpointPortGo, endpointSubsetGo } from './go-types.ts';
  * Absent `addresses`/`notReadyAddresses` mean none, as Go's nil slices. Pure: returns new arrays.
  */
 export function repackSubsets(subsets: readonly Readonly<EndpointSubset>[] | undefined): EndpointSubset[] {
-  // regroupSubsets already sorts each subset's addresses with the same comparator, so only ports and subsets are
-  // sorted here (a stable sort of a sorted list is the list).
+  return sortRegrouped(regroupSubsets(subsets));
+}
+
+/**
+ * {@link sortSubsets} of what {@link regroupSubsets} (or a SubsetRegrouper) returned, which already sorts each subset's
+ * addresses with the same comparator: only ports and subsets are sorted (a stable sort of a sorted list is the list).
+ * Takes over the subsets it is given.
+ */
+export function sortRegrouped(subsets: EndpointSubset[]): EndpointSubset[] {
   return sortByHash(
-    regroupSubsets(subsets).map((s) => (s.ports !== undefined ? { ...s, ports: sortByHash(s.ports, endpointPortHash) } : s)),
+    subsets.map((s) => (s.ports !== undefined ? { ...s, ports: sortByHash(s.ports, endpointPortHash) } : s)),
     endpointSubsetHash,
   );
 }
