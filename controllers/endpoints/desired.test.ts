@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EndpointAddress, EndpointSubset, Pod, Service } from '../../api/core/v1.ts';
 import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
+import { PER_POD_MEMO_MIN_PODS } from '../shared/per-pod-memo.ts';
 import { desiredSubsets, podEndpointAddress, selectPods, serviceHasManagedEndpoints } from './desired.ts';
 import { type Family, podAddress, testPod, testPods, testService } from './test-fixtures.ts';
 
@@ -423,6 +424,8 @@ describe('desiredSubsets: addresses remembered per Pod object', () => {
   const [first, second] = dual;
   assert.ok(first !== undefined && second !== undefined);
   const replaced = deepFreeze({ ...first, status: { ...first.status, podIPs: [{ ip: '1.2.9.9' }, { ip: '2000::99' }] } });
+  // Enough Pods for the memo to be used (PER_POD_MEMO_MIN_PODS).
+  const filler = deepFreeze(Array.from({ length: PER_POD_MEMO_MIN_PODS }, (_, i) => testPod(ns, 10 + i, 1, true, ['IPv4', 'IPv6'])));
   const steps: { name: string; service: Service; pods: readonly Pod[]; want: string[] }[] = [
     { name: 'first sync', service: testService(), pods: dual, want: ['1.2.3.4 h-pod0', '1.2.3.5 h-pod1'] },
     { name: 'same objects again', service: testService(), pods: dual, want: ['1.2.3.4 h-pod0', '1.2.3.5 h-pod1'] },
@@ -443,12 +446,13 @@ describe('desiredSubsets: addresses remembered per Pod object', () => {
   ];
   for (const step of steps) {
     it(step.name, () => {
-      const got = addressesOf(desiredSubsets(step.service, step.pods).subsets);
+      const pods = [...step.pods, ...filler];
+      const got = addressesOf(desiredSubsets(step.service, pods).subsets);
       assert.deepEqual(
-        got.map((a) => `${a.ip} ${a.hostname ?? '-'}`),
+        got.filter((a) => a.targetRef?.name === 'pod0' || a.targetRef?.name === 'pod1').map((a) => `${a.ip} ${a.hostname ?? '-'}`),
         step.want,
       );
-      assert.deepEqual(got, fresh(step.service, step.pods).sort(byIP));
+      assert.deepEqual(got, fresh(step.service, pods).sort(byIP));
     });
   }
 });

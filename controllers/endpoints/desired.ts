@@ -1,5 +1,6 @@
 import type { EndpointAddress, EndpointPort, EndpointSubset, Pod, Service } from '../../api/core/v1.ts';
 import { isPodReady, resolvePort, parseIP, podExclusionReason, selectorMatches, shouldSetHostname } from '../shared/pod-endpoints.ts';
+import { PER_POD_MEMO_MIN_PODS } from '../shared/per-pod-memo.ts';
 import { addressIdentity, portIdentityByValue, SubsetRegrouper } from '../shared/repack-subsets.ts';
 import { sortRegrouped } from './repack.ts';
 
@@ -56,6 +57,7 @@ export function desiredSubsets(service: Readonly<Service>, pods: readonly Readon
   let readyCount = 0;
   let notReadyCount = 0;
   const portLists: Map<number, { port: EndpointPort; key: string }>[] = [];
+  const memoise = pods.length >= PER_POD_MEMO_MIN_PODS;
 
   for (const pod of pods) {
     const excluded = podExclusionReason(pod, publishNotReady);
@@ -63,7 +65,7 @@ export function desiredSubsets(service: Readonly<Service>, pods: readonly Readon
       skippedPods.push({ pod: pod.metadata.name, reason: excluded });
       continue;
     }
-    const memo = memoisedPodAddress(service, pod);
+    const memo = memoise ? memoisedPodAddress(service, pod) : podAddressEntry(service, pod);
     if (memo === undefined) {
       skippedPods.push({ pod: pod.metadata.name, reason: 'NoIPOfServiceFamily' });
       continue;
@@ -121,6 +123,14 @@ interface PodAddressMemo {
 // remembered per Pod object (and dropped with it) and rebuilt only for a new object or when the Service's answer to
 // the IP family or hostname question differs (docs/performance.md). Callers must not modify the address.
 const podAddresses = new WeakMap<Readonly<Pod>, PodAddressMemo | { readonly wantIPv6: boolean; readonly address: undefined }>();
+
+/** What {@link memoisedPodAddress} returns, built without the memo (Services below PER_POD_MEMO_MIN_PODS Pods). */
+function podAddressEntry(service: Readonly<Service>, pod: Readonly<Pod>): PodAddressMemo | undefined {
+  const wantIPv6 = serviceWantsIPv6(service, pod);
+  const withHostname = shouldSetHostname(pod, service);
+  const address = buildPodAddress(pod, wantIPv6, withHostname);
+  return address === undefined ? undefined : { wantIPv6, withHostname, address, id: addressIdentity(address) };
+}
 
 function memoisedPodAddress(service: Readonly<Service>, pod: Readonly<Pod>): PodAddressMemo | undefined {
   const wantIPv6 = serviceWantsIPv6(service, pod);

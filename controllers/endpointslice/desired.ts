@@ -4,6 +4,7 @@ import { LABEL_TOPOLOGY_ZONE } from '../../api/labels.ts';
 import { parseIP, resolvePort, shouldPodBeInEndpoints, shouldSetHostname } from '../shared/pod-endpoints.ts';
 import { endpointIdentity } from '../shared/endpoint-identity.ts';
 import { endpointPortsForPod, type IPAddressType, podToEndpoint } from './endpoint.ts';
+import { PER_POD_MEMO_MIN_PODS } from '../shared/per-pod-memo.ts';
 import { portMapKey, sortSlicePorts } from '../shared/port-map-key.ts';
 
 // The desired endpoints of a Service, per address type and port group: the first half of upstream
@@ -73,6 +74,7 @@ export function desiredAddressTypeState(
   // the list: it is built, sorted and keyed once per distinct answer rather than once per Pod (docs/performance.md).
   const servicePorts = service.spec.ports ?? [];
   const portLists = new Map<number | string, { key: string; ports: SlicePort[] }>();
+  const memoise = pods.length >= PER_POD_MEMO_MIN_PODS;
   for (const pod of pods) {
     if (!shouldPodBeInEndpoints(pod, true)) continue;
     const resolved = resolvedPortsKey(servicePorts, pod);
@@ -96,9 +98,13 @@ export function desiredAddressTypeState(
       );
       continue;
     }
-    const memo = memoisedPodEndpoint(pod, node, service, addressType);
-    if (memo.identity === undefined) continue;
-    group.endpoints.set(memo.identity, memo.endpoint);
+    if (memoise) {
+      const memo = memoisedPodEndpoint(pod, node, service, addressType);
+      if (memo.identity !== undefined) group.endpoints.set(memo.identity, memo.endpoint);
+      continue;
+    }
+    const endpoint = podToEndpoint(pod, node, service, addressType);
+    if (endpoint.addresses.length > 0) group.endpoints.set(endpointIdentity(endpoint), endpoint);
   }
   return { groups, errors };
 }
