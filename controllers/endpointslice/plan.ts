@@ -318,8 +318,15 @@ interface PortGroupPlan {
 
 /** A changed copy of a cached slice; the copy owns all its data, so later steps may build on it freely. */
 function copyWith(slice: Readonly<EndpointSlice>, endpoints: SliceEndpoint[] | undefined, labels: Record<string, string>): EndpointSlice {
+  if (endpoints !== undefined) {
+    // The endpoints are replaced, so they are not cloned only to be dropped (most of a slice's size); the spread keeps
+    // the key order of the clone it replaces, and with it the order of the written JSON.
+    const copy = structuredClone({ ...slice, endpoints: [] }) as EndpointSlice;
+    copy.endpoints = endpoints;
+    copy.metadata.labels = labels;
+    return copy;
+  }
   const copy = structuredClone(slice) as EndpointSlice;
-  if (endpoints !== undefined) copy.endpoints = endpoints;
   copy.metadata.labels = labels;
   return copy;
 }
