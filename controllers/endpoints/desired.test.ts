@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EndpointAddress, EndpointSubset, Pod, Service } from '../../api/core/v1.ts';
 import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
+import { PER_POD_MEMO_MIN_PODS } from '../shared/per-pod-memo.ts';
 import { desiredSubsets, podEndpointAddress, selectPods, serviceHasManagedEndpoints } from './desired.ts';
 import { type Family, podAddress, testPod, testPods, testService } from './test-fixtures.ts';
 
@@ -405,6 +406,53 @@ describe('selectPods and serviceHasManagedEndpoints', () => {
     it(c.name, () => {
       const svc = deepFreeze(c.given);
       assert.deepEqual({ selected: selectPods(svc, pods).map((p) => p.metadata.name), managed: serviceHasManagedEndpoints(svc) }, c.want);
+    });
+  }
+});
+
+describe('desiredSubsets: addresses remembered per Pod object', () => {
+  // The same Pod objects synced again, a replaced object, and Services that answer the family and hostname questions
+  // differently: each sync must give what a fresh computation gives (podEndpointAddress builds without the memo).
+  const fresh = (service: Service, pods: readonly Pod[]) =>
+    pods.map((p) => podEndpointAddress(service, p)).filter((a): a is EndpointAddress => a !== undefined);
+  const addressesOf = (subsets: readonly EndpointSubset[]) =>
+    subsets.flatMap((s) => [...(s.addresses ?? []), ...(s.notReadyAddresses ?? [])]);
+  const byIP = (a: EndpointAddress, b: EndpointAddress) => (a.ip < b.ip ? -1 : a.ip > b.ip ? 1 : 0);
+  const dual = testPods(ns, 2, 1, 0, ['IPv4', 'IPv6']).map((p) =>
+    deepFreeze({ ...p, spec: { ...p.spec, hostname: `h-${p.metadata.name}`, subdomain: 'foo' } }),
+  );
+  const [first, second] = dual;
+  assert.ok(first !== undefined && second !== undefined);
+  const replaced = deepFreeze({ ...first, status: { ...first.status, podIPs: [{ ip: '1.2.9.9' }, { ip: '2000::99' }] } });
+  // Enough Pods for the memo to be used (PER_POD_MEMO_MIN_PODS).
+  const filler = deepFreeze(Array.from({ length: PER_POD_MEMO_MIN_PODS }, (_, i) => testPod(ns, 10 + i, 1, true, ['IPv4', 'IPv6'])));
+  const steps: { name: string; service: Service; pods: readonly Pod[]; want: string[] }[] = [
+    { name: 'first sync', service: testService(), pods: dual, want: ['1.2.3.4 h-pod0', '1.2.3.5 h-pod1'] },
+    { name: 'same objects again', service: testService(), pods: dual, want: ['1.2.3.4 h-pod0', '1.2.3.5 h-pod1'] },
+    { name: 'a Pod object replaced', service: testService(), pods: [replaced, second], want: ['1.2.3.5 h-pod1', '1.2.9.9 h-pod0'] },
+    {
+      name: 'an IPv6 Service, same objects',
+      service: testService({ spec: { ipFamilies: ['IPv6'] } }),
+      pods: [replaced, second],
+      want: ['2000::5 h-pod1', '2000::99 h-pod0'],
+    },
+    {
+      name: 'a Service of another name: no hostname',
+      service: testService({ metadata: { name: 'bar' } }),
+      pods: [replaced, second],
+      want: ['1.2.3.5 -', '1.2.9.9 -'],
+    },
+    { name: 'back to the first Service', service: testService(), pods: [replaced, second], want: ['1.2.3.5 h-pod1', '1.2.9.9 h-pod0'] },
+  ];
+  for (const step of steps) {
+    it(step.name, () => {
+      const pods = [...step.pods, ...filler];
+      const got = addressesOf(desiredSubsets(step.service, pods).subsets);
+      assert.deepEqual(
+        got.filter((a) => a.targetRef?.name === 'pod0' || a.targetRef?.name === 'pod1').map((a) => `${a.ip} ${a.hostname ?? '-'}`),
+        step.want,
+      );
+      assert.deepEqual(got, fresh(step.service, pods).sort(byIP));
     });
   }
 });

@@ -1,6 +1,8 @@
 import type { EndpointAddress, EndpointPort, EndpointSubset, Pod, Service } from '../../api/core/v1.ts';
 import { isPodReady, resolvePort, parseIP, podExclusionReason, selectorMatches, shouldSetHostname } from '../shared/pod-endpoints.ts';
-import { repackSubsets } from './repack.ts';
+import { PER_POD_MEMO_MIN_PODS } from '../shared/per-pod-memo.ts';
+import { addressIdentity, portIdentityByValue, SubsetRegrouper } from '../shared/repack-subsets.ts';
+import { sortRegrouped } from './repack.ts';
 
 // What the Endpoints object of a Service should contain: upstream syncService steps 2 to 7 (endpoints_controller.go:
 // syncService), as pure functions of the Service and its Pods.
@@ -47,11 +49,15 @@ export interface DesiredEndpoints {
 export function desiredSubsets(service: Readonly<Service>, pods: readonly Readonly<Pod>[]): DesiredEndpoints {
   const publishNotReady = service.spec.publishNotReadyAddresses === true;
   const servicePorts = service.spec.ports ?? [];
-  const raw: EndpointSubset[] = [];
+  const headless = service.spec.clusterIP === 'None';
+  // Upstream builds one single-address subset per (Pod, port) and repacks them (RepackSubsets); the pairs go straight
+  // into the repacking's state instead, in the same order, which gives the same subsets.
+  const regrouper = new SubsetRegrouper();
   const skippedPods: { pod: string; reason: PodSkipReason }[] = [];
   let readyCount = 0;
   let notReadyCount = 0;
-  const portLists: Map<number, EndpointPort[]>[] = [];
+  const portLists: Map<number, { port: EndpointPort; key: string }>[] = [];
+  const memoise = pods.length >= PER_POD_MEMO_MIN_PODS;
 
   for (const pod of pods) {
     const excluded = podExclusionReason(pod, publishNotReady);
@@ -59,48 +65,89 @@ export function desiredSubsets(service: Readonly<Service>, pods: readonly Readon
       skippedPods.push({ pod: pod.metadata.name, reason: excluded });
       continue;
     }
-    const address = podEndpointAddress(service, pod);
-    if (address === undefined) {
+    const memo = memoise ? memoisedPodAddress(service, pod) : podAddressEntry(service, pod);
+    if (memo === undefined) {
       skippedPods.push({ pod: pod.metadata.name, reason: 'NoIPOfServiceFamily' });
       continue;
     }
+    const { address, id } = memo;
     const ready = publishNotReady || isPodReady(pod);
-    const add = (ports: EndpointPort[]) => {
-      raw.push(ready ? { addresses: [address], ports } : { notReadyAddresses: [address], ports });
-      if (ready) readyCount++;
-      else notReadyCount++;
-    };
 
     if (servicePorts.length === 0) {
       // Only headless Services may lack ports; a ClusterIP Service without ports is invalid and gets no subsets.
-      if (service.spec.clusterIP === 'None') add([]);
+      if (headless) {
+        regrouper.addPortless(address, id, ready);
+        if (ready) readyCount++;
+        else notReadyCount++;
+      }
       continue;
     }
     let resolved = 0;
     servicePorts.forEach((sp, i) => {
-      const port = resolvePort(pod, sp);
-      if (port === undefined) return;
+      const number = resolvePort(pod, sp);
+      if (number === undefined) return;
       resolved++;
-      // One port list per Service port and target port, shared by every Pod resolving it: regrouping copies what it
-      // keeps and never modifies its input.
+      // One port (and its identity) per Service port and target port, shared by every Pod resolving it: the
+      // repacking copies what it keeps and never modifies it.
       const byPort = (portLists[i] ??= new Map());
-      let ports = byPort.get(port);
-      if (ports === undefined) {
-        ports = [
-          {
-            ...(sp.name !== undefined && sp.name !== '' ? { name: sp.name } : {}),
-            port,
-            ...(sp.protocol !== undefined ? { protocol: sp.protocol } : {}),
-            ...(sp.appProtocol !== undefined ? { appProtocol: sp.appProtocol } : {}),
-          },
-        ];
-        byPort.set(port, ports);
+      let port = byPort.get(number);
+      if (port === undefined) {
+        const built: EndpointPort = {
+          ...(sp.name !== undefined && sp.name !== '' ? { name: sp.name } : {}),
+          port: number,
+          ...(sp.protocol !== undefined ? { protocol: sp.protocol } : {}),
+          ...(sp.appProtocol !== undefined ? { appProtocol: sp.appProtocol } : {}),
+        };
+        port = { port: built, key: portIdentityByValue(built, 0, 0) };
+        byPort.set(number, port);
       }
-      add(ports);
+      regrouper.add(address, id, port.key, port.port, ready);
+      if (ready) readyCount++;
+      else notReadyCount++;
     });
     if (resolved === 0) skippedPods.push({ pod: pod.metadata.name, reason: 'NoMatchingPort' });
   }
-  return { subsets: repackSubsets(raw), readyCount, notReadyCount, skippedPods };
+  return { subsets: sortRegrouped(regrouper.subsets()), readyCount, notReadyCount, skippedPods };
+}
+
+/** A Pod's Endpoints address for one answer of the two Service-dependent questions, and its repacking identity. */
+interface PodAddressMemo {
+  readonly wantIPv6: boolean;
+  readonly withHostname: boolean;
+  readonly address: EndpointAddress;
+  readonly id: string;
+}
+
+// Every sync of a Service builds the address of each of its Pods; during a rollout almost all of them are the same
+// cached Pod objects as in the last sync. Informer objects are replaced on update, never mutated, so an address is
+// remembered per Pod object (and dropped with it) and rebuilt only for a new object or when the Service's answer to
+// the IP family or hostname question differs (docs/performance.md). Callers must not modify the address.
+const podAddresses = new WeakMap<Readonly<Pod>, PodAddressMemo | { readonly wantIPv6: boolean; readonly address: undefined }>();
+
+/** What {@link memoisedPodAddress} returns, built without the memo (Services below PER_POD_MEMO_MIN_PODS Pods). */
+function podAddressEntry(service: Readonly<Service>, pod: Readonly<Pod>): PodAddressMemo | undefined {
+  const wantIPv6 = serviceWantsIPv6(service, pod);
+  const withHostname = shouldSetHostname(pod, service);
+  const address = buildPodAddress(pod, wantIPv6, withHostname);
+  return address === undefined ? undefined : { wantIPv6, withHostname, address, id: addressIdentity(address) };
+}
+
+function memoisedPodAddress(service: Readonly<Service>, pod: Readonly<Pod>): PodAddressMemo | undefined {
+  const wantIPv6 = serviceWantsIPv6(service, pod);
+  const withHostname = shouldSetHostname(pod, service);
+  const memo = podAddresses.get(pod);
+  if (memo !== undefined && memo.wantIPv6 === wantIPv6) {
+    if (memo.address === undefined) return undefined;
+    if (memo.withHostname === withHostname) return memo;
+  }
+  const address = buildPodAddress(pod, wantIPv6, withHostname);
+  if (address === undefined) {
+    podAddresses.set(pod, { wantIPv6, address: undefined });
+    return undefined;
+  }
+  const entry: PodAddressMemo = { wantIPv6, withHostname, address, id: addressIdentity(address) };
+  podAddresses.set(pod, entry);
+  return entry;
 }
 
 /**
@@ -111,7 +158,10 @@ export function desiredSubsets(service: Readonly<Service>, pods: readonly Readon
  * `<nil>`, as Go's nil net.IP). `nodeName` is always set, even to "", and the targetRef carries no resourceVersion.
  */
 export function podEndpointAddress(service: Readonly<Service>, pod: Readonly<Pod>): EndpointAddress | undefined {
-  const wantIPv6 = serviceWantsIPv6(service, pod);
+  return buildPodAddress(pod, serviceWantsIPv6(service, pod), shouldSetHostname(pod, service));
+}
+
+function buildPodAddress(pod: Readonly<Pod>, wantIPv6: boolean, withHostname: boolean): EndpointAddress | undefined {
   let ip: string | undefined;
   for (const candidate of pod.status.podIPs ?? []) {
     const parsed = parseIP(candidate.ip);
@@ -123,7 +173,7 @@ export function podEndpointAddress(service: Readonly<Service>, pod: Readonly<Pod
   if (ip === undefined) return undefined;
   return {
     ip,
-    ...(shouldSetHostname(pod, service) ? { hostname: pod.spec.hostname } : {}),
+    ...(withHostname ? { hostname: pod.spec.hostname } : {}),
     nodeName: pod.spec.nodeName ?? '',
     targetRef: { kind: 'Pod', namespace: pod.metadata.namespace, name: pod.metadata.name, uid: pod.metadata.uid },
   };

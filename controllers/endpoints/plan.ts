@@ -1,4 +1,4 @@
-import type { EndpointSubset, Endpoints, Service } from '../../api/core/v1.ts';
+import type { EndpointAddress, EndpointSubset, Endpoints, Service } from '../../api/core/v1.ts';
 import {
   ANNOTATION_LAST_CHANGE_TRIGGER_TIME,
   ANNOTATION_OVER_CAPACITY,
@@ -69,13 +69,16 @@ export function planEndpoints(input: EndpointsPlanInput): EndpointsPlan {
   const serviceLabels = service.metadata.labels ?? {};
   const create = existing === undefined || (existing.metadata.resourceVersion ?? '') === '';
 
+  // The four conditions are pure, so their order changes only the cost: the cheap label and capacity checks go first.
+  // A Service above the cap fails the capacity check on every sync (its stored Endpoints carry the annotation), which
+  // then skips repacking the stored subsets (docs/performance.md).
   if (
     existing !== undefined &&
     !create &&
-    (subsetsSemanticallyEqual(existing.subsets, input.desiredSubsets) ||
-      subsetsSemanticallyEqual(repackSubsets(existing.subsets), input.desiredSubsets)) &&
     labelsCorrectForEndpoints(existing.metadata.labels, serviceLabels) &&
-    capacityAnnotationSetCorrectly(existing.metadata.annotations, existing.subsets, max)
+    capacityAnnotationSetCorrectly(existing.metadata.annotations, existing.subsets, max) &&
+    (subsetsSemanticallyEqual(existing.subsets, input.desiredSubsets) ||
+      subsetsSemanticallyEqual(repackSubsets(existing.subsets), input.desiredSubsets))
   ) {
     return { kind: 'none', reason: 'UpToDate' };
   }
@@ -130,7 +133,7 @@ export function subsetsSemanticallyEqual(
   // Semantic equality treats nil and empty lists alike, so lists of different lengths can never be equal: checked
   // first, because the full comparison builds Go values of every address (a Service above the 1,000-address cap
   // otherwise paid that on every sync, docs/performance.md).
-  if (!sameShape(a, b)) return false;
+  if (!sameShape(a, b) || !sameAddressIPs(a, b)) return false;
   return semanticDeepEqual(
     endpointSubsetsGo(a),
     endpointSubsetsGo(b),
@@ -153,6 +156,28 @@ function sameShape(a: readonly Readonly<EndpointSubset>[] | undefined, b: readon
     )
       return false;
   }
+  return true;
+}
+
+/**
+ * Whether addresses at the same positions have the same IP (for subsets of the same shape). An IP is a plain string
+ * in Go too, so any difference makes the subsets semantically unequal; during a rollout one usually shows up early,
+ * before Go values of every address are built.
+ */
+function sameAddressIPs(a: readonly Readonly<EndpointSubset>[] | undefined, b: readonly Readonly<EndpointSubset>[] | undefined): boolean {
+  const x = a ?? [];
+  const y = b ?? [];
+  for (let i = 0; i < x.length; i++) {
+    const p = x[i];
+    const q = y[i];
+    if (!sameIPs(p?.addresses, q?.addresses) || !sameIPs(p?.notReadyAddresses, q?.notReadyAddresses)) return false;
+  }
+  return true;
+}
+
+function sameIPs(a: readonly Readonly<EndpointAddress>[] | undefined, b: readonly Readonly<EndpointAddress>[] | undefined): boolean {
+  const n = Math.min(a?.length ?? 0, b?.length ?? 0);
+  for (let i = 0; i < n; i++) if (a?.[i]?.ip !== b?.[i]?.ip) return false;
   return true;
 }
 

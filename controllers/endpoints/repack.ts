@@ -14,7 +14,19 @@ import { endpointPortGo, endpointSubsetGo } from './go-types.ts';
  * Absent `addresses`/`notReadyAddresses` mean none, as Go's nil slices. Pure: returns new arrays.
  */
 export function repackSubsets(subsets: readonly Readonly<EndpointSubset>[] | undefined): EndpointSubset[] {
-  return sortSubsets(regroupSubsets(subsets));
+  return sortRegrouped(regroupSubsets(subsets));
+}
+
+/**
+ * {@link sortSubsets} of what {@link regroupSubsets} (or a SubsetRegrouper) returned, which already sorts each subset's
+ * addresses with the same comparator: only ports and subsets are sorted (a stable sort of a sorted list is the list).
+ * Takes over the subsets it is given.
+ */
+export function sortRegrouped(subsets: EndpointSubset[]): EndpointSubset[] {
+  return sortByHash(
+    subsets.map((s) => (s.ports !== undefined ? { ...s, ports: sortByHash(s.ports, endpointPortHash) } : s)),
+    endpointSubsetHash,
+  );
 }
 
 /**

@@ -3,7 +3,8 @@ import { describe, it } from 'node:test';
 import type { Node, Pod, Service } from '../../api/core/v1.ts';
 import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { addressTypesForService, desiredAddressTypeState } from './desired.ts';
-import type { IPAddressType } from './endpoint.ts';
+import { type IPAddressType, podToEndpoint } from './endpoint.ts';
+import { PER_POD_MEMO_MIN_PODS } from '../shared/per-pod-memo.ts';
 import { makeNode, makePod, makeService, nodeLookup } from './test-fixtures.ts';
 
 describe('addressTypesForService (upstream TestSupportedServiceAddressType)', () => {
@@ -160,4 +161,101 @@ describe('desiredAddressTypeState', () => {
       [false],
     );
   });
+});
+
+describe('desiredAddressTypeState: endpoints remembered per Pod object', () => {
+  // The same Pod objects synced again, a replaced object, and everything else an endpoint depends on changing: each
+  // sync must give what podToEndpoint (no memo) gives.
+  const pods = [0, 1].map((n) =>
+    deepFreeze(makePod(n, { ips: [`10.0.0.${n + 1}`, `2000::${n + 1}`], hostname: `h${n}`, subdomain: 'foo' })),
+  );
+  const [first, second] = pods;
+  assert.ok(first !== undefined && second !== undefined);
+  const replaced = deepFreeze({ ...first, status: { ...first.status, conditions: [{ type: 'Ready', status: 'False' }] } });
+  // Enough Pods for the memo to be used (PER_POD_MEMO_MIN_PODS).
+  const filler = deepFreeze(
+    Array.from({ length: PER_POD_MEMO_MIN_PODS }, (_, i) =>
+      makePod(10 + i, { ips: [`10.1.${i >> 8}.${i & 255}`, `2000::1:${i.toString(16)}`] }),
+    ),
+  );
+  const zoneA = nodeLookup(makeNode('node-1', 'zone-a'));
+  const zoneB = nodeLookup(makeNode('node-1', 'zone-b'));
+  const named = (name: string) => makeService({ metadata: { name } });
+  const steps: { name: string; service: Service; pods: readonly Pod[]; nodes: Map<string, Node>; type: IPAddressType; want: string[] }[] = [
+    {
+      name: 'first sync',
+      service: named('foo'),
+      pods,
+      nodes: zoneA,
+      type: 'IPv4',
+      want: ['10.0.0.1 ready zone-a h0', '10.0.0.2 ready zone-a h1'],
+    },
+    {
+      name: 'same objects again',
+      service: named('foo'),
+      pods,
+      nodes: zoneA,
+      type: 'IPv4',
+      want: ['10.0.0.1 ready zone-a h0', '10.0.0.2 ready zone-a h1'],
+    },
+    {
+      name: 'a Pod object replaced',
+      service: named('foo'),
+      pods: [replaced, second],
+      nodes: zoneA,
+      type: 'IPv4',
+      want: ['10.0.0.1 not-ready zone-a h0', '10.0.0.2 ready zone-a h1'],
+    },
+    {
+      name: "the Node's zone changed",
+      service: named('foo'),
+      pods: [replaced, second],
+      nodes: zoneB,
+      type: 'IPv4',
+      want: ['10.0.0.1 not-ready zone-b h0', '10.0.0.2 ready zone-b h1'],
+    },
+    {
+      name: 'publishNotReadyAddresses',
+      service: makeService({ spec: { publishNotReadyAddresses: true } }),
+      pods: [replaced, second],
+      nodes: zoneB,
+      type: 'IPv4',
+      want: ['10.0.0.1 ready zone-b h0', '10.0.0.2 ready zone-b h1'],
+    },
+    {
+      name: 'a Service of another name: no hostname',
+      service: named('bar'),
+      pods: [replaced, second],
+      nodes: zoneB,
+      type: 'IPv4',
+      want: ['10.0.0.1 not-ready zone-b -', '10.0.0.2 ready zone-b -'],
+    },
+    {
+      name: 'the other address type',
+      service: named('bar'),
+      pods: [replaced, second],
+      nodes: zoneB,
+      type: 'IPv6',
+      want: ['2000::1 not-ready zone-b -', '2000::2 ready zone-b -'],
+    },
+  ];
+  for (const step of steps) {
+    it(step.name, () => {
+      const pods = [...step.pods, ...filler];
+      const state = desiredAddressTypeState(step.service, pods, step.nodes, step.type);
+      const got = [...state.groups.values()].flatMap((g) => [...g.endpoints.values()]);
+      assert.deepEqual(
+        got
+          .slice(0, 2)
+          .map(
+            (e) => `${e.addresses.join(',')} ${e.conditions?.ready === true ? 'ready' : 'not-ready'} ${e.zone ?? '-'} ${e.hostname ?? '-'}`,
+          ),
+        step.want,
+      );
+      assert.deepEqual(
+        got,
+        pods.map((p) => podToEndpoint(p, step.nodes.get('node-1'), step.service, step.type)),
+      );
+    });
+  }
 });

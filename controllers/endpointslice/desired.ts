@@ -1,8 +1,10 @@
 import type { Node, Pod, Service, ServicePort } from '../../api/core/v1.ts';
 import type { SliceEndpoint, SlicePort } from '../../api/discovery/v1.ts';
-import { parseIP, resolvePort, shouldPodBeInEndpoints } from '../shared/pod-endpoints.ts';
+import { LABEL_TOPOLOGY_ZONE } from '../../api/labels.ts';
+import { parseIP, resolvePort, shouldPodBeInEndpoints, shouldSetHostname } from '../shared/pod-endpoints.ts';
 import { endpointIdentity } from '../shared/endpoint-identity.ts';
 import { endpointPortsForPod, type IPAddressType, podToEndpoint } from './endpoint.ts';
+import { PER_POD_MEMO_MIN_PODS } from '../shared/per-pod-memo.ts';
 import { portMapKey, sortSlicePorts } from '../shared/port-map-key.ts';
 
 // The desired endpoints of a Service, per address type and port group: the first half of upstream
@@ -20,8 +22,11 @@ export interface DesiredPortGroup {
   readonly key: string;
   /** The ports every slice of this group carries, in upstream's hash order. */
   readonly ports: readonly SlicePort[];
-  /** Identity → endpoint. May be empty: the group is created before the Pod's Node is looked up, as upstream. */
-  readonly endpoints: ReadonlyMap<string, SliceEndpoint>;
+  /**
+   * Identity → endpoint. May be empty: the group is created before the Pod's Node is looked up, as upstream. A new map
+   * per call, which the caller may consume; the endpoints may be shared with later calls and must not be modified.
+   */
+  readonly endpoints: Map<string, SliceEndpoint>;
 }
 
 /** What one address type should contain. */
@@ -69,6 +74,7 @@ export function desiredAddressTypeState(
   // the list: it is built, sorted and keyed once per distinct answer rather than once per Pod (docs/performance.md).
   const servicePorts = service.spec.ports ?? [];
   const portLists = new Map<number | string, { key: string; ports: SlicePort[] }>();
+  const memoise = pods.length >= PER_POD_MEMO_MIN_PODS;
   for (const pod of pods) {
     if (!shouldPodBeInEndpoints(pod, true)) continue;
     const resolved = resolvedPortsKey(servicePorts, pod);
@@ -92,12 +98,62 @@ export function desiredAddressTypeState(
       );
       continue;
     }
+    if (memoise) {
+      const memo = memoisedPodEndpoint(pod, node, service, addressType);
+      if (memo.identity !== undefined) group.endpoints.set(memo.identity, memo.endpoint);
+      continue;
+    }
     const endpoint = podToEndpoint(pod, node, service, addressType);
-    if (endpoint.addresses.length === 0) continue;
-    const identity = endpointIdentity(endpoint);
-    group.endpoints.set(identity, endpoint);
+    if (endpoint.addresses.length > 0) group.endpoints.set(endpointIdentity(endpoint), endpoint);
   }
   return { groups, errors };
+}
+
+/** A Pod's endpoint of one address type for one answer of everything else it depends on, and its identity. */
+interface PodEndpointMemo {
+  readonly zone: string;
+  readonly publishNotReady: boolean;
+  readonly withHostname: boolean;
+  readonly endpoint: SliceEndpoint;
+  /** {@link endpointIdentity}, or undefined when the endpoint has no address (it is then left out). */
+  readonly identity: string | undefined;
+}
+
+// Every sync of a Service builds the endpoint of each of its Pods; during a rollout almost all of them are the same
+// cached Pod objects as in the last sync. Informer objects are replaced on update, never mutated, so an endpoint is
+// remembered per Pod object and address type (and dropped with the Pod) and rebuilt only for a new object or when
+// what else it depends on differs: the Node's zone, publishNotReadyAddresses and the hostname rule
+// (docs/performance.md). The endpoints are shared between syncs: nothing may modify them (hints are set on copies).
+const podEndpoints: Readonly<Record<IPAddressType, WeakMap<Readonly<Pod>, PodEndpointMemo>>> = {
+  IPv4: new WeakMap(),
+  IPv6: new WeakMap(),
+};
+
+function memoisedPodEndpoint(
+  pod: Readonly<Pod>,
+  node: Readonly<Node> | undefined,
+  service: Readonly<Service>,
+  addressType: IPAddressType,
+): PodEndpointMemo {
+  const memos = podEndpoints[addressType];
+  // podToEndpoint reads the Node only for its zone label, and the Service only for these two.
+  const zone = node?.metadata.labels?.[LABEL_TOPOLOGY_ZONE] ?? '';
+  const publishNotReady = service.spec.publishNotReadyAddresses === true;
+  const withHostname = shouldSetHostname(pod, service);
+  const memo = memos.get(pod);
+  if (memo !== undefined && memo.zone === zone && memo.publishNotReady === publishNotReady && memo.withHostname === withHostname) {
+    return memo;
+  }
+  const endpoint = podToEndpoint(pod, node, service, addressType);
+  const entry: PodEndpointMemo = {
+    zone,
+    publishNotReady,
+    withHostname,
+    endpoint,
+    identity: endpoint.addresses.length === 0 ? undefined : endpointIdentity(endpoint),
+  };
+  memos.set(pod, entry);
+  return entry;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { EndpointSlice, SliceEndpoint } from '../../api/discovery/v1.ts';
 import { ANNOTATION_LAST_CHANGE_TRIGGER_TIME } from '../../api/labels.ts';
 import { formatTriggerTime } from '../shared/trigger-time-tracker.ts';
 import { addressTypesForService, type DesiredPortGroup, desiredAddressTypeState, type NodeLookup } from './desired.ts';
-import { endpointIdentity, endpointsEqualBeyondHash } from '../shared/endpoint-identity.ts';
+import { cachedEndpointIdentities, endpointsEqualBeyondHash } from '../shared/endpoint-identity.ts';
 import type { IPAddressType } from './endpoint.ts';
 import { newEndpointSlice, ownedBy, placeholderSliceEqual, sliceLabels } from './endpoint-slice.ts';
 import { hintsEnabled, reconcileTrafficDistributionHints, removeHints, validTrafficDistribution } from './hints.ts';
@@ -170,10 +170,11 @@ function planAddressType(
   let endpointsRemoved = 0;
   for (const [key, group] of desired.groups) {
     const groupExisting = existingByKey.get(key) ?? [];
+    const endpoints = group.endpoints.size;
     const r = planPortGroup(input, addressType, groupExisting, group);
     endpointsAdded += r.added;
     endpointsRemoved += r.removed;
-    portGroups.set(key, { key, endpoints: group.endpoints.size, slices: groupExisting.length + r.toCreate.length - r.toDelete.length });
+    portGroups.set(key, { key, endpoints, slices: groupExisting.length + r.toCreate.length - r.toDelete.length });
     toCreate.push(...r.toCreate);
     toUpdate.push(...r.toUpdate);
     toDelete.push(...r.toDelete);
@@ -304,6 +305,8 @@ function withTriggerTime(slice: EndpointSlice, triggerTime: number | undefined):
   return { ...slice, metadata: { ...slice.metadata, annotations } };
 }
 
+const NO_ENDPOINTS: readonly SliceEndpoint[] = Object.freeze([]);
+
 /** What reconciling one port group yields (upstream reconcileByPortMapping). */
 interface PortGroupPlan {
   readonly toCreate: EndpointSlice[];
@@ -315,8 +318,15 @@ interface PortGroupPlan {
 
 /** A changed copy of a cached slice; the copy owns all its data, so later steps may build on it freely. */
 function copyWith(slice: Readonly<EndpointSlice>, endpoints: SliceEndpoint[] | undefined, labels: Record<string, string>): EndpointSlice {
+  if (endpoints !== undefined) {
+    // The endpoints are replaced, so they are not cloned only to be dropped (most of a slice's size); the spread keeps
+    // the key order of the clone it replaces, and with it the order of the written JSON.
+    const copy = structuredClone({ ...slice, endpoints: [] }) as EndpointSlice;
+    copy.endpoints = endpoints;
+    copy.metadata.labels = labels;
+    return copy;
+  }
   const copy = structuredClone(slice) as EndpointSlice;
-  if (endpoints !== undefined) copy.endpoints = endpoints;
   copy.metadata.labels = labels;
   return copy;
 }
@@ -337,7 +347,8 @@ function planPortGroup(
   group: DesiredPortGroup,
 ): PortGroupPlan {
   const max = input.maxEndpointsPerSlice;
-  const desired = new Map(group.endpoints);
+  // Consumed: the group's map is this call's own (desiredAddressTypeState builds one per call), so it is not copied.
+  const desired = group.endpoints;
   const byName = new Map<string, Readonly<EndpointSlice>>();
   const unchanged = new Set<string>();
   const updated = new Map<string, EndpointSlice>();
@@ -347,11 +358,14 @@ function planPortGroup(
   for (const slice of existing) {
     const name = slice.metadata.name ?? '';
     byName.set(name, slice);
-    const current = slice.endpoints ?? [];
+    const current = slice.endpoints ?? NO_ENDPOINTS;
+    const identities = cachedEndpointIdentities(current);
     const kept: SliceEndpoint[] = [];
     let endpointChanged = false;
-    for (const endpoint of current) {
-      const identity = endpointIdentity(endpoint);
+    for (let i = 0; i < current.length; i++) {
+      const endpoint = current[i];
+      const identity = identities[i];
+      if (endpoint === undefined || identity === undefined) continue;
       const want = desired.get(identity);
       if (want === undefined) continue;
       kept.push(want);

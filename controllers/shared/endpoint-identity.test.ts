@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SliceEndpoint } from '../../api/discovery/v1.ts';
 import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
-import { endpointIdentity, endpointsEqualBeyondHash } from './endpoint-identity.ts';
+import { cachedEndpointIdentities, endpointIdentity, endpointsEqualBeyondHash } from './endpoint-identity.ts';
 
 describe('endpointIdentity', () => {
   const base: SliceEndpoint = { addresses: ['10.0.0.2', '10.0.0.1'], targetRef: { kind: 'Pod', namespace: 'ns', name: 'p', uid: 'u1' } };
@@ -63,4 +63,18 @@ describe('endpointsEqualBeyondHash (upstream TestEndpointsEqualBeyondHash)', () 
       assert.equal(endpointsEqualBeyondHash(deepFreeze(ep), given), c.want);
     });
   }
+});
+
+describe('cachedEndpointIdentities', () => {
+  const ep = (ip: string, name: string): SliceEndpoint => ({ addresses: [ip], targetRef: { kind: 'Pod', namespace: 'ns', name } });
+  const lists: readonly SliceEndpoint[][] = [
+    deepFreeze([ep('10.0.0.1', 'a'), ep('10.0.0.2', 'b')]),
+    deepFreeze([ep('10.0.0.1', 'a'), ep('10.0.0.3', 'c')]),
+    deepFreeze([]),
+  ];
+  it('gives endpointIdentity of each endpoint, per list object, also when asked again', () => {
+    for (let round = 0; round < 2; round++) {
+      for (const list of lists) assert.deepEqual(cachedEndpointIdentities(list), list.map(endpointIdentity));
+    }
+  });
 });

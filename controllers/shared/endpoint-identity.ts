@@ -22,6 +22,24 @@ export function endpointIdentity(endpoint: Readonly<SliceEndpoint>): string {
   ]);
 }
 
+// Each sync compares every endpoint of the Service's cached slices by identity; most slices are the same cached objects
+// as in the last sync, and cached objects are never modified, so their identities are remembered per endpoint list
+// (and dropped with it).
+const identitiesOfLists = new WeakMap<readonly Readonly<SliceEndpoint>[], readonly string[]>();
+
+/**
+ * {@link endpointIdentity} of each endpoint of `endpoints`, in order. Remembered per list object, so only for lists no
+ * one modifies afterwards: a cached slice's `endpoints`.
+ */
+export function cachedEndpointIdentities(endpoints: readonly Readonly<SliceEndpoint>[]): readonly string[] {
+  let ids = identitiesOfLists.get(endpoints);
+  if (ids === undefined) {
+    ids = endpoints.map(endpointIdentity);
+    identitiesOfLists.set(endpoints, ids);
+  }
+  return ids;
+}
+
 const REFERENCE_FIELDS = ['kind', 'namespace', 'name', 'uid', 'apiVersion', 'fieldPath'] as const;
 
 /** Semantic equality of two targetRefs ignoring resourceVersion; both absent is equal, one absent is not. */
@@ -37,11 +55,12 @@ function targetRefsEqual(a: Readonly<ObjectReference> | undefined, b: Readonly<O
  */
 export function endpointsEqualBeyondHash(a: Readonly<SliceEndpoint>, b: Readonly<SliceEndpoint>): boolean {
   return (
-    a.nodeName === b.nodeName &&
-    a.zone === b.zone &&
-    a.conditions?.ready === b.conditions?.ready &&
-    a.conditions?.serving === b.conditions?.serving &&
-    a.conditions?.terminating === b.conditions?.terminating &&
-    targetRefsEqual(a.targetRef, b.targetRef)
+    a === b ||
+    (a.nodeName === b.nodeName &&
+      a.zone === b.zone &&
+      a.conditions?.ready === b.conditions?.ready &&
+      a.conditions?.serving === b.conditions?.serving &&
+      a.conditions?.terminating === b.conditions?.terminating &&
+      targetRefsEqual(a.targetRef, b.targetRef))
   );
 }

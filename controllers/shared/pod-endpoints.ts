@@ -93,7 +93,11 @@ export type IPFamily = 'IPv4' | 'IPv6';
  */
 export function parseIP(raw: string): { family: IPFamily; canonical: string } | undefined {
   const v4 = parseIPv4Sloppy(raw);
-  if (v4 !== undefined) return { family: 'IPv4', canonical: v4.join('.') };
+  if (v4 !== undefined) {
+    // The input itself when already canonical: the Endpoints and EndpointSlice memos keep these strings per Pod.
+    const canonical = v4.join('.');
+    return { family: 'IPv4', canonical: canonical === raw ? raw : canonical };
+  }
   const v6 = parseIPv6(raw);
   if (v6 === undefined) return undefined;
   if (v6.slice(0, 10).every((x) => x === 0) && v6[10] === 0xff && v6[11] === 0xff) {

@@ -31,7 +31,74 @@ const PORTLESS: EndpointPort = Object.freeze({ port: -1 });
  * it unambiguous without JSON.stringify's array (it runs once per address and port). Only equality and a canonical sort
  * of these keys are used, never their order in the output.
  */
-const addressIdentity = (a: Readonly<EndpointAddress>): string => `${a.ip.length}:${a.ip}${a.targetRef?.uid ?? ''}`;
+export const addressIdentity = (a: Readonly<EndpointAddress>): string => `${a.ip.length}:${a.ip}${a.targetRef?.uid ?? ''}`;
+
+/**
+ * The state of upstream RepackSubsets between expanding subsets to (address, port, ready) triples and regrouping them:
+ * {@link regroupSubsets} feeds it from subsets, and the Endpoints controller feeds it its Pods' (address, port) pairs
+ * directly, in the order its single-address subsets would have been given, which is the same computation without
+ * building those subsets.
+ */
+export class SubsetRegrouper {
+  readonly #addresses = new Map<string, Readonly<EndpointAddress>>();
+  readonly #ports = new Map<string, { port: Readonly<EndpointPort>; readiness: Map<string, boolean> }>();
+
+  /**
+   * Records one (address, port) pair. `id` is {@link addressIdentity} of the address, `portKey` the port's identity;
+   * the first full address seen for an identity is kept, and for one (address, port) not-ready wins over ready.
+   */
+  add(address: Readonly<EndpointAddress>, id: string, portKey: string, port: Readonly<EndpointPort>, ready: boolean): void {
+    if (!this.#addresses.has(id)) this.#addresses.set(id, address);
+    let entry = this.#ports.get(portKey);
+    if (entry === undefined) {
+      entry = { port, readiness: new Map() };
+      this.#ports.set(portKey, entry);
+    }
+    if (entry.readiness.get(id) !== false) entry.readiness.set(id, ready);
+  }
+
+  /** Records an address of a subset without ports. */
+  addPortless(address: Readonly<EndpointAddress>, id: string, ready: boolean): void {
+    this.add(address, id, PORTLESS_KEY, PORTLESS, ready);
+  }
+
+  /** The regrouped subsets, as {@link regroupSubsets} returns them. */
+  subsets(): EndpointSubset[] {
+    const ports = this.#ports;
+    // Upstream keys the groups by a hash of the sorted address set; any canonical serialisation groups the same way.
+    const groups = new Map<string, { readiness: Map<string, boolean>; ports: Readonly<EndpointPort>[] }>();
+    for (const entry of ports.values()) {
+      // One port forms one group: no signature (a sorted dump of every address) is needed to find its peers.
+      const signature =
+        ports.size === 1 ? '' : JSON.stringify([...entry.readiness.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)));
+      let group = groups.get(signature);
+      if (group === undefined) {
+        group = { readiness: entry.readiness, ports: [] };
+        groups.set(signature, group);
+      }
+      group.ports.push(entry.port);
+    }
+
+    const out: EndpointSubset[] = [];
+    for (const group of groups.values()) {
+      const ready: EndpointAddress[] = [];
+      const notReady: EndpointAddress[] = [];
+      for (const [id, isReady] of group.readiness) {
+        const address = this.#addresses.get(id);
+        if (address !== undefined) (isReady ? ready : notReady).push({ ...address });
+      }
+      ready.sort(compareEndpointAddresses);
+      notReady.sort(compareEndpointAddresses);
+      const outPorts = group.ports.filter((p) => p.port > 0).map((p) => ({ ...p }));
+      const subset: EndpointSubset = {};
+      if (ready.length > 0) subset.addresses = ready;
+      if (notReady.length > 0) subset.notReadyAddresses = notReady;
+      if (outPorts.length > 0) subset.ports = outPorts;
+      out.push(subset);
+    }
+    return out;
+  }
+}
 
 /**
  * Upstream RepackSubsets without its final sort: expands subsets to (address, port, ready) triples and regroups them so
@@ -48,22 +115,10 @@ export function regroupSubsets(
   subsets: readonly Readonly<EndpointSubset>[] | null | undefined,
   portIdentity: PortIdentity = portIdentityByValue,
 ): EndpointSubset[] {
-  const addresses = new Map<string, Readonly<EndpointAddress>>();
-  const ports = new Map<string, { port: Readonly<EndpointPort>; readiness: Map<string, boolean> }>();
+  const regrouper = new SubsetRegrouper();
 
-  const record = (address: Readonly<EndpointAddress>, portKey: string, port: Readonly<EndpointPort>, ready: boolean) => {
-    const id = addressIdentity(address);
-    if (!addresses.has(id)) addresses.set(id, address);
-    let entry = ports.get(portKey);
-    if (entry === undefined) {
-      entry = { port, readiness: new Map() };
-      ports.set(portKey, entry);
-    }
-    if (entry.readiness.get(id) !== false) entry.readiness.set(id, ready);
-  };
-
-  // Ports equal by value have one key whatever their position, so a port object shared by many subsets (the Endpoints
-  // controller builds one per Service port and target port, not one per Pod) is serialised once.
+  // Ports equal by value have one key whatever their position, so a port object shared by many subsets is serialised
+  // once.
   const byValue = portIdentity === portIdentityByValue ? new Map<Readonly<EndpointPort>, string>() : undefined;
   const keyOf = (port: Readonly<EndpointPort>, subsetIndex: number, portIndex: number): string => {
     if (byValue === undefined) return portIdentity(port, subsetIndex, portIndex);
@@ -77,46 +132,18 @@ export function regroupSubsets(
 
   (subsets ?? []).forEach((subset, subsetIndex) => {
     const subsetPorts = subset.ports ?? [];
-    const effective = subsetPorts.length === 0 ? [PORTLESS] : subsetPorts;
-    effective.forEach((port, portIndex) => {
-      const key = subsetPorts.length === 0 ? PORTLESS_KEY : keyOf(port, subsetIndex, portIndex);
-      for (const a of subset.addresses ?? []) record(a, key, port, true);
-      for (const a of subset.notReadyAddresses ?? []) record(a, key, port, false);
+    if (subsetPorts.length === 0) {
+      for (const a of subset.addresses ?? []) regrouper.addPortless(a, addressIdentity(a), true);
+      for (const a of subset.notReadyAddresses ?? []) regrouper.addPortless(a, addressIdentity(a), false);
+      return;
+    }
+    subsetPorts.forEach((port, portIndex) => {
+      const key = keyOf(port, subsetIndex, portIndex);
+      for (const a of subset.addresses ?? []) regrouper.add(a, addressIdentity(a), key, port, true);
+      for (const a of subset.notReadyAddresses ?? []) regrouper.add(a, addressIdentity(a), key, port, false);
     });
   });
-
-  // Upstream keys the groups by a hash of the sorted address set; any canonical serialisation groups the same way.
-  const groups = new Map<string, { readiness: Map<string, boolean>; ports: Readonly<EndpointPort>[] }>();
-  for (const entry of ports.values()) {
-    // One port forms one group: no signature (a sorted dump of every address) is needed to find its peers.
-    const signature =
-      ports.size === 1 ? '' : JSON.stringify([...entry.readiness.entries()].sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)));
-    let group = groups.get(signature);
-    if (group === undefined) {
-      group = { readiness: entry.readiness, ports: [] };
-      groups.set(signature, group);
-    }
-    group.ports.push(entry.port);
-  }
-
-  const out: EndpointSubset[] = [];
-  for (const group of groups.values()) {
-    const ready: EndpointAddress[] = [];
-    const notReady: EndpointAddress[] = [];
-    for (const [id, isReady] of group.readiness) {
-      const address = addresses.get(id);
-      if (address !== undefined) (isReady ? ready : notReady).push({ ...address });
-    }
-    ready.sort(compareEndpointAddresses);
-    notReady.sort(compareEndpointAddresses);
-    const outPorts = group.ports.filter((p) => p.port > 0).map((p) => ({ ...p }));
-    const subset: EndpointSubset = {};
-    if (ready.length > 0) subset.addresses = ready;
-    if (notReady.length > 0) subset.notReadyAddresses = notReady;
-    if (outPorts.length > 0) subset.ports = outPorts;
-    out.push(subset);
-  }
-  return out;
+  return regrouper.subsets();
 }
 
 /** Upstream LessEndpointAddress as a comparator: IP bytewise, then targetRef UID, an address without targetRef first. */
