@@ -1,0 +1,326 @@
+// Reproduction attempt for the HTTP/2 runaway of docs/adr/0005-http1-to-the-api-server.md: undici's HTTP/2 client
+// aborting long streaming responses ("watches") on one shared session, round after round, as informers stopping and
+// restarting do.
+//
+//   node hack/repro/http2-watch-abort.ts [--rounds 200] [--streams 40] [--seconds 120] [--rss-limit-mb 1500]
+//        [--server fast|slow|flood] [--client-read all|slow|none] [--abort-max-ms 300] [--requests 10] [--seed 1]
+//        [--h1]
+//
+// Three processes, so that a native busy loop in one cannot stop the watchdog: this one (the watchdog: no HTTP at all)
+// starts a server and a client, samples both every 200 ms from /proc, and kills them when either exceeds the RSS limit,
+// when the client stops reporting rounds for 10 s while burning CPU (a busy loop), or at the time limit. It prints one
+// JSON result line and exits 1 when it reproduced a runaway, 0 otherwise. Loopback only; the temporary directory (the
+// self-signed certificate) is removed on exit.
+//
+// Server modes (each stream a 200 with JSON lines until the client resets it):
+//   fast   writes as fast as flow control lets it (waits for 'drain')
+//   slow   one line every 5 ms
+//   flood  ignores backpressure: keeps writing while write() returns false (the server buffers)
+// Client read modes (undici fetch, body read with `for await`, like controllers/runtime/api-client.ts: watch):
+//   all    reads everything
+//   slow   waits 20 ms after every chunk (the consumer lags: the stream window fills)
+//   none   never reads the body (flow-control stall from the first window)
+
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http2 from 'node:http2';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Agent, fetch } from 'undici';
+import { sampleProcess } from '../bench/proc-stats.ts';
+
+const SELF = fileURLToPath(import.meta.url);
+const SAMPLE_MS = 200;
+const STALL_MS = 10_000;
+
+const { values } = parseArgs({
+  options: {
+    role: { type: 'string', default: 'watchdog' },
+    rounds: { type: 'string', default: '200' },
+    streams: { type: 'string', default: '40' },
+    seconds: { type: 'string', default: '120' },
+    'rss-limit-mb': { type: 'string', default: '1500' },
+    server: { type: 'string', default: 'fast' },
+    'client-read': { type: 'string', default: 'all' },
+    'abort-max-ms': { type: 'string', default: '300' },
+    requests: { type: 'string', default: '10' },
+    seed: { type: 'string', default: '1' },
+    h1: { type: 'boolean', default: false },
+    dir: { type: 'string' },
+    port: { type: 'string' },
+  },
+});
+
+function num(name: string, v: string | undefined): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name}: not a number: ${v}`);
+  return n;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** mulberry32: a small seeded generator, so a run can be repeated. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// ---- server ---------------------------------------------------------------------------------------------------------
+
+async function server(dir: string, mode: string): Promise<void> {
+  const srv = http2.createSecureServer({
+    key: readFileSync(join(dir, 'key.pem')),
+    cert: readFileSync(join(dir, 'cert.pem')),
+    allowHTTP1: true,
+  });
+  let n = 0;
+  srv.on('stream', (stream, headers) => {
+    stream.on('error', () => {});
+    const path = String(headers[':path'] ?? '/');
+    if (!path.startsWith('/watch')) {
+      stream.respond({ ':status': 200, 'content-type': 'application/json' });
+      stream.end(JSON.stringify({ kind: 'List', items: [] }));
+      return;
+    }
+    stream.respond({ ':status': 200, 'content-type': 'application/json' });
+    const line = (i: number) =>
+      JSON.stringify({
+        type: 'MODIFIED',
+        object: { kind: 'Pod', metadata: { name: `p-${i}`, resourceVersion: `${++n}` }, pad: 'x'.repeat(400) },
+      }) + '\n';
+    let i = 0;
+    const live = () => !stream.destroyed && !stream.closed;
+    if (mode === 'slow') {
+      const t = setInterval(() => (live() ? stream.write(line(i++)) : clearInterval(t)), 5);
+      stream.on('close', () => clearInterval(t));
+    } else if (mode === 'flood') {
+      const pump = () => {
+        // Ignore backpressure, but yield to the loop so resets are seen; bounded per turn.
+        for (let k = 0; k < 50 && live(); k++) stream.write(line(i++));
+        if (live()) setImmediate(pump);
+      };
+      pump();
+    } else {
+      const pump = () => {
+        while (live()) {
+          if (!stream.write(line(i++))) {
+            stream.once('drain', pump);
+            return;
+          }
+        }
+      };
+      pump();
+    }
+  });
+  srv.on('sessionError', () => {});
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const addr = srv.address();
+  if (addr === null || typeof addr === 'string') throw new Error('no port');
+  process.stdout.write(`port ${addr.port}\n`);
+}
+
+// ---- client ---------------------------------------------------------------------------------------------------------
+
+async function client(port: number): Promise<void> {
+  const rounds = num('rounds', values.rounds);
+  const streams = num('streams', values.streams);
+  const requests = num('requests', values.requests);
+  const abortMax = num('abort-max-ms', values['abort-max-ms']);
+  const read = values['client-read'];
+  const rnd = random(num('seed', values.seed));
+  const agent = new Agent({ allowH2: !values.h1, connect: { rejectUnauthorized: false } });
+  const base = `https://127.0.0.1:${port}`;
+  let bytes = 0;
+  let aborted = 0;
+
+  const watch = async (id: string, abortAfter: number) => {
+    const ac = new AbortController();
+    const t = setTimeout(() => ac.abort(new Error('informer stopped')), abortAfter);
+    try {
+      const res = await fetch(`${base}/watch/${id}`, { dispatcher: agent, signal: ac.signal });
+      if (res.body === null) return;
+      if (read === 'none') {
+        await once(ac.signal, 'abort');
+        return;
+      }
+      for await (const chunk of res.body) {
+        bytes += (chunk as Uint8Array).byteLength;
+        if (read === 'slow') await sleep(20);
+      }
+    } catch {
+      if (ac.signal.aborted) aborted++;
+    } finally {
+      clearTimeout(t);
+    }
+  };
+  const get = async (id: string) => {
+    try {
+      const res = await fetch(`${base}/list/${id}`, { dispatcher: agent, signal: AbortSignal.timeout(5000) });
+      await res.text();
+    } catch {
+      // A list timing out counts in the stall detection (no round report), not here.
+    }
+  };
+
+  for (let r = 1; r <= rounds; r++) {
+    const work: Promise<void>[] = [];
+    for (let s = 0; s < streams; s++) work.push(watch(`${r}-${s}`, Math.floor(rnd() * abortMax)));
+    for (let q = 0; q < requests; q++) work.push(get(`${r}-${q}`));
+    await Promise.all(work);
+    process.stdout.write(`round ${r} aborted ${aborted} bytes ${bytes}\n`);
+  }
+  await agent.close();
+  process.stdout.write('done\n');
+}
+
+// ---- watchdog -------------------------------------------------------------------------------------------------------
+
+interface Peak {
+  rss: number;
+  cpu: number;
+}
+
+async function watchdog(): Promise<number> {
+  const seconds = num('seconds', values.seconds);
+  const limit = num('rss-limit-mb', values['rss-limit-mb']) * 1024 * 1024;
+  const dir = mkdtempSync(join(tmpdir(), 'keo-h2-repro-'));
+  const children: ChildProcess[] = [];
+  const kill = () => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  };
+  process.on('exit', () => {
+    kill();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  execFileSync(
+    'openssl',
+    ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem')].concat([
+      '-out',
+      join(dir, 'cert.pem'),
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+    ]),
+    { stdio: 'ignore', timeout: 10_000 },
+  );
+  const pass = ['rounds', 'streams', 'server', 'client-read', 'abort-max-ms', 'requests', 'seed'] as const;
+  const args = pass.flatMap((k) => [`--${k}`, String(values[k])]).concat(values.h1 ? ['--h1'] : []);
+  const srv = spawn(process.execPath, [SELF, '--role', 'server', '--dir', dir, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(srv);
+  let port = 0;
+  let srvOut = '';
+  srv.stdout.on('data', (d: Buffer) => {
+    srvOut += d.toString();
+    const m = /port (\d+)/.exec(srvOut);
+    if (m?.[1] !== undefined) port = Number(m[1]);
+  });
+  const started = Date.now();
+  while (port === 0 && Date.now() - started < 10_000 && srv.exitCode === null) await sleep(50);
+  if (port === 0) throw new Error('server did not start');
+
+  const cli = spawn(process.execPath, [SELF, '--role', 'client', '--port', String(port), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  children.push(cli);
+  let round = 0;
+  let lastRoundAt = Date.now();
+  let done = false;
+  let last = '';
+  cli.stdout.on('data', (d: Buffer) => {
+    for (const l of d.toString().split('\n')) {
+      const m = /^round (\d+)/.exec(l);
+      if (m?.[1] !== undefined) {
+        round = Number(m[1]);
+        lastRoundAt = Date.now();
+        last = l;
+      }
+      if (l === 'done') done = true;
+    }
+  });
+
+  const peak = { client: { rss: 0, cpu: 0 } as Peak, server: { rss: 0, cpu: 0 } as Peak };
+  let verdict = 'not reproduced';
+  let reproduced = false;
+  const deadline = started + seconds * 1000;
+  let cpuAtLastRound = 0;
+  let seenRound = -1;
+  while (Date.now() < deadline) {
+    await sleep(SAMPLE_MS);
+    if (done || cli.exitCode !== null || cli.signalCode !== null) {
+      if (!done) verdict = `client exited ${cli.exitCode ?? cli.signalCode}`;
+      break;
+    }
+    for (const [name, p] of [
+      ['client', cli],
+      ['server', srv],
+    ] as const) {
+      if (p.pid === undefined) continue;
+      const s = await sampleProcess(p.pid).catch(() => undefined);
+      if (s === undefined) continue;
+      const pk = peak[name];
+      pk.rss = Math.max(pk.rss, s.rssBytes);
+      pk.cpu = s.cpuSeconds;
+      if (s.rssBytes > limit) {
+        verdict = `${name} RSS ${Math.round(s.rssBytes / 1048576)} MiB over the limit`;
+        reproduced = true;
+      }
+    }
+    if (reproduced) break;
+    if (Date.now() - lastRoundAt > STALL_MS) {
+      const burnt = peak.client.cpu - cpuAtLastRound;
+      verdict = `client stalled ${STALL_MS / 1000} s after round ${round} (client CPU ${burnt.toFixed(1)} s in that time)`;
+      reproduced = burnt > STALL_MS / 1000 / 2;
+      break;
+    }
+    if (round !== seenRound) {
+      seenRound = round;
+      cpuAtLastRound = peak.client.cpu;
+    }
+  }
+  if (!reproduced && !done && verdict === 'not reproduced') verdict = `time limit ${seconds} s`;
+  kill();
+  const mib = (b: number) => Math.round(b / 1048576);
+  console.log(
+    JSON.stringify({
+      result: reproduced ? 'REPRODUCED' : 'not reproduced',
+      verdict,
+      protocol: values.h1 ? 'http/1.1' : 'h2',
+      server: values.server,
+      clientRead: values['client-read'],
+      streams: Number(values.streams),
+      abortMaxMs: Number(values['abort-max-ms']),
+      rounds: round,
+      last,
+      seconds: Math.round((Date.now() - started) / 100) / 10,
+      clientPeakRssMiB: mib(peak.client.rss),
+      clientCpuS: Math.round(peak.client.cpu * 10) / 10,
+      serverPeakRssMiB: mib(peak.server.rss),
+      serverCpuS: Math.round(peak.server.cpu * 10) / 10,
+    }),
+  );
+  return reproduced ? 1 : 0;
+}
+
+switch (values.role) {
+  case 'server':
+    await server(values.dir ?? '', values.server);
+    break;
+  case 'client':
+    await client(num('port', values.port));
+    break;
+  default:
+    process.exitCode = await watchdog();
+}
