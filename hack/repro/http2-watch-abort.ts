@@ -3,8 +3,8 @@
 // restarting do.
 //
 //   node hack/repro/http2-watch-abort.ts [--rounds 200] [--streams 40] [--seconds 120] [--rss-limit-mb 1500]
-//        [--server fast|slow|flood] [--client-read all|slow|none] [--abort-max-ms 300] [--requests 10] [--seed 1]
-//        [--h1]
+//        [--server fast|slow|flood] [--client-read all|slow|none] [--abort-min-ms 0] [--abort-max-ms 300] [--requests 10] [--seed 1]
+//        [--puts 0] [--put-kib 1] [--server-reads-body yes|no] [--h1]
 //
 // Three processes, so that a native busy loop in one cannot stop the watchdog: this one (the watchdog: no HTTP at all)
 // starts a server and a client, samples both every 200 ms from /proc, and kills them when either exceeds the RSS limit,
@@ -20,6 +20,8 @@
 //   all    reads everything
 //   slow   waits 20 ms after every chunk (the consumer lags: the stream window fills)
 //   none   never reads the body (flow-control stall from the first window)
+// --puts N adds N PUT requests a round with a --put-kib body, each aborted at a random time; with
+// --server-reads-body no the server never reads them (the client's DATA waits for window when aborted).
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -35,6 +37,8 @@ import { sampleProcess } from '../bench/proc-stats.ts';
 const SELF = fileURLToPath(import.meta.url);
 const SAMPLE_MS = 200;
 const STALL_MS = 10_000;
+/** A request not settled this long after its abort time counts as hung. */
+const HUNG_MS = 5000;
 
 const { values } = parseArgs({
   options: {
@@ -46,7 +50,11 @@ const { values } = parseArgs({
     server: { type: 'string', default: 'fast' },
     'client-read': { type: 'string', default: 'all' },
     'abort-max-ms': { type: 'string', default: '300' },
+    'abort-min-ms': { type: 'string', default: '0' },
     requests: { type: 'string', default: '10' },
+    puts: { type: 'string', default: '0' },
+    'put-kib': { type: 'string', default: '1' },
+    'server-reads-body': { type: 'string', default: 'yes' },
     seed: { type: 'string', default: '1' },
     h1: { type: 'boolean', default: false },
     dir: { type: 'string' },
@@ -83,37 +91,52 @@ async function server(dir: string, mode: string): Promise<void> {
     allowHTTP1: true,
   });
   let n = 0;
-  srv.on('stream', (stream, headers) => {
-    stream.on('error', () => {});
-    const path = String(headers[':path'] ?? '/');
-    if (!path.startsWith('/watch')) {
-      stream.respond({ ':status': 200, 'content-type': 'application/json' });
-      stream.end(JSON.stringify({ kind: 'List', items: [] }));
+  // The compatibility API, so that the same handler serves HTTP/2 streams and (with --h1) HTTP/1.1 requests.
+  srv.on('request', (req, res) => {
+    let closed = false;
+    res.on('close', () => (closed = true));
+    res.on('error', () => {});
+    req.on('error', () => {});
+    const path = req.url;
+    if (path.startsWith('/put')) {
+      // A write (a Lease renewal, an EndpointSlice update): answer once the body is in, or never read it at all.
+      if (values['server-reads-body'] === 'no') return;
+      req.resume();
+      req.on('end', () => {
+        if (closed) return;
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{}');
+      });
       return;
     }
-    stream.respond({ ':status': 200, 'content-type': 'application/json' });
+    if (!path.startsWith('/watch')) {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'List', items: [] }));
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
     const line = (i: number) =>
       JSON.stringify({
         type: 'MODIFIED',
         object: { kind: 'Pod', metadata: { name: `p-${i}`, resourceVersion: `${++n}` }, pad: 'x'.repeat(400) },
       }) + '\n';
     let i = 0;
-    const live = () => !stream.destroyed && !stream.closed;
+    const live = () => !closed;
     if (mode === 'slow') {
-      const t = setInterval(() => (live() ? stream.write(line(i++)) : clearInterval(t)), 5);
-      stream.on('close', () => clearInterval(t));
+      const t = setInterval(() => (live() ? res.write(line(i++)) : clearInterval(t)), 5);
+      res.on('close', () => clearInterval(t));
     } else if (mode === 'flood') {
       const pump = () => {
         // Ignore backpressure, but yield to the loop so resets are seen; bounded per turn.
-        for (let k = 0; k < 50 && live(); k++) stream.write(line(i++));
+        for (let k = 0; k < 50 && live(); k++) res.write(line(i++));
         if (live()) setImmediate(pump);
       };
       pump();
     } else {
       const pump = () => {
         while (live()) {
-          if (!stream.write(line(i++))) {
-            stream.once('drain', pump);
+          if (!res.write(line(i++))) {
+            res.once('drain', pump);
             return;
           }
         }
@@ -135,7 +158,10 @@ async function client(port: number): Promise<void> {
   const rounds = num('rounds', values.rounds);
   const streams = num('streams', values.streams);
   const requests = num('requests', values.requests);
+  const puts = num('puts', values.puts);
   const abortMax = num('abort-max-ms', values['abort-max-ms']);
+  const abortMin = Math.min(num('abort-min-ms', values['abort-min-ms']), abortMax);
+  const abortAt = () => abortMin + Math.floor(rnd() * (abortMax - abortMin));
   const read = values['client-read'];
   const rnd = random(num('seed', values.seed));
   const agent = new Agent({ allowH2: !values.h1, connect: { rejectUnauthorized: false } });
@@ -163,6 +189,20 @@ async function client(port: number): Promise<void> {
       clearTimeout(t);
     }
   };
+  const putBody = 'x'.repeat(num('put-kib', values['put-kib']) * 1024);
+  const put = async (id: string, abortAfter: number) => {
+    try {
+      const res = await fetch(`${base}/put/${id}`, {
+        method: 'PUT',
+        body: putBody,
+        dispatcher: agent,
+        signal: AbortSignal.timeout(Math.max(1, abortAfter)),
+      });
+      await res.text();
+    } catch {
+      aborted++;
+    }
+  };
   const get = async (id: string) => {
     try {
       const res = await fetch(`${base}/list/${id}`, { dispatcher: agent, signal: AbortSignal.timeout(5000) });
@@ -172,13 +212,22 @@ async function client(port: number): Promise<void> {
     }
   };
 
+  // A fetch or body read that never settles after its abort would let the event loop run empty (the idle session is
+  // unref'd) and exit with "unsettled top-level await": keep the loop alive and count such requests as hung instead.
+  const keepAlive = setInterval(() => {}, 1000);
+  let hung = 0;
   for (let r = 1; r <= rounds; r++) {
+    let settled = 0;
     const work: Promise<void>[] = [];
-    for (let s = 0; s < streams; s++) work.push(watch(`${r}-${s}`, Math.floor(rnd() * abortMax)));
+    for (let s = 0; s < streams; s++) work.push(watch(`${r}-${s}`, abortAt()));
     for (let q = 0; q < requests; q++) work.push(get(`${r}-${q}`));
-    await Promise.all(work);
-    process.stdout.write(`round ${r} aborted ${aborted} bytes ${bytes}\n`);
+    for (let q = 0; q < puts; q++) work.push(put(`${r}-${q}`, abortAt()));
+    for (const w of work) void w.then(() => settled++);
+    await Promise.race([Promise.all(work), sleep(abortMax + HUNG_MS)]);
+    hung += work.length - settled;
+    process.stdout.write(`round ${r} aborted ${aborted} hung ${hung} bytes ${bytes}\n`);
   }
+  clearInterval(keepAlive);
   await agent.close();
   process.stdout.write('done\n');
 }
@@ -202,6 +251,7 @@ async function watchdog(): Promise<number> {
     kill();
     rmSync(dir, { recursive: true, force: true });
   });
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => process.exit(2));
   execFileSync(
     'openssl',
     ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', join(dir, 'key.pem')].concat([
@@ -216,7 +266,18 @@ async function watchdog(): Promise<number> {
     ]),
     { stdio: 'ignore', timeout: 10_000 },
   );
-  const pass = ['rounds', 'streams', 'server', 'client-read', 'abort-max-ms', 'requests', 'seed'] as const;
+  const pass = [
+    'rounds',
+    'streams',
+    'server',
+    'client-read',
+    'abort-max-ms',
+    'requests',
+    'puts',
+    'put-kib',
+    'server-reads-body',
+    'seed',
+  ] as const;
   const args = pass.flatMap((k) => [`--${k}`, String(values[k])]).concat(values.h1 ? ['--h1'] : []);
   const srv = spawn(process.execPath, [SELF, '--role', 'server', '--dir', dir, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(srv);
@@ -236,6 +297,7 @@ async function watchdog(): Promise<number> {
   });
   children.push(cli);
   let round = 0;
+  let hung = 0;
   let lastRoundAt = Date.now();
   let done = false;
   let last = '';
@@ -244,6 +306,7 @@ async function watchdog(): Promise<number> {
       const m = /^round (\d+)/.exec(l);
       if (m?.[1] !== undefined) {
         round = Number(m[1]);
+        hung = Number(/hung (\d+)/.exec(l)?.[1] ?? 0);
         lastRoundAt = Date.now();
         last = l;
       }
@@ -303,6 +366,7 @@ async function watchdog(): Promise<number> {
       streams: Number(values.streams),
       abortMaxMs: Number(values['abort-max-ms']),
       rounds: round,
+      hungRequests: hung,
       last,
       seconds: Math.round((Date.now() - started) / 100) / 10,
       clientPeakRssMiB: mib(peak.client.rss),
