@@ -319,6 +319,8 @@ async function watchdog(): Promise<number> {
   let reproduced = false;
   const deadline = started + seconds * 1000;
   let cpuAtLastRound = 0;
+  let rssAtLastRound = 0;
+  let clientRss = 0;
   let seenRound = -1;
   while (Date.now() < deadline) {
     await sleep(SAMPLE_MS);
@@ -336,6 +338,7 @@ async function watchdog(): Promise<number> {
       const pk = peak[name];
       pk.rss = Math.max(pk.rss, s.rssBytes);
       pk.cpu = s.cpuSeconds;
+      if (name === 'client') clientRss = s.rssBytes;
       if (s.rssBytes > limit) {
         verdict = `${name} RSS ${Math.round(s.rssBytes / 1048576)} MiB over the limit`;
         reproduced = true;
@@ -344,13 +347,16 @@ async function watchdog(): Promise<number> {
     if (reproduced) break;
     if (Date.now() - lastRoundAt > STALL_MS) {
       const burnt = peak.client.cpu - cpuAtLastRound;
-      verdict = `client stalled ${STALL_MS / 1000} s after round ${round} (client CPU ${burnt.toFixed(1)} s in that time)`;
-      reproduced = burnt > STALL_MS / 1000 / 2;
+      const grown = (clientRss - rssAtLastRound) / 1048576;
+      verdict = `client stalled ${STALL_MS / 1000} s after round ${round}: CPU ${burnt.toFixed(1)} s, RSS +${Math.round(grown)} MiB`;
+      // A busy loop: the client burnt CPU (a quarter of a core at least, on a shared machine) or grew meanwhile.
+      reproduced = burnt > STALL_MS / 1000 / 4 || grown > 256;
       break;
     }
     if (round !== seenRound) {
       seenRound = round;
       cpuAtLastRound = peak.client.cpu;
+      rssAtLastRound = clientRss;
     }
   }
   if (!reproduced && !done && verdict === 'not reproduced') verdict = `time limit ${seconds} s`;
