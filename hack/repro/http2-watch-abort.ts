@@ -1,6 +1,10 @@
-// Reproduction attempt for the HTTP/2 runaway of docs/adr/0005-http1-to-the-api-server.md: undici's HTTP/2 client
-// aborting long streaming responses ("watches") on one shared session, round after round, as informers stopping and
-// restarting do.
+// Reproduction of the HTTP/2 runaway of docs/adr/0005-http1-to-the-api-server.md: an undici HTTP/2 client that opens
+// watches (long streaming responses), lists and PUTs on one shared session, round after round, and aborts them at
+// random times, as informers stopping and restarting and writers timing out do. Watches and aborts turned out not to
+// matter; about 20 concurrent PUTs with a 4 KiB body are enough (reproduced within a few rounds, 5 of 5 tries):
+//
+//   node hack/repro/http2-watch-abort.ts --streams 0 --requests 0 --puts 20 --put-kib 4 --abort-min-ms 3000 \
+//        --abort-max-ms 3001 --rss-limit-mb 1200        # add --h1 for the HTTP/1.1 control: 300 rounds clean
 //
 //   node hack/repro/http2-watch-abort.ts [--rounds 200] [--streams 40] [--seconds 120] [--rss-limit-mb 1500]
 //        [--server fast|slow|flood] [--client-read all|slow|none] [--abort-min-ms 0] [--abort-max-ms 300] [--requests 10] [--seed 1]
