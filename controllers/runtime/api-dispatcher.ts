@@ -7,8 +7,9 @@ import { Agent, type Dispatcher, ProxyAgent } from 'undici';
 // undici 8 offers HTTP/2 by ALPN and kube-apiserver accepts it, so every request and watch of a client would share one
 // HTTP/2 session. On such a session undici's HTTP/2 client falls into a native busy loop in Node's
 // Http2Session::SendPendingData that grows the process by >100 MB/s until the kernel's OOM killer ends it (23 GB once,
-// in the leader-election integration test, about 1 run in 30). hack/repro/http2-watch-abort.ts reproduces it within
-// seconds with 20 concurrent PUTs of 4 KiB on one session; its HTTP/1.1 control stays clean. HTTP/1.1 has no shared
+// in the leader-election integration test, about 1 run in 30): a write aborted while its body waits for flow-control
+// window is torn down without RST_STREAM. hack/repro/http2-watch-abort.ts reproduces it within seconds (20 concurrent
+// PUTs of 4 KiB with a 3 s timeout); its HTTP/1.1 control stays clean. HTTP/1.1 has no shared
 // session: each request and watch owns its connection. Cause, upstream issues and the cost of HTTP/1.1:
 // docs/adr/0005-http1-to-the-api-server.md. kube-rs talks HTTP/1.1 to the API server by default too.
 

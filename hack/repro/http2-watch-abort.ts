@@ -1,14 +1,15 @@
 // Reproduction of the HTTP/2 runaway of docs/adr/0005-http1-to-the-api-server.md: an undici HTTP/2 client that opens
 // watches (long streaming responses), lists and PUTs on one shared session, round after round, and aborts them at
-// random times, as informers stopping and restarting and writers timing out do. Watches and aborts turned out not to
-// matter; about 20 concurrent PUTs with a 4 KiB body are enough (reproduced within a few rounds, 5 of 5 tries):
+// random times, as informers stopping and restarting and writers timing out do. Watches turned out not to matter: 20
+// concurrent PUTs with a 4 KiB body, each given up after 3 s, are enough (every run within seconds): one whose body
+// still waits for flow-control window when its timeout fires is torn down without RST_STREAM, and the client spins:
 //
 //   node hack/repro/http2-watch-abort.ts --streams 0 --requests 0 --puts 20 --put-kib 4 --abort-min-ms 3000 \
 //        --abort-max-ms 3001 --rss-limit-mb 1200        # add --h1 for the HTTP/1.1 control: 300 rounds clean
 //
 //   node hack/repro/http2-watch-abort.ts [--rounds 200] [--streams 40] [--seconds 120] [--rss-limit-mb 1500]
 //        [--server fast|slow|flood] [--client-read all|slow|none] [--abort-min-ms 0] [--abort-max-ms 300] [--requests 10] [--seed 1]
-//        [--puts 0] [--put-kib 1] [--server-reads-body yes|no] [--h1]
+//        [--puts 0] [--put-kib 1] [--server-reads-body yes|no] [--h1] [--close-cancel]
 //
 // Three processes, so that a native busy loop in one cannot stop the watchdog: this one (the watchdog: no HTTP at all)
 // starts a server and a client, samples both every 200 ms from /proc, and kills them when either exceeds the RSS limit,
@@ -28,6 +29,7 @@
 // --server-reads-body no the server never reads them (the client's DATA waits for window when aborted).
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { subscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
@@ -61,6 +63,7 @@ const { values } = parseArgs({
     'server-reads-body': { type: 'string', default: 'yes' },
     seed: { type: 'string', default: '1' },
     h1: { type: 'boolean', default: false },
+    'close-cancel': { type: 'boolean', default: false },
     dir: { type: 'string' },
     port: { type: 'string' },
   },
@@ -70,6 +73,13 @@ function num(name: string, v: string | undefined): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n < 0) throw new Error(`--${name}: not a number: ${v}`);
   return n;
+}
+
+/** An error and its chain of causes on one line. */
+function describe(err: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) parts.push(`${e.name}: ${e.message}`);
+  return parts.join(' <- ');
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -168,6 +178,15 @@ async function client(port: number): Promise<void> {
   const abortAt = () => abortMin + Math.floor(rnd() * (abortMax - abortMin));
   const read = values['client-read'];
   const rnd = random(num('seed', values.seed));
+  if (values['close-cancel']) {
+    // Candidate fix, outside undici: its abort calls stream.close() with no code (NO_ERROR), which for a stream whose
+    // body is still queued only schedules the RST_STREAM for 'finish'. With CANCEL the reset goes out at once.
+    subscribe('http2.client.stream.created', (message) => {
+      const stream = (message as { stream: http2.ClientHttp2Stream }).stream;
+      const close = stream.close.bind(stream);
+      stream.close = (code?: number, callback?: () => void) => close(code ?? http2.constants.NGHTTP2_CANCEL, callback);
+    });
+  }
   const agent = new Agent({ allowH2: !values.h1, connect: { rejectUnauthorized: false } });
   const base = `https://127.0.0.1:${port}`;
   let bytes = 0;
@@ -203,8 +222,10 @@ async function client(port: number): Promise<void> {
         signal: AbortSignal.timeout(Math.max(1, abortAfter)),
       });
       await res.text();
-    } catch {
+    } catch (err) {
       aborted++;
+      // The first few failures, with their causes, on stderr: which undici path gave up on the request.
+      if (aborted <= 3) process.stderr.write(`PUT ${id} failed: ${describe(err)}\n`);
     }
   };
   const get = async (id: string) => {
@@ -282,7 +303,9 @@ async function watchdog(): Promise<number> {
     'server-reads-body',
     'seed',
   ] as const;
-  const args = pass.flatMap((k) => [`--${k}`, String(values[k])]).concat(values.h1 ? ['--h1'] : []);
+  const args = pass
+    .flatMap((k) => [`--${k}`, String(values[k])])
+    .concat(values.h1 ? ['--h1'] : [], values['close-cancel'] ? ['--close-cancel'] : []);
   const srv = spawn(process.execPath, [SELF, '--role', 'server', '--dir', dir, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   children.push(srv);
   let port = 0;
