@@ -5,12 +5,13 @@ import { Agent, type Dispatcher, ProxyAgent } from 'undici';
 // The connection pool the API client talks through: the kubeconfig's TLS and proxy settings, on HTTP/1.1 only.
 //
 // undici 8 offers HTTP/2 by ALPN and kube-apiserver accepts it, so every request and watch of a client would share one
-// HTTP/2 session. Aborting watch streams on such a session (what every informer stop, leader loss or broken network
-// does) sent undici's HTTP/2 client into a native busy loop in Node's Http2Session::SendPendingData that grew the
-// process by >200 MB/s until the kernel's OOM killer ended it at 23 GB (seen in the leader-election integration test,
-// about 1 run in 30; a gdb and perf sample of the runaway process both showed only nghttp2 frames). HTTP/1.1 has no
-// shared session to corrupt: a watch owns its connection and an abort closes it. kube-rs talks HTTP/1.1 to the API
-// server by default for the same reason of simplicity; the cost is one connection per open watch (a handful here).
+// HTTP/2 session. On such a session undici's HTTP/2 client falls into a native busy loop in Node's
+// Http2Session::SendPendingData that grows the process by >100 MB/s until the kernel's OOM killer ends it (23 GB once,
+// in the leader-election integration test, about 1 run in 30): a write aborted while its body waits for flow-control
+// window is torn down without RST_STREAM. hack/repro/http2-watch-abort.ts reproduces it within seconds (20 concurrent
+// PUTs of 4 KiB with a 3 s timeout); its HTTP/1.1 control stays clean. HTTP/1.1 has no shared
+// session: each request and watch owns its connection. Cause, upstream issues and the cost of HTTP/1.1:
+// docs/adr/0005-http1-to-the-api-server.md. kube-rs talks HTTP/1.1 to the API server by default too.
 
 /**
  * Builds an HTTP/1.1-only dispatcher with the kubeconfig's TLS client settings (CA, client certificate and key,

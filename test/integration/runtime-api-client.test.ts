@@ -8,8 +8,8 @@ import { SERVICES } from '../../controllers/runtime/resource.ts';
 import { EXPECTED_KUBE_VERSION, startTestCluster } from '../envtest/test-cluster.ts';
 
 // The API client's connections to a real kube-apiserver, which offers HTTP/2 to any client that asks for it. The
-// client must not ask: aborted watches on a shared HTTP/2 session drove undici into a native runaway (see
-// api-dispatcher.ts), so every connection is HTTP/1.1 and a watch owns its connection.
+// client must not ask: undici's shared HTTP/2 session can fall into a native runaway (see api-dispatcher.ts), so every
+// connection is HTTP/1.1 and a watch owns its connection.
 
 const env = await startTestCluster({ name: 'runtime-api-client' });
 
