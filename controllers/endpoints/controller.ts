@@ -6,6 +6,7 @@ import { ENDPOINTS, PODS, SERVICES } from '../runtime/resource.ts';
 import { TriggerTimeTracker } from '../shared/trigger-time-tracker.ts';
 import { endpointsEventHandlers, leftoverEndpointsKeys } from './handlers.ts';
 import { EndpointsReconciler } from './reconciler.ts';
+import { CacheCatchUp } from '../shared/cache-catch-up.ts';
 import { StaleEndpointsTracker } from './stale-endpoints-tracker.ts';
 import { SERVICES_BY_SELECTOR_INDEX, serviceSelectorIndex } from '../shared/service-selector-index.ts';
 
@@ -68,6 +69,7 @@ export function setupEndpointsController(registry: ControllerRegistry, options: 
 
   const triggerTimes = new TriggerTimeTracker();
   const staleEndpoints = new StaleEndpointsTracker();
+  const catchUp = new CacheCatchUp();
   const reconciler = new EndpointsReconciler({
     services: services.store,
     pods: pods.store,
@@ -77,6 +79,7 @@ export function setupEndpointsController(registry: ControllerRegistry, options: 
     events: registry.eventRecorder(EVENT_COMPONENT),
     triggerTimes,
     staleEndpoints,
+    catchUp,
   });
 
   const handle = registry.addController({
@@ -90,7 +93,7 @@ export function setupEndpointsController(registry: ControllerRegistry, options: 
     },
   });
 
-  const handlers = endpointsEventHandlers(services.store, handle, batchPeriodMs);
+  const handlers = endpointsEventHandlers(services.store, handle, batchPeriodMs, catchUp);
   services.addEventHandler(handlers.service);
   pods.addEventHandler(handlers.pod);
   endpoints.addEventHandler(handlers.endpoints);

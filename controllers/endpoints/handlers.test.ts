@@ -6,6 +6,7 @@ import { IndexedStore } from '../runtime/cache/indexed-store.ts';
 import { FakeClock } from '../runtime/clock.ts';
 import { DelayingQueue } from '../runtime/queue/delaying-queue.ts';
 import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
+import { CacheCatchUp } from '../shared/cache-catch-up.ts';
 import { SERVICES_BY_SELECTOR_INDEX, serviceSelectorIndex } from '../shared/service-selector-index.ts';
 import { type EndpointsQueue, endpointsEventHandlers, leftoverEndpointsKeys, podEventServiceKeys } from './handlers.ts';
 import { testEndpoints, testPod, testService } from './test-fixtures.ts';
@@ -61,7 +62,7 @@ describe('podEventServiceKeys', () => {
 describe('endpointsEventHandlers', () => {
   it('enqueues the Service key at once on Service add, update (resyncs included) and delete', () => {
     const queue = new RecordingQueue();
-    const h = endpointsEventHandlers(serviceStore([]), queue, 1000);
+    const h = endpointsEventHandlers(serviceStore([]), queue, 1000, new CacheCatchUp());
     const svc = deepFreeze(testService());
     h.service.onAdd?.(svc);
     h.service.onUpdate?.(svc, svc);
@@ -75,7 +76,7 @@ describe('endpointsEventHandlers', () => {
 
   it('enqueues the Services of a Pod event after the batch period', () => {
     const queue = new RecordingQueue();
-    const h = endpointsEventHandlers(serviceStore([testService()]), queue, 1500);
+    const h = endpointsEventHandlers(serviceStore([testService()]), queue, 1500, new CacheCatchUp());
     const pod = deepFreeze(testPod(ns, 0, 1, true));
     h.pod.onAdd?.(pod);
     h.pod.onUpdate?.(pod, deepFreeze(withRV(testPod(ns, 0, 1, false), '2')));
@@ -89,11 +90,32 @@ describe('endpointsEventHandlers', () => {
 
   it('enqueues the Service of a deleted Endpoints so it is recreated, and ignores Endpoints adds and updates (TestEndpointsDeletionEvents)', () => {
     const queue = new RecordingQueue();
-    const h = endpointsEventHandlers(serviceStore([]), queue, 0);
-    h.endpoints.onDelete?.(deepFreeze(testEndpoints()), false);
+    const h = endpointsEventHandlers(serviceStore([]), queue, 0, new CacheCatchUp());
+    const ep = deepFreeze(testEndpoints());
+    h.endpoints.onDelete?.(ep, false);
+    h.endpoints.onAdd?.(ep);
+    h.endpoints.onUpdate?.(ep, ep);
     assert.deepEqual(queue.added, [['ns/foo', 0]]);
-    assert.equal(h.endpoints.onAdd, undefined);
-    assert.equal(h.endpoints.onUpdate, undefined);
+  });
+
+  it('an Endpoints add or update wakes a sync of its Service refused as stale, once (controllers/shared/cache-catch-up.ts)', () => {
+    const queue = new RecordingQueue();
+    const catchUp = new CacheCatchUp();
+    const h = endpointsEventHandlers(serviceStore([]), queue, 0, catchUp);
+    const ep = deepFreeze(testEndpoints());
+    catchUp.wait('ns/other');
+    h.endpoints.onUpdate?.(ep, ep);
+    assert.deepEqual(queue.added, [], 'another Service waits');
+    catchUp.wait('ns/foo');
+    h.endpoints.onUpdate?.(ep, ep);
+    h.endpoints.onUpdate?.(ep, ep);
+    catchUp.wait('ns/foo');
+    h.endpoints.onAdd?.(ep);
+    assert.deepEqual(queue.added, [
+      ['ns/foo', 0],
+      ['ns/foo', 0],
+    ]);
+    assert.equal(catchUp.size, 1, 'only ns/other still waits');
   });
 });
 
@@ -129,6 +151,7 @@ describe('Pod event batching', () => {
       serviceStore([testService()]),
       { enqueue: (k) => queue.add(k), enqueueAfter: (k, d) => queue.addAfter(k, d) },
       batchPeriodMs,
+      new CacheCatchUp(),
     );
     let syncs = 0;
     const drain = async () => {

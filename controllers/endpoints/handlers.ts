@@ -4,13 +4,15 @@ import { ANNOTATION_LEADER } from '../../api/labels.ts';
 import type { EventHandler } from '../runtime/cache/event-handler.ts';
 import type { Store } from '../runtime/cache/store.ts';
 import { podUpdateKey, servicesToUpdate } from '../shared/pod-service-mapping.ts';
+import type { CacheCatchUp } from '../shared/cache-catch-up.ts';
 import { candidateServices } from '../shared/service-selector-index.ts';
 
 // Which Service keys an informer event makes the Endpoints controller sync (upstream NewEndpointController handlers in
 // endpoints_controller.go: onServiceUpdate, onServiceDelete, onPodUpdate, onEndpointsDelete). Service events sync now;
 // Pod events sync the affected Services after the batch period so bursts coalesce; an Endpoints delete re-syncs its
 // Service so a deleted Endpoints is recreated. Endpoints adds and updates are not watched, as upstream: manual edits
-// persist until the next Service or Pod event.
+// persist until the next Service or Pod event. One addition to upstream: an Endpoints add or update wakes a sync of its
+// Service that was refused as stale (the cache lagged behind our own write) at once (controllers/shared/cache-catch-up.ts).
 
 /**
  * The Service keys a Pod event affects (sorted), from the Services currently cached. `oldPod` is undefined for an add,
@@ -48,7 +50,16 @@ export interface EndpointsEventHandlers {
  * Upstream (v1.35+) routes Pod events through a second queue whose workers look the Services up; resolving them here
  * against the Service cache gives the same keys, since the lookup reads the same cache either way and cannot fail.
  */
-export function endpointsEventHandlers(services: Store<Service>, queue: EndpointsQueue, batchPeriodMs: number): EndpointsEventHandlers {
+export function endpointsEventHandlers(
+  services: Store<Service>,
+  queue: EndpointsQueue,
+  batchPeriodMs: number,
+  catchUp: CacheCatchUp,
+): EndpointsEventHandlers {
+  const wake = (ep: Readonly<Endpoints>): void => {
+    const key = objectKey(ep);
+    if (catchUp.caughtUp(key)) queue.enqueue(key);
+  };
   const podEvent = (oldPod: Readonly<Pod> | undefined, newPod: Readonly<Pod> | undefined) => {
     for (const key of podEventServiceKeys(services, oldPod, newPod)) queue.enqueueAfter(key, batchPeriodMs);
   };
@@ -65,6 +76,8 @@ export function endpointsEventHandlers(services: Store<Service>, queue: Endpoint
       onDelete: (pod) => podEvent(pod, undefined),
     },
     endpoints: {
+      onAdd: wake,
+      onUpdate: (_old, ep) => wake(ep),
       onDelete: (ep) => queue.enqueue(objectKey(ep)),
     },
   };

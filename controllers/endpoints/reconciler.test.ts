@@ -8,6 +8,7 @@ import { IndexedStore } from '../runtime/cache/indexed-store.ts';
 import { FakeClock } from '../runtime/clock.ts';
 import type { EventRecorder } from '../runtime/manager-types.ts';
 import { type ReconcileContext, StaleCacheError } from '../runtime/reconcile.ts';
+import { CacheCatchUp } from '../shared/cache-catch-up.ts';
 import { ENDPOINTS } from '../runtime/resource.ts';
 import { type FakeCall, FakeApiClient } from '../runtime/testing/fake-api-client.ts';
 import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
@@ -45,6 +46,7 @@ function harness(given: { services?: Service[]; pods?: Pod[]; endpoints?: Endpoi
   const events = new RecordingEvents();
   const triggerTimes = new TriggerTimeTracker();
   const staleEndpoints = new StaleEndpointsTracker();
+  const catchUp = new CacheCatchUp();
   const reconciler = new EndpointsReconciler({
     services,
     pods,
@@ -54,10 +56,11 @@ function harness(given: { services?: Service[]; pods?: Pod[]; endpoints?: Endpoi
     events,
     triggerTimes,
     staleEndpoints,
+    catchUp,
   });
   const ctx: ReconcileContext = { logger: pino({ level: 'silent' }), reconcileId: 'r1', signal: new AbortController().signal };
   const sync = (key = `${ns}/foo`) => reconciler.reconcile({ key }, ctx);
-  return { services, pods, endpoints, client, events, triggerTimes, staleEndpoints, sync };
+  return { services, pods, endpoints, client, events, triggerTimes, staleEndpoints, catchUp, sync };
 }
 
 const bodyOf = (call: FakeCall | undefined) => call?.body as Endpoints;
@@ -250,6 +253,7 @@ describe('EndpointsReconciler', () => {
     h.pods.upsert(deepFreeze(testPod(ns, 0, 1, false)));
     await assert.rejects(h.sync(), StaleCacheError);
     assert.equal(h.client.calls.length, 1);
+    assert.equal(h.catchUp.caughtUp(`${ns}/foo`), true, 'the refused sync waits for the informer (controllers/shared/cache-catch-up.ts)');
 
     // The watch delivers version 2 (our write); the next sync works from it.
     const written = bodyOf(h.client.calls[0]);
@@ -259,6 +263,21 @@ describe('EndpointsReconciler', () => {
     assert.deepEqual(bodyOf(h.client.calls[1]).subsets, [
       { notReadyAddresses: [podAddress(ns, 0)], ports: [{ port: 8080, protocol: 'TCP' }] },
     ]);
+  });
+
+  it('a Service deleted while its sync waits for the informer waits for nothing', async () => {
+    const h = harness({
+      services: [testService()],
+      pods: testPods(ns, 1, 1),
+      endpoints: [testEndpoints({ metadata: { resourceVersion: '1' }, subsets: [] })],
+    });
+    await h.sync();
+    h.pods.upsert(deepFreeze(testPod(ns, 0, 1, false)));
+    await assert.rejects(h.sync(), StaleCacheError);
+    assert.equal(h.catchUp.size, 1);
+    h.services.remove(`${ns}/foo`);
+    await h.sync();
+    assert.equal(h.catchUp.size, 0);
   });
 
   it('does not mark the cache stale when the server answers an update with the same resourceVersion', async () => {

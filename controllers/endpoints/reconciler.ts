@@ -12,6 +12,7 @@ import { SelectedPods } from '../shared/selected-pods.ts';
 import type { TriggerTimeTracker } from '../shared/trigger-time-tracker.ts';
 import { desiredSubsets, serviceHasManagedEndpoints } from './desired.ts';
 import { type EndpointsPlan, planEndpoints } from './plan.ts';
+import type { CacheCatchUp } from '../shared/cache-catch-up.ts';
 import type { StaleEndpointsTracker } from './stale-endpoints-tracker.ts';
 
 // The Endpoints controller's reconcile: read the caches, compute desired subsets and a plan with the pure functions,
@@ -31,6 +32,8 @@ export interface EndpointsReconcilerDeps {
   /** Shared with nothing else: trigger times are per controller, as upstream. */
   readonly triggerTimes: TriggerTimeTracker;
   readonly staleEndpoints: StaleEndpointsTracker;
+  /** Where a sync refused as stale waits for the echo of our write (controllers/shared/cache-catch-up.ts). */
+  readonly catchUp: CacheCatchUp;
   /** Address cap per Endpoints. Default 1000. */
   readonly maxCapacity?: number;
 }
@@ -72,6 +75,7 @@ export class EndpointsReconciler implements Reconciler {
       await this.#apply({ kind: 'delete', namespace, name }, request.key, ctx);
       deps.triggerTimes.deleteService(namespace, name);
       deps.staleEndpoints.delete(namespace, name);
+      deps.catchUp.forget(request.key);
       this.#selectedPods.forget(request.key);
       return done();
     }
@@ -94,6 +98,7 @@ export class EndpointsReconciler implements Reconciler {
     // changes nothing but the cost of a stale sync, which during a rollout is most syncs (docs/performance.md).
     const existing = deps.endpoints.get(request.key);
     if (existing !== undefined && deps.staleEndpoints.isStale(namespace, name, existing.metadata.resourceVersion)) {
+      deps.catchUp.wait(request.key);
       throw new StaleCacheError(
         `endpoints informer cache is out of date, resource version ${existing.metadata.resourceVersion} already processed for endpoints ${request.key}`,
       );

@@ -10,6 +10,7 @@ import { endpointSliceEventHandlers } from './handlers.ts';
 import { EndpointSliceMetrics } from './metrics.ts';
 import { EndpointSliceReconciler, SLICES_BY_SERVICE_INDEX, slicesByServiceIndex } from './reconciler.ts';
 import { TopologyCache } from './topology-cache.ts';
+import { CacheCatchUp } from '../shared/cache-catch-up.ts';
 import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 import { SERVICES_BY_SELECTOR_INDEX, serviceSelectorIndex } from '../shared/service-selector-index.ts';
 
@@ -86,6 +87,7 @@ export function setupEndpointSliceController(registry: ControllerRegistry, optio
   });
 
   const tracker = new EndpointSliceTracker();
+  const catchUp = new CacheCatchUp();
   const topologyCache = new TopologyCache();
   const reconciler = new EndpointSliceReconciler({
     services: services.store,
@@ -95,6 +97,7 @@ export function setupEndpointSliceController(registry: ControllerRegistry, optio
     client: registry.client(USER_AGENT),
     events: registry.eventRecorder(EVENT_COMPONENT),
     tracker,
+    catchUp,
     triggerTimeTracker: new TriggerTimeTracker(),
     metrics: new EndpointSliceMetrics(registry.metrics, maxEndpointsPerSlice),
     topologyCache,
@@ -127,6 +130,7 @@ export function setupEndpointSliceController(registry: ControllerRegistry, optio
     queue: handle,
     services: services.store,
     tracker,
+    catchUp,
     managedBy,
     batchPeriodMs: options.batchPeriodMs ?? 0,
     sliceInformerSelectsManagedBy: true,

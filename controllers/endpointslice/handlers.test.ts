@@ -9,6 +9,7 @@ import { DelayingQueue } from '../runtime/queue/delaying-queue.ts';
 import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { type EndpointSliceHandlerOptions, endpointSliceEventHandlers } from './handlers.ts';
 import { MANAGED_BY, makeNode, makePod, makeService, makeSlice, NS } from './test-fixtures.ts';
+import { CacheCatchUp } from '../shared/cache-catch-up.ts';
 import { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 import { SERVICES_BY_SELECTOR_INDEX, serviceSelectorIndex } from '../shared/service-selector-index.ts';
 
@@ -24,18 +25,20 @@ function setup(opts: Partial<Omit<EndpointSliceHandlerOptions, 'services'>> & { 
   });
   services.replace(deepFreeze(serviceList ?? [makeService()]));
   const tracker = new EndpointSliceTracker();
+  const catchUp = new CacheCatchUp();
   let topologyChecks = 0;
   const handlers = endpointSliceEventHandlers({
     queue: { enqueue: (k) => calls.push(['add', k]), enqueueAfter: (k, ms) => calls.push(['addAfter', k, ms]) },
     services,
     tracker,
+    catchUp,
     managedBy: MANAGED_BY,
     batchPeriodMs: 0,
     sliceInformerSelectsManagedBy: true,
     onNodeTopologyChange: () => topologyChecks++,
     ...overrides,
   });
-  return { handlers, calls, tracker, topologyChecks: () => topologyChecks };
+  return { handlers, calls, tracker, catchUp, topologyChecks: () => topologyChecks };
 }
 
 const relabel = (pod: Pod, labels: Record<string, string>, rv = '999'): Pod =>
@@ -123,6 +126,7 @@ describe('Pod events → Services after the batch period', () => {
       queue: { enqueue: (k) => queue.add(k), enqueueAfter: (k, ms) => queue.addAfter(k, ms) },
       services,
       tracker: new EndpointSliceTracker(),
+      catchUp: new CacheCatchUp(),
       managedBy: MANAGED_BY,
       batchPeriodMs: 1000,
       sliceInformerSelectsManagedBy: true,
@@ -167,6 +171,8 @@ describe('EndpointSlice events', () => {
       track?: (t: EndpointSliceTracker) => void;
       event: (h: ReturnType<typeof setup>['handlers']) => void;
       selector?: boolean;
+      /** Service keys whose sync was refused as stale. */
+      waiting?: string[];
     };
     want: Call[];
   }[] = [
@@ -185,6 +191,43 @@ describe('EndpointSlice events', () => {
       name: 'the delay is the batch period when longer than 1 s',
       given: { batchPeriodMs: 5000, event: (h) => h.endpointSlices.onAdd?.(ours) },
       want: [['addAfter', 'test/foo', 5000]],
+    },
+    {
+      name: 'add of our own write while a sync of its Service waits for it → that sync now (once)',
+      given: {
+        track: (t) => t.update(ours),
+        waiting: ['test/foo'],
+        event: (h) => (h.endpointSlices.onAdd?.(ours), h.endpointSlices.onAdd?.(ours)),
+      },
+      want: [['add', 'test/foo']],
+    },
+    {
+      name: 'update of our own write while a sync of its Service waits for it → that sync now',
+      given: { track: (t) => t.update(ours), waiting: ['test/foo'], event: (h) => h.endpointSlices.onUpdate?.(ours, ours) },
+      want: [['add', 'test/foo']],
+    },
+    {
+      name: 'news while a sync waits → that sync now, and the usual delayed one',
+      given: { track: (t) => t.update(ours), waiting: ['test/foo'], event: (h) => h.endpointSlices.onUpdate?.(ours, newer) },
+      want: [
+        ['add', 'test/foo'],
+        ['addAfter', 'test/foo', 1000],
+      ],
+    },
+    {
+      name: 'the delete we made while a sync waits for it → that sync now',
+      given: { track: (t) => t.expectDeletion(ours), waiting: ['test/foo'], event: (h) => h.endpointSlices.onDelete?.(ours, false) },
+      want: [['add', 'test/foo']],
+    },
+    {
+      name: 'echo for another Service than the waiting one → nothing',
+      given: { track: (t) => t.update(ours), waiting: ['test/bar'], event: (h) => h.endpointSlices.onAdd?.(ours) },
+      want: [],
+    },
+    {
+      name: 'a foreign slice does not wake a waiting sync',
+      given: { waiting: ['test/foo'], event: (h) => h.endpointSlices.onAdd?.(foreign) },
+      want: [],
     },
     {
       name: 'update of our own write (echo) → nothing',
@@ -247,6 +290,7 @@ describe('EndpointSlice events', () => {
     it(c.name, () => {
       const h = setup({ batchPeriodMs: c.given.batchPeriodMs ?? 0, sliceInformerSelectsManagedBy: c.given.selector ?? true });
       c.given.track?.(h.tracker);
+      for (const key of c.given.waiting ?? []) h.catchUp.wait(key);
       c.given.event(h.handlers);
       assert.deepEqual(h.calls, c.want);
     });

@@ -9,11 +9,13 @@ import { podUpdateKey, servicesToUpdate } from '../shared/pod-service-mapping.ts
 import { candidateServices } from '../shared/service-selector-index.ts';
 import { serviceKeyForSlice } from './endpoint-slice.ts';
 import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
+import type { CacheCatchUp } from '../shared/cache-catch-up.ts';
 
 // Informer events → Service keys, as upstream's NewController handlers (endpointslice_controller.go: onServiceUpdate,
 // onPodUpdate, onEndpointSliceUpdate, queueServiceForEndpointSlice). Service events enqueue at once; Pod events after
 // the batch period; slice events after max(1 s, batch period) and only when they are not the echo of our own write;
-// Node events only feed the topology hints.
+// Node events only feed the topology hints. One addition to upstream: any event of one of our slices wakes a sync of its
+// Service that was refused as stale at once (controllers/shared/cache-catch-up.ts).
 
 /** Upstream endpointSliceChangeMinSyncDelay: slice-triggered syncs wait at least this long, to batch slice churn. */
 export const ENDPOINT_SLICE_CHANGE_MIN_SYNC_DELAY_MS = 1000;
@@ -31,6 +33,8 @@ export interface EndpointSliceHandlerOptions {
   /** The Service cache (namespace index), to map Pod events to Services. */
   readonly services: Store<Service>;
   readonly tracker: EndpointSliceTracker;
+  /** Syncs refused as stale, woken by the slice events they wait for. */
+  readonly catchUp: CacheCatchUp;
   /** The managed-by value this controller owns. */
   readonly managedBy: string;
   /** `--endpointslice-updates-batch-period` in ms (default 0). */
@@ -60,7 +64,7 @@ function nodeReady(node: Readonly<Node>): boolean {
 
 /** Builds the handlers. They only compute keys and enqueue; they never read more than the Service cache. */
 export function endpointSliceEventHandlers(options: EndpointSliceHandlerOptions): EndpointSliceEventHandlers {
-  const { queue, tracker, managedBy } = options;
+  const { queue, tracker, catchUp, managedBy } = options;
   const sliceDelay = Math.max(ENDPOINT_SLICE_CHANGE_MIN_SYNC_DELAY_MS, options.batchPeriodMs);
   const ours = (slice: Readonly<EndpointSlice>): boolean => slice.metadata.labels?.[LABEL_MANAGED_BY] === managedBy;
   const enqueueForSlice = (slice: Readonly<EndpointSlice>): void => {
@@ -70,6 +74,11 @@ export function endpointSliceEventHandlers(options: EndpointSliceHandlerOptions)
       return;
     }
     queue.enqueueAfter(key, sliceDelay);
+  };
+  // Our slice reached the cache (the echo of our write, or news): a sync of its Service refused as stale runs now.
+  const wakeForSlice = (slice: Readonly<EndpointSlice>): void => {
+    const key = serviceKeyForSlice(slice);
+    if (key !== undefined && catchUp.caughtUp(key)) queue.enqueue(key);
   };
   const onPodEvent = (oldPod: Readonly<Pod> | undefined, newPod: Readonly<Pod> | undefined): void => {
     // Upstream hands the projection key to a pod queue whose workers do this lookup; doing it here gives the same
@@ -96,7 +105,9 @@ export function endpointSliceEventHandlers(options: EndpointSliceHandlerOptions)
     },
     endpointSlices: {
       onAdd: (slice) => {
-        if (ours(slice) && tracker.shouldSync(slice)) enqueueForSlice(slice);
+        if (!ours(slice)) return;
+        wakeForSlice(slice);
+        if (tracker.shouldSync(slice)) enqueueForSlice(slice);
       },
       onUpdate: (oldSlice, slice) => {
         // Label changes do not bump the generation on older API servers, so a moved slice is caught here.
@@ -105,6 +116,7 @@ export function endpointSliceEventHandlers(options: EndpointSliceHandlerOptions)
           enqueueForSlice(oldSlice);
           return;
         }
+        if (ours(slice)) wakeForSlice(slice);
         if (ours(oldSlice) !== ours(slice) || (ours(slice) && tracker.shouldSync(slice))) enqueueForSlice(slice);
       },
       onDelete: (slice) => {
@@ -114,6 +126,7 @@ export function endpointSliceEventHandlers(options: EndpointSliceHandlerOptions)
         }
         // Only a delete we did not make ourselves needs a sync (to replace the slice).
         if (tracker.has(slice) && !tracker.handleDeletion(slice)) enqueueForSlice(slice);
+        wakeForSlice(slice);
       },
     },
     nodes: {

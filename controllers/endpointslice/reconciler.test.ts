@@ -12,6 +12,7 @@ import { FakeApiClient } from '../runtime/testing/fake-api-client.ts';
 import { IndexedStore } from '../runtime/cache/indexed-store.ts';
 import type { ReconcileContext } from '../runtime/reconcile.ts';
 import { StaleCacheError } from '../runtime/reconcile.ts';
+import { CacheCatchUp } from '../shared/cache-catch-up.ts';
 import { metricValue } from '../runtime/runtime-test-helpers.ts';
 import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { TriggerTimeTracker } from '../shared/trigger-time-tracker.ts';
@@ -53,6 +54,7 @@ function harness(opts: { services?: Service[]; pods?: Pod[]; nodes?: Node[]; sli
   const events: RecordedEvent[] = [];
   const registry = new Registry();
   const tracker = new EndpointSliceTracker();
+  const waiting = new CacheCatchUp();
   const triggerTimeTracker = new TriggerTimeTracker();
   const reconciler = new EndpointSliceReconciler({
     services,
@@ -62,6 +64,7 @@ function harness(opts: { services?: Service[]; pods?: Pod[]; nodes?: Node[]; sli
     client: api,
     events: { event: (object, type, reason, message) => events.push({ object, type, reason, message }) },
     tracker,
+    catchUp: waiting,
     triggerTimeTracker,
     metrics: new EndpointSliceMetrics(registry, opts.max ?? 100),
     options: { maxEndpointsPerSlice: opts.max ?? 100, managedBy: MANAGED_BY },
@@ -77,6 +80,8 @@ function harness(opts: { services?: Service[]; pods?: Pod[]; nodes?: Node[]; sli
     events,
     registry,
     tracker,
+    /** Syncs refused as stale, waiting for the informer. */
+    waiting,
     triggerTimeTracker,
     sync: (key = `${NS}/foo`) => reconciler.reconcile({ key }, ctx),
     /** The informer catching up with the API server. */
@@ -207,6 +212,7 @@ describe('EndpointSliceReconciler: syncs', () => {
     await assert.rejects(h.sync(), StaleCacheError);
     assert.equal(await h.metric('syncs', { result: 'stale' }), 1);
     assert.equal(h.api.calls.length, 1, 'a stale sync writes nothing');
+    assert.equal(h.waiting.caughtUp(`${NS}/foo`), true, 'the refused sync waits for the informer (controllers/shared/cache-catch-up.ts)');
     h.catchUp();
     await h.sync();
     assert.equal(h.api.calls.length, 1);

@@ -11,6 +11,7 @@ import { SelectedPods } from '../shared/selected-pods.ts';
 import type { TriggerTimeTracker } from '../shared/trigger-time-tracker.ts';
 import type { EndpointSliceMetrics } from './metrics.ts';
 import { type AddressTypePlan, reconcileSlices, type SlicePlan, type TopologyHintsCache } from './plan.ts';
+import type { CacheCatchUp } from '../shared/cache-catch-up.ts';
 import type { EndpointSliceTracker } from '../shared/endpoint-slice-tracker.ts';
 import { applySlicePlan, type SliceWriterContext } from '../shared/slice-writer.ts';
 
@@ -48,6 +49,8 @@ export interface EndpointSliceReconcilerDeps {
   readonly client: ApiClient;
   readonly events: EventRecorder;
   readonly tracker: EndpointSliceTracker;
+  /** Where a sync refused as stale waits for the echo of our write (controllers/shared/cache-catch-up.ts). */
+  readonly catchUp: CacheCatchUp;
   readonly triggerTimeTracker: TriggerTimeTracker;
   readonly metrics: EndpointSliceMetrics;
   /** Annotation-mode topology hints; absent behaves as upstream's nil cache. */
@@ -104,6 +107,7 @@ export class EndpointSliceReconciler implements Reconciler {
       deps.triggerTimeTracker.deleteService(namespace, name);
       deps.metrics.deleteService(key);
       deps.tracker.deleteService(namespace, name);
+      deps.catchUp.forget(key);
       this.#selectedPods.forget(key);
       return done();
     }
@@ -122,7 +126,10 @@ export class EndpointSliceReconciler implements Reconciler {
           s.metadata.labels[LABEL_SERVICE_NAME] === name &&
           s.metadata.deletionTimestamp === undefined,
       );
-    if (deps.tracker.staleSlices(namespace, name, slices)) throw new StaleCacheError('EndpointSlice informer cache is out of date');
+    if (deps.tracker.staleSlices(namespace, name, slices)) {
+      deps.catchUp.wait(key);
+      throw new StaleCacheError('EndpointSlice informer cache is out of date');
+    }
 
     // Computed on every sync, even one that writes nothing, so the tracker's state advances as upstream's does.
     const triggerTime = deps.triggerTimeTracker.computeEndpointLastChangeTriggerTime(namespace, service, pods);

@@ -24,6 +24,7 @@ import type { ApiClient } from '../../controllers/runtime/api-client.ts';
 import { IndexedStore } from '../../controllers/runtime/cache/indexed-store.ts';
 import type { ReconcileContext } from '../../controllers/runtime/reconcile.ts';
 import type { ResourceType } from '../../controllers/runtime/resource.ts';
+import { CacheCatchUp } from '../../controllers/shared/cache-catch-up.ts';
 import { EndpointSliceTracker } from '../../controllers/shared/endpoint-slice-tracker.ts';
 import { TriggerTimeTracker } from '../../controllers/shared/trigger-time-tracker.ts';
 
@@ -115,6 +116,7 @@ const sliceReconciler = new EndpointSliceReconciler({
   client,
   events,
   tracker: new EndpointSliceTracker(),
+  catchUp: new CacheCatchUp(),
   triggerTimeTracker: new TriggerTimeTracker(),
   metrics: new EndpointSliceMetrics(new Registry(), 100),
   options: { maxEndpointsPerSlice: 100, managedBy: MANAGED_BY },
@@ -128,6 +130,7 @@ const endpointsReconciler = new EndpointsReconciler({
   events,
   triggerTimes: new TriggerTimeTracker(),
   staleEndpoints: new StaleEndpointsTracker(),
+  catchUp: new CacheCatchUp(),
 });
 const ctx: ReconcileContext = { logger: pino({ level: 'silent' }), reconcileId: 'cost', signal: new AbortController().signal };
 const request = { key: `${NS}/${service.metadata.name ?? ''}` };
