@@ -39,6 +39,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Agent, fetch } from 'undici';
 import { sampleProcess } from '../bench/proc-stats.ts';
+import { mulberry32 } from '../../test/parity/mulberry32.ts';
 
 const SELF = fileURLToPath(import.meta.url);
 const SAMPLE_MS = 200;
@@ -83,18 +84,6 @@ function describe(err: unknown): string {
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
-/** mulberry32: a small seeded generator, so a run can be repeated. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ---- server ---------------------------------------------------------------------------------------------------------
 
@@ -177,7 +166,7 @@ async function client(port: number): Promise<void> {
   const abortMin = Math.min(num('abort-min-ms', values['abort-min-ms']), abortMax);
   const abortAt = () => abortMin + Math.floor(rnd() * (abortMax - abortMin));
   const read = values['client-read'];
-  const rnd = random(num('seed', values.seed));
+  const rnd = mulberry32(num('seed', values.seed));
   if (values['close-cancel']) {
     // Candidate fix, outside undici: its abort calls stream.close() with no code (NO_ERROR), which for a stream whose
     // body is still queued only schedules the RST_STREAM for 'finish'. With CANCEL the reset goes out at once.
