@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { BenchRun, ImplementationResult, PhaseWrites } from './bench-report.ts';
 import { renderSvg, renderTable } from './bench-report.ts';
+import { aggregateRuns } from './aggregate.ts';
 
 const writes = (endpoints: number, endpointSlices: number): PhaseWrites => ({
   endpoints,
@@ -95,6 +96,45 @@ describe('renderTable', () => {
       renderTable(rolling),
       /\| 1 Service × 5,000 Pods \| KCM \| 47\.3 s \| 40\.0 s \| 7\.30 s \| 12\.3 \/ 150 \| 1200 \(300 \+ 900\) \|/,
     );
+  });
+
+  it('gives the range of "converged after the last change" from each run, not from the ranges of its two terms', () => {
+    const run = (rolloutMs: number, convergeMs: number): ImplementationResult => ({
+      ...result('kube-endpoints-operator', 1000),
+      rollingRestart: {
+        pods: 5000,
+        batch: 250,
+        rolloutMs,
+        convergeMs,
+        afterLastChangeMs: convergeMs - rolloutMs,
+        writes: writes(1, 1),
+        cpuSeconds: 1,
+      },
+    });
+    // After the last change: 5 s in the first run, 1 s in the second. Min and max taken term by term would give
+    // 41 - 40 = 1 s and 0 s (45 - 60, clamped): a range that runs backwards.
+    const a = aggregateRuns([run(40_000, 45_000), run(60_000, 61_000)]);
+    const repeated: BenchRun = {
+      ...RUN,
+      repeat: 2,
+      shapes: [
+        {
+          shape: {
+            name: '1 Service × 5,000 Pods',
+            services: 1,
+            podsPerService: 5000,
+            churnFlips: 0,
+            restartAndResync: false,
+            rollingRestart: true,
+          },
+          populateMs: 1,
+          results: [a.median],
+          runs: 2,
+          spread: { 'kube-endpoints-operator': { min: a.min, max: a.max } },
+        },
+      ],
+    };
+    assert.match(renderTable(repeated), /\| 1 Service × 5,000 Pods \| ours \| [^|]+ \| [^|]+ \| 3\.00 s \(1\.00 s–5\.00 s\) \|/);
   });
 
   it('shows the median of repeated runs with the min-max range where runs differ', () => {

@@ -68,6 +68,11 @@ export interface ImplementationResult {
     readonly rolloutMs: number;
     /** From the rollout's start to every Endpoints object and EndpointSlice being correct. */
     readonly convergeMs: number | undefined;
+    /**
+     * From the last Pod change to convergence, per run (so repeated runs give its true median and range, which the
+     * difference of two medians or of two minimums is not). Absent from runs written before it was recorded.
+     */
+    readonly afterLastChangeMs?: number | undefined;
     readonly writes: PhaseWrites;
     readonly cpuSeconds: number;
     readonly staleEndpointSeconds?: StaleEndpointSeconds;
@@ -190,7 +195,9 @@ export function renderTable(run: BenchRun): string {
       if (rr === undefined) continue;
       const after = (x: ImplementationResult) => {
         const q = x.rollingRestart;
-        return q?.convergeMs === undefined ? undefined : Math.max(0, q.convergeMs - q.rolloutMs);
+        if (q === undefined) return undefined;
+        if (q.afterLastChangeMs !== undefined) return q.afterLastChangeMs;
+        return q.convergeMs === undefined ? undefined : Math.max(0, q.convergeMs - q.rolloutMs);
       };
       lines.push(
         `| ${sr.shape.name} | ${SHORT[r.implementation]} | ${fig(sr, r, (x) => x.rollingRestart?.convergeMs, s)} | ${fig(sr, r, (x) => x.rollingRestart?.rolloutMs, s)} | ${fig(sr, r, after, s)} | ${fig(sr, r, (x) => x.rollingRestart?.staleEndpointSeconds?.slices, endpointSeconds)} / ${fig(sr, r, (x) => x.rollingRestart?.staleEndpointSeconds?.endpoints, endpointSeconds)} | ${fig(sr, r, (x) => total(x.rollingRestart?.writes), count)} (${count(rr.writes.endpoints)} + ${count(rr.writes.endpointSlices)}) | ${fig(sr, r, (x) => x.rollingRestart?.writes.requestBytes, bytes)} / ${fig(sr, r, (x) => x.rollingRestart?.writes.watchBytes, bytes)} | ${fig(sr, r, (x) => x.rollingRestart?.cpuSeconds, cpu)} |`,

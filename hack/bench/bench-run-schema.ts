@@ -55,6 +55,7 @@ const implementationResult = z.strictObject({
       batch: z.number(),
       rolloutMs: z.number(),
       convergeMs: maybeNumber,
+      afterLastChangeMs: optionalNumber,
       writes: phaseWrites,
       cpuSeconds: z.number(),
       staleEndpointSeconds: stale.optional(),

@@ -551,6 +551,7 @@ async function measureRollingRestart(
     batch,
     rolloutMs,
     convergeMs: converged === undefined ? undefined : converged - started,
+    afterLastChangeMs: converged === undefined ? undefined : Math.max(0, converged - started - rolloutMs),
     staleEndpointSeconds: staleDiff(staleBefore, staleAfter),
     writes: phaseWrites(before, after),
     cpuSeconds: cpuAfter - cpuBefore,
