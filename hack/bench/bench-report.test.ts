@@ -53,6 +53,16 @@ const RUN: BenchRun = Object.freeze({
   informer: undefined,
 });
 
+/** A workload with only the rolling-restart phase. */
+const ROLLING_SHAPE = {
+  name: '1 Service × 5,000 Pods',
+  services: 1,
+  podsPerService: 5000,
+  churnFlips: 0,
+  restartAndResync: false,
+  rollingRestart: true,
+};
+
 describe('renderTable', () => {
   const table = renderTable(RUN);
   it('has one row per workload and implementation in each table', () => {
@@ -66,14 +76,7 @@ describe('renderTable', () => {
       ...RUN,
       shapes: [
         {
-          shape: {
-            name: '1 Service × 5,000 Pods',
-            services: 1,
-            podsPerService: 5000,
-            churnFlips: 0,
-            restartAndResync: false,
-            rollingRestart: true,
-          },
+          shape: ROLLING_SHAPE,
           populateMs: 1,
           results: [
             {
@@ -119,14 +122,7 @@ describe('renderTable', () => {
       repeat: 2,
       shapes: [
         {
-          shape: {
-            name: '1 Service × 5,000 Pods',
-            services: 1,
-            podsPerService: 5000,
-            churnFlips: 0,
-            restartAndResync: false,
-            rollingRestart: true,
-          },
+          shape: ROLLING_SHAPE,
           populateMs: 1,
           results: [a.median],
           runs: 2,
