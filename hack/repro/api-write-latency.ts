@@ -5,6 +5,10 @@
 //
 //   node hack/repro/api-write-latency.ts [--writes 400] [--qps 20] [--workers 5] [--value-kib 0]
 //        [--keep-alive-ms N]  (undici's idle keep-alive timeout; its default is 4 s)
+//        [--writer fetch|request]  (fetch streams every body; undici's request() writes a Buffer in one go)
+//
+// Each phase also prints why undici closed connections (the Agent's 'disconnect' reasons): 'reset' there means the
+// response completed while undici still thought it was writing the request body (client-h1.js: onMessageComplete).
 
 import { subscribe } from 'node:diagnostics_channel';
 import type { AgentOptions, RequestOptions } from 'node:https';
@@ -21,6 +25,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '5' },
     'value-kib': { type: 'string', default: '0' },
     'keep-alive-ms': { type: 'string' },
+    writer: { type: 'string', default: 'fetch' },
   },
 });
 const WRITES = Number(values.writes);
@@ -30,6 +35,8 @@ const WORKERS = Number(values.workers);
 const PAD = 'x'.repeat(Number(values['value-kib']) * 1024);
 const CONFIGMAPS = 50;
 const WATCHES = 3;
+const WRITER = values.writer;
+if (WRITER !== 'fetch' && WRITER !== 'request') throw new Error(`--writer must be fetch or request, not ${WRITER}`);
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 let connections = 0;
@@ -57,6 +64,22 @@ try {
   ] as const) {
     const keepAlive = values['keep-alive-ms'] === undefined ? {} : { keepAliveTimeout: Number(values['keep-alive-ms']) };
     const agent = new Agent({ allowH2, connect: plan.connect, ...keepAlive });
+    const disconnects = new Map<string, number>();
+    agent.on('disconnect', (_origin, _targets, err) => disconnects.set(err.message, (disconnects.get(err.message) ?? 0) + 1));
+    /** A write as `--writer` says: through fetch (a streamed body) or undici's request() (one Buffer). */
+    const write = async (path: string, body: unknown) => {
+      if (WRITER === 'fetch') return (await call('PATCH', path, body)).text();
+      const res = await agent.request({
+        origin: server,
+        path,
+        method: 'PATCH',
+        headers: { ...authHeaders, 'content-type': 'application/merge-patch+json' },
+        body: Buffer.from(JSON.stringify(body)),
+      });
+      const text = await res.body.text();
+      if (res.statusCode >= 400) throw new Error(`PATCH ${path}: ${res.statusCode} ${text}`);
+      return text;
+    };
     const call = async (method: string, path: string, body?: unknown, signal?: AbortSignal) => {
       const res = await fetch(server + path, {
         method,
@@ -101,9 +124,7 @@ try {
           const wait = slot - performance.now();
           if (wait > 0) await sleep(wait);
           const started = performance.now();
-          await (
-            await call('PATCH', `/api/v1/namespaces/${ns}/configmaps/c${n % CONFIGMAPS}`, { data: { v: String(n), pad: PAD } })
-          ).text();
+          await write(`/api/v1/namespaces/${ns}/configmaps/c${n % CONFIGMAPS}`, { data: { v: String(n), pad: PAD } });
           latencies.push(performance.now() - started);
         }
       }),
@@ -119,6 +140,7 @@ try {
       JSON.stringify({
         phase,
         protocol: allowH2 ? 'h2' : 'http/1.1',
+        writer: WRITER,
         writes: latencies.length,
         seconds: Math.round(seconds * 10) / 10,
         p50Ms: Math.round(q(0.5) * 10) / 10,
@@ -127,6 +149,7 @@ try {
         connectionsOpened: connections - conn0,
         clientCpuS: Math.round(((cpu.user + cpu.system) / 1e6) * 100) / 100,
         watchChunks: events,
+        disconnects: Object.fromEntries(disconnects),
       }),
     );
   }
