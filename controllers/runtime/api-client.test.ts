@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
 import { newApiClient } from './api-client.ts';
 import { realClock } from './clock.ts';
-import { PODS } from './resource.ts';
+import { ENDPOINTS, PODS } from './resource.ts';
 
 describe('ApiClient connections', () => {
   it('reuses keep-alive connections for sequential requests instead of opening one per request', async () => {
@@ -30,6 +30,44 @@ describe('ApiClient connections', () => {
       for (let i = 0; i < 20; i++) await client.get(PODS, 'default', 'p');
       // undici may open a second connection while the first is being returned to its pool; never one per request.
       assert.ok(connections <= 2, `${connections} connections for 20 requests`);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('keeps the connection when the answer to a large write completes before the client has finished sending it', async () => {
+    // kube-apiserver reads a body before it answers, but on a busy client the answer can still be parsed before the
+    // client's own write of the body has been reported done. Answering at once, before reading the body, makes that
+    // order certain here. A streamed body (fetch) loses its connection each time (client-h1.js: onMessageComplete).
+    let connections = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      res.setHeader('Content-Type', 'application/json');
+      res.end(JSON.stringify({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'c' } }));
+    });
+    server.on('connection', () => connections++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const kc = new KubeConfig();
+      kc.loadFromOptions({
+        clusters: [{ name: 'c', server: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, skipTLSVerify: true }],
+        users: [{ name: 'u' }],
+        contexts: [{ name: 'c', cluster: 'c', user: 'u' }],
+        currentContext: 'c',
+      });
+      const client = newApiClient(kc, { clock: realClock, qps: 1000, burst: 1000 });
+      const pad = 'x'.repeat(8 << 20);
+      const writes = 5;
+      for (let i = 0; i < writes; i++) {
+        await client.update(ENDPOINTS, 'default', 'c', {
+          apiVersion: 'v1',
+          kind: 'Endpoints',
+          metadata: { name: 'c', annotations: { pad } },
+        });
+      }
+      await client.get(ENDPOINTS, 'default', 'c');
+      assert.ok(connections <= 2, `${connections} connections for ${writes} writes and a read`);
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));

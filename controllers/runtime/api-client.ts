@@ -1,5 +1,5 @@
 import { type KubeConfig, RequestContext, HttpMethod } from '@kubernetes/client-node';
-import { fetch, type Dispatcher } from 'undici';
+import { type Dispatcher, getGlobalDispatcher } from 'undici';
 import { newApiDispatcher } from './api-dispatcher.ts';
 import { apiErrorFrom, NetworkError } from './api-errors.ts';
 import type { Clock } from './clock.ts';
@@ -284,7 +284,6 @@ class RestClient implements ApiClient {
         },
         false,
       );
-      if (res.body === null) return;
       const decoder = new TextDecoder();
       let buffered = '';
       try {
@@ -311,7 +310,7 @@ class RestClient implements ApiClient {
 
   async #json(req: RawRequest): Promise<unknown> {
     const res = await this.#send(req, true);
-    const text = await res.text();
+    const text = await res.body.text();
     return text === '' ? undefined : JSON.parse(text);
   }
 
@@ -330,29 +329,35 @@ class RestClient implements ApiClient {
         throw err;
       },
     );
-    const dispatcher = await this.#dispatcher;
+    const dispatcher = (await this.#dispatcher) ?? getGlobalDispatcher();
     const headers: Record<string, string> = {
       ...ctx.getHeaders(),
       Accept: 'application/json',
       'User-Agent': this.#opts.userAgent ?? 'kube-endpoints-operator',
     };
-    let payload: string | undefined;
+    let payload: Buffer | undefined;
     if (req.body !== undefined) {
-      payload = JSON.stringify(req.body);
+      payload = Buffer.from(JSON.stringify(req.body));
       headers['Content-Type'] = req.contentType ?? 'application/json';
     }
     const signals = [req.signal, withTimeout ? AbortSignal.timeout(this.#timeoutMs) : undefined].filter(
       (s): s is AbortSignal => s !== undefined,
     );
     const started = performance.now();
-    const bytesSent = payload === undefined ? 0 : Buffer.byteLength(payload);
-    let res: Awaited<ReturnType<typeof fetch>>;
+    const bytesSent = payload?.byteLength ?? 0;
+    // undici's request() rather than fetch(): the body goes out as one Buffer. fetch streams every request body,
+    // and on HTTP/1.1 undici closes the connection when the response completes before it has seen its own write of
+    // that stream finish (client-h1.js: onMessageComplete, "Response completed before request"), which on a busy
+    // process happened to about 1 in 7 writes of 60 KiB, each then paying a new TCP and TLS connection.
+    // hack/repro/api-write-latency.ts --writer shows it; docs/adr/0005-http1-to-the-api-server.md has the numbers.
+    let res: Dispatcher.ResponseData;
     try {
-      res = await fetch(url, {
+      res = await dispatcher.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
         method: req.method,
         headers,
         body: payload ?? null,
-        dispatcher,
         signal: signals.length === 0 ? null : AbortSignal.any(signals),
       });
     } catch (err) {
@@ -361,10 +366,17 @@ class RestClient implements ApiClient {
       const cause = (err as { cause?: { message?: string } }).cause;
       throw new NetworkError(`${req.verb} ${req.path}: ${cause?.message ?? (err as Error).message}`, { cause: err });
     }
-    this.#opts.observer?.({ verb: req.verb, resource: req.resource, code: res.status, bytesSent, durationMs: performance.now() - started });
-    if (res.status >= 400) {
-      const text = await res.text().catch(() => '');
-      throw apiErrorFrom(res.status, text, req.verb, req.path, res.headers.get('retry-after'));
+    this.#opts.observer?.({
+      verb: req.verb,
+      resource: req.resource,
+      code: res.statusCode,
+      bytesSent,
+      durationMs: performance.now() - started,
+    });
+    if (res.statusCode >= 400) {
+      const text = await res.body.text().catch(() => '');
+      const retryAfter = res.headers['retry-after'];
+      throw apiErrorFrom(res.statusCode, text, req.verb, req.path, (Array.isArray(retryAfter) ? retryAfter[0] : retryAfter) ?? null);
     }
     return res;
   }
