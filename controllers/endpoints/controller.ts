@@ -8,6 +8,7 @@ import { endpointsEventHandlers, leftoverEndpointsKeys } from './handlers.ts';
 import { EndpointsReconciler } from './reconciler.ts';
 import { CacheCatchUp } from '../shared/cache-catch-up.ts';
 import { StaleEndpointsTracker } from './stale-endpoints-tracker.ts';
+import { WrittenEndpoints } from './written-endpoints.ts';
 import { SERVICES_BY_SELECTOR_INDEX, serviceSelectorIndex } from '../shared/service-selector-index.ts';
 
 // Wiring of the v1 Endpoints controller into the manager: informers, handlers, reconciler, startup scan, queue policy
@@ -70,6 +71,7 @@ export function setupEndpointsController(registry: ControllerRegistry, options: 
   const triggerTimes = new TriggerTimeTracker();
   const staleEndpoints = new StaleEndpointsTracker();
   const catchUp = new CacheCatchUp();
+  const written = new WrittenEndpoints();
   const reconciler = new EndpointsReconciler({
     services: services.store,
     pods: pods.store,
@@ -80,6 +82,7 @@ export function setupEndpointsController(registry: ControllerRegistry, options: 
     triggerTimes,
     staleEndpoints,
     catchUp,
+    written,
   });
 
   const handle = registry.addController({
@@ -93,7 +96,7 @@ export function setupEndpointsController(registry: ControllerRegistry, options: 
     },
   });
 
-  const handlers = endpointsEventHandlers(services.store, handle, batchPeriodMs, catchUp);
+  const handlers = endpointsEventHandlers(services.store, handle, batchPeriodMs, catchUp, written);
   services.addEventHandler(handlers.service);
   pods.addEventHandler(handlers.pod);
   endpoints.addEventHandler(handlers.endpoints);

@@ -7,6 +7,7 @@ import { FakeClock } from '../runtime/clock.ts';
 import { DelayingQueue } from '../runtime/queue/delaying-queue.ts';
 import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
 import { CacheCatchUp } from '../shared/cache-catch-up.ts';
+import { WrittenEndpoints } from './written-endpoints.ts';
 import { SERVICES_BY_SELECTOR_INDEX, serviceSelectorIndex } from '../shared/service-selector-index.ts';
 import { type EndpointsQueue, endpointsEventHandlers, leftoverEndpointsKeys, podEventServiceKeys } from './handlers.ts';
 import { testEndpoints, testPod, testService } from './test-fixtures.ts';
@@ -62,7 +63,7 @@ describe('podEventServiceKeys', () => {
 describe('endpointsEventHandlers', () => {
   it('enqueues the Service key at once on Service add, update (resyncs included) and delete', () => {
     const queue = new RecordingQueue();
-    const h = endpointsEventHandlers(serviceStore([]), queue, 1000, new CacheCatchUp());
+    const h = endpointsEventHandlers(serviceStore([]), queue, 1000, new CacheCatchUp(), new WrittenEndpoints());
     const svc = deepFreeze(testService());
     h.service.onAdd?.(svc);
     h.service.onUpdate?.(svc, svc);
@@ -76,7 +77,7 @@ describe('endpointsEventHandlers', () => {
 
   it('enqueues the Services of a Pod event after the batch period', () => {
     const queue = new RecordingQueue();
-    const h = endpointsEventHandlers(serviceStore([testService()]), queue, 1500, new CacheCatchUp());
+    const h = endpointsEventHandlers(serviceStore([testService()]), queue, 1500, new CacheCatchUp(), new WrittenEndpoints());
     const pod = deepFreeze(testPod(ns, 0, 1, true));
     h.pod.onAdd?.(pod);
     h.pod.onUpdate?.(pod, deepFreeze(withRV(testPod(ns, 0, 1, false), '2')));
@@ -90,7 +91,7 @@ describe('endpointsEventHandlers', () => {
 
   it('enqueues the Service of a deleted Endpoints so it is recreated, and ignores Endpoints adds and updates (TestEndpointsDeletionEvents)', () => {
     const queue = new RecordingQueue();
-    const h = endpointsEventHandlers(serviceStore([]), queue, 0, new CacheCatchUp());
+    const h = endpointsEventHandlers(serviceStore([]), queue, 0, new CacheCatchUp(), new WrittenEndpoints());
     const ep = deepFreeze(testEndpoints());
     h.endpoints.onDelete?.(ep, false);
     h.endpoints.onAdd?.(ep);
@@ -101,7 +102,7 @@ describe('endpointsEventHandlers', () => {
   it('an Endpoints add or update wakes a sync of its Service refused as stale, once (controllers/shared/cache-catch-up.ts)', () => {
     const queue = new RecordingQueue();
     const catchUp = new CacheCatchUp();
-    const h = endpointsEventHandlers(serviceStore([]), queue, 0, catchUp);
+    const h = endpointsEventHandlers(serviceStore([]), queue, 0, catchUp, new WrittenEndpoints());
     const ep = deepFreeze(testEndpoints());
     catchUp.wait('ns/other');
     h.endpoints.onUpdate?.(ep, ep);
@@ -116,6 +117,20 @@ describe('endpointsEventHandlers', () => {
       ['ns/foo', 0],
     ]);
     assert.equal(catchUp.size, 1, 'only ns/other still waits');
+  });
+
+  it('an Endpoints event lets go of our own copy once the cache shows a version we did not replace (written-endpoints.ts)', () => {
+    const written = new WrittenEndpoints();
+    const h = endpointsEventHandlers(serviceStore([]), new RecordingQueue(), 0, new CacheCatchUp(), written);
+    const version = (rv: string) => deepFreeze(testEndpoints({ metadata: { resourceVersion: rv } }));
+    written.remember('ns/foo', '1', version('2'));
+    written.remember('ns/other', '1', version('2'));
+    h.endpoints.onUpdate?.(version('1'), version('1'));
+    assert.equal(written.size, 2, 'version 1 is one we replaced: the copy is still needed');
+    h.endpoints.onUpdate?.(version('1'), version('2'));
+    assert.equal(written.size, 1, 'the cache shows our write');
+    h.endpoints.onDelete?.(deepFreeze(testEndpoints({ metadata: { name: 'other', resourceVersion: '1' } })), false);
+    assert.equal(written.size, 0, 'deleted');
   });
 });
 
@@ -152,6 +167,7 @@ describe('Pod event batching', () => {
       { enqueue: (k) => queue.add(k), enqueueAfter: (k, d) => queue.addAfter(k, d) },
       batchPeriodMs,
       new CacheCatchUp(),
+      new WrittenEndpoints(),
     );
     let syncs = 0;
     const drain = async () => {

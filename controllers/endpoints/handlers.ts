@@ -5,6 +5,7 @@ import type { EventHandler } from '../runtime/cache/event-handler.ts';
 import type { Store } from '../runtime/cache/store.ts';
 import { podUpdateKey, servicesToUpdate } from '../shared/pod-service-mapping.ts';
 import type { CacheCatchUp } from '../shared/cache-catch-up.ts';
+import type { WrittenEndpoints } from './written-endpoints.ts';
 import { candidateServices } from '../shared/service-selector-index.ts';
 
 // Which Service keys an informer event makes the Endpoints controller sync (upstream NewEndpointController handlers in
@@ -12,7 +13,8 @@ import { candidateServices } from '../shared/service-selector-index.ts';
 // Pod events sync the affected Services after the batch period so bursts coalesce; an Endpoints delete re-syncs its
 // Service so a deleted Endpoints is recreated. Endpoints adds and updates are not watched, as upstream: manual edits
 // persist until the next Service or Pod event. One addition to upstream: an Endpoints add or update wakes a sync of its
-// Service that was refused as stale (the cache lagged behind our own write) at once (controllers/shared/cache-catch-up.ts).
+// Service that was refused as stale (the cache lagged behind our own write) at once (controllers/shared/cache-catch-up.ts),
+// and lets go of our own copy of a write the cache now shows (written-endpoints.ts).
 
 /**
  * The Service keys a Pod event affects (sorted), from the Services currently cached. `oldPod` is undefined for an add,
@@ -55,9 +57,11 @@ export function endpointsEventHandlers(
   queue: EndpointsQueue,
   batchPeriodMs: number,
   catchUp: CacheCatchUp,
+  written: WrittenEndpoints,
 ): EndpointsEventHandlers {
   const wake = (ep: Readonly<Endpoints>): void => {
     const key = objectKey(ep);
+    written.observed(key, ep.metadata.resourceVersion);
     if (catchUp.caughtUp(key)) queue.enqueue(key);
   };
   const podEvent = (oldPod: Readonly<Pod> | undefined, newPod: Readonly<Pod> | undefined) => {
@@ -78,7 +82,10 @@ export function endpointsEventHandlers(
     endpoints: {
       onAdd: wake,
       onUpdate: (_old, ep) => wake(ep),
-      onDelete: (ep) => queue.enqueue(objectKey(ep)),
+      onDelete: (ep) => {
+        written.forget(objectKey(ep));
+        queue.enqueue(objectKey(ep));
+      },
     },
   };
 }

@@ -9,6 +9,7 @@ import { FakeClock } from '../runtime/clock.ts';
 import type { EventRecorder } from '../runtime/manager-types.ts';
 import { type ReconcileContext, StaleCacheError } from '../runtime/reconcile.ts';
 import { CacheCatchUp } from '../shared/cache-catch-up.ts';
+import { WrittenEndpoints } from './written-endpoints.ts';
 import { ENDPOINTS } from '../runtime/resource.ts';
 import { type FakeCall, FakeApiClient } from '../runtime/testing/fake-api-client.ts';
 import { deepFreeze } from '../runtime/testing/deep-freeze.ts';
@@ -47,6 +48,7 @@ function harness(given: { services?: Service[]; pods?: Pod[]; endpoints?: Endpoi
   const triggerTimes = new TriggerTimeTracker();
   const staleEndpoints = new StaleEndpointsTracker();
   const catchUp = new CacheCatchUp();
+  const written = new WrittenEndpoints();
   const reconciler = new EndpointsReconciler({
     services,
     pods,
@@ -57,13 +59,23 @@ function harness(given: { services?: Service[]; pods?: Pod[]; endpoints?: Endpoi
     triggerTimes,
     staleEndpoints,
     catchUp,
+    written,
   });
   const ctx: ReconcileContext = { logger: pino({ level: 'silent' }), reconcileId: 'r1', signal: new AbortController().signal };
   const sync = (key = `${ns}/foo`) => reconciler.reconcile({ key }, ctx);
-  return { services, pods, endpoints, client, events, triggerTimes, staleEndpoints, catchUp, sync };
+  return { services, pods, endpoints, client, events, triggerTimes, staleEndpoints, catchUp, written, sync };
 }
 
 const bodyOf = (call: FakeCall | undefined) => call?.body as Endpoints;
+
+/** Makes the client answer updates with something that is not an Endpoints, so the reconciler cannot keep it. */
+function answerUnparseably(client: FakeApiClient): void {
+  const update = client.update.bind(client);
+  client.update = async (r, namespace, name, body, opts) => {
+    const answer = (await update(r, namespace, name, body, opts)) as Endpoints;
+    return { ...answer, subsets: 'unparseable' };
+  };
+}
 
 describe('EndpointsReconciler', () => {
   it('makes zero API calls for an unchanged Service (TestSyncEndpointsItemsPreexistingIdentical)', async () => {
@@ -235,7 +247,7 @@ describe('EndpointsReconciler', () => {
     assert.equal(h.triggerTimes.has(ns, 'foo'), true);
   });
 
-  it('refuses to sync from a cache older than its own update, then writes once the cache catches up (TestMultiplePodChanges)', async () => {
+  it('syncs from its own update while the cache still shows the version it replaced (written-endpoints.ts)', async () => {
     const h = harness({
       services: [testService()],
       pods: testPods(ns, 1, 1),
@@ -248,6 +260,47 @@ describe('EndpointsReconciler', () => {
     });
     await h.sync();
     assert.equal(h.client.calls.length, 1);
+    const firstVersion = (h.client.object(ENDPOINTS, ns, 'foo') as Endpoints).metadata.resourceVersion;
+
+    // The pod flips to not ready while the Endpoints cache still holds version 1: no refusal, no wait for the watch.
+    h.pods.upsert(deepFreeze(testPod(ns, 0, 1, false)));
+    await h.sync();
+    assert.equal(h.client.calls.length, 2);
+    assert.equal(h.catchUp.size, 0);
+    const second = bodyOf(h.client.calls[1]);
+    assert.equal(second.metadata.resourceVersion, firstVersion, 'the update is made from our first write, not from version 1');
+    assert.deepEqual(second.subsets, [{ notReadyAddresses: [podAddress(ns, 0)], ports: [{ port: 8080, protocol: 'TCP' }] }]);
+
+    // Nothing changed since: our second write is what the sync reads, so it writes nothing.
+    await h.sync();
+    assert.equal(h.client.calls.length, 2);
+
+    // The watch delivers our writes one by one: the copy is kept while the cache shows a version we replaced.
+    const stored = h.client.object(ENDPOINTS, ns, 'foo') as Endpoints;
+    h.endpoints.upsert(deepFreeze({ ...second, metadata: { ...second.metadata, resourceVersion: firstVersion } }));
+    await h.sync();
+    assert.equal(h.written.size, 1);
+    h.endpoints.upsert(deepFreeze(stored));
+    await h.sync();
+    assert.equal(h.client.calls.length, 2);
+    assert.equal(h.written.size, 0, 'the cache caught up: our copy is dropped');
+  });
+
+  it('refuses to sync from a cache older than its own update when the answer could not be kept, then writes once the cache catches up (TestMultiplePodChanges)', async () => {
+    const h = harness({
+      services: [testService()],
+      pods: testPods(ns, 1, 1),
+      endpoints: [
+        testEndpoints({
+          metadata: { resourceVersion: '1' },
+          subsets: [{ notReadyAddresses: [podAddress(ns, 0)], ports: [{ port: 8080, protocol: 'TCP' }] }],
+        }),
+      ],
+    });
+    answerUnparseably(h.client);
+    await h.sync();
+    assert.equal(h.client.calls.length, 1);
+    assert.equal(h.written.size, 0);
 
     // The pod flips to not ready while the Endpoints cache still holds version 1.
     h.pods.upsert(deepFreeze(testPod(ns, 0, 1, false)));
@@ -265,12 +318,43 @@ describe('EndpointsReconciler', () => {
     ]);
   });
 
+  it('drops its own copy when an update from it fails, and waits for the cache again', async () => {
+    const h = harness({
+      services: [testService()],
+      pods: testPods(ns, 1, 1),
+      endpoints: [testEndpoints({ metadata: { resourceVersion: '1' }, subsets: [] })],
+    });
+    await h.sync();
+    assert.equal(h.written.size, 1);
+    // Someone else writes the Endpoints after us: our copy is outdated and the update from it conflicts.
+    const theirs = h.client.object(ENDPOINTS, ns, 'foo') as Endpoints;
+    h.client.seed(ENDPOINTS, { ...theirs, metadata: { ...theirs.metadata, resourceVersion: '99', labels: { edited: 'yes' } } });
+    h.pods.upsert(deepFreeze(testPod(ns, 0, 1, false)));
+    await assert.rejects(h.sync(), EndpointsSyncError);
+    assert.equal(h.written.size, 0);
+    await assert.rejects(h.sync(), StaleCacheError, 'the cache still shows version 1, which we replaced');
+  });
+
+  it('drops its own copy when the Service is deleted', async () => {
+    const h = harness({
+      services: [testService()],
+      pods: testPods(ns, 1, 1),
+      endpoints: [testEndpoints({ metadata: { resourceVersion: '1' }, subsets: [] })],
+    });
+    await h.sync();
+    assert.equal(h.written.size, 1);
+    h.services.remove(`${ns}/foo`);
+    await h.sync();
+    assert.equal(h.written.size, 0);
+  });
+
   it('a Service deleted while its sync waits for the informer waits for nothing', async () => {
     const h = harness({
       services: [testService()],
       pods: testPods(ns, 1, 1),
       endpoints: [testEndpoints({ metadata: { resourceVersion: '1' }, subsets: [] })],
     });
+    answerUnparseably(h.client);
     await h.sync();
     h.pods.upsert(deepFreeze(testPod(ns, 0, 1, false)));
     await assert.rejects(h.sync(), StaleCacheError);

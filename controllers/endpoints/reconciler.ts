@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { objectReferenceOf, splitKey } from '../../api/core/meta.ts';
-import type { Endpoints, Pod, Service } from '../../api/core/v1.ts';
+import { type Endpoints, endpointsSchema, type Pod, type Service } from '../../api/core/v1.ts';
 import type { ApiClient } from '../runtime/api-client.ts';
 import { describeError, isNamespaceTerminating, isNotFound } from '../runtime/api-errors.ts';
+import { withoutManagedFields } from '../runtime/cache/informer.ts';
 import type { Store } from '../runtime/cache/store.ts';
 import type { Clock } from '../runtime/clock.ts';
 import type { EventRecorder } from '../runtime/manager-types.ts';
@@ -14,6 +15,7 @@ import { desiredSubsets, serviceHasManagedEndpoints } from './desired.ts';
 import { type EndpointsPlan, planEndpoints } from './plan.ts';
 import type { CacheCatchUp } from '../shared/cache-catch-up.ts';
 import type { StaleEndpointsTracker } from './stale-endpoints-tracker.ts';
+import type { WrittenEndpoints } from './written-endpoints.ts';
 
 // The Endpoints controller's reconcile: read the caches, compute desired subsets and a plan with the pure functions,
 // then make at most one API call (upstream endpoints_controller.go: syncService).
@@ -34,6 +36,8 @@ export interface EndpointsReconcilerDeps {
   readonly staleEndpoints: StaleEndpointsTracker;
   /** Where a sync refused as stale waits for the echo of our write (controllers/shared/cache-catch-up.ts). */
   readonly catchUp: CacheCatchUp;
+  /** Our own writes, read until the cache shows them (written-endpoints.ts). */
+  readonly written: WrittenEndpoints;
   /** Address cap per Endpoints. Default 1000. */
   readonly maxCapacity?: number;
 }
@@ -76,6 +80,7 @@ export class EndpointsReconciler implements Reconciler {
       deps.triggerTimes.deleteService(namespace, name);
       deps.staleEndpoints.delete(namespace, name);
       deps.catchUp.forget(request.key);
+      deps.written.forget(request.key);
       this.#selectedPods.forget(request.key);
       return done();
     }
@@ -96,7 +101,8 @@ export class EndpointsReconciler implements Reconciler {
 
     // Upstream computes the subsets before this check; they are pure, so computing them only when the sync goes on
     // changes nothing but the cost of a stale sync, which during a rollout is most syncs (docs/performance.md).
-    const existing = deps.endpoints.get(request.key);
+    // Our own last write while the cache has not shown it yet (written-endpoints.ts); then the check below passes.
+    const existing = deps.written.current(request.key, deps.endpoints.get(request.key));
     if (existing !== undefined && deps.staleEndpoints.isStale(namespace, name, existing.metadata.resourceVersion)) {
       deps.catchUp.wait(request.key);
       throw new StaleCacheError(
@@ -130,7 +136,7 @@ export class EndpointsReconciler implements Reconciler {
 
   // The only place that writes. At most one call per sync; `none` makes no call.
   async #apply(plan: EndpointsPlan, key: string, ctx: ReconcileContext): Promise<void> {
-    const { client, events, staleEndpoints } = this.#deps;
+    const { client, events, staleEndpoints, written: ownWrites } = this.#deps;
     const { signal, logger } = ctx;
     switch (plan.kind) {
       case 'none':
@@ -172,6 +178,8 @@ export class EndpointsReconciler implements Reconciler {
         try {
           written = await client.update(ENDPOINTS, namespace, name, plan.object, { signal });
         } catch (err) {
+          // The object this update started from is not the newest (a conflict) or may not be: read the cache again.
+          ownWrites.forget(key);
           events.event(
             objectReferenceOf(plan.object, 'v1', 'Endpoints'),
             'Warning',
@@ -186,6 +194,12 @@ export class EndpointsReconciler implements Reconciler {
         const newResourceVersion = writtenObjectSchema.safeParse(written).data?.metadata?.resourceVersion;
         if (newResourceVersion !== undefined && newResourceVersion !== plan.previousResourceVersion) {
           staleEndpoints.markStale(namespace, name, plan.previousResourceVersion);
+          // Parsed as the informer parses it. An answer that does not parse is not kept: the next sync then waits for
+          // the watch, as upstream's always does.
+          const parsed = endpointsSchema.safeParse(
+            typeof written === 'object' && written !== null ? withoutManagedFields(written as Record<string, unknown>) : written,
+          );
+          if (parsed.success) ownWrites.remember(key, plan.previousResourceVersion, parsed.data);
         }
         logger.info({ truncated: plan.truncated, resourceVersion: newResourceVersion }, 'Updated Endpoints');
         return;

@@ -25,6 +25,7 @@ import { IndexedStore } from '../../controllers/runtime/cache/indexed-store.ts';
 import type { ReconcileContext } from '../../controllers/runtime/reconcile.ts';
 import type { ResourceType } from '../../controllers/runtime/resource.ts';
 import { CacheCatchUp } from '../../controllers/shared/cache-catch-up.ts';
+import { WrittenEndpoints } from '../../controllers/endpoints/written-endpoints.ts';
 import { EndpointSliceTracker } from '../../controllers/shared/endpoint-slice-tracker.ts';
 import { TriggerTimeTracker } from '../../controllers/shared/trigger-time-tracker.ts';
 
@@ -131,6 +132,7 @@ const endpointsReconciler = new EndpointsReconciler({
   triggerTimes: new TriggerTimeTracker(),
   staleEndpoints: new StaleEndpointsTracker(),
   catchUp: new CacheCatchUp(),
+  written: new WrittenEndpoints(),
 });
 const ctx: ReconcileContext = { logger: pino({ level: 'silent' }), reconcileId: 'cost', signal: new AbortController().signal };
 const request = { key: `${NS}/${service.metadata.name ?? ''}` };
