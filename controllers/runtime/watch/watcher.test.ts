@@ -77,6 +77,24 @@ describe('Watcher', () => {
     await t.done;
   });
 
+  it('asks for the next list page before it decodes the current one (docs/performance.md, "Start-up")', async () => {
+    const listsWhenDecoded = new Map<string, number>();
+    const t = setup({
+      decode: (raw) => {
+        listsWhenDecoded.set(nameOf(raw), t.client.lists.length);
+        return raw;
+      },
+    });
+    t.client.answerList({ items: [pod('a', '5')], resourceVersion: '10', continue: 'page-2' });
+    await t.settle();
+    t.client.answerList({ items: [pod('b', '7')], resourceVersion: '10', continue: undefined });
+    await t.settle();
+    assert.deepEqual(Object.fromEntries(listsWhenDecoded), { a: 2, b: 2 }, 'page 2 was requested before page 1 was decoded; no page 3');
+    assert.equal(t.events.length, 1);
+    t.ac.abort();
+    await t.done;
+  });
+
   it('restarts a list from its first page when a continue token expires', async () => {
     const t = setup();
     t.client.answerList({ items: [pod('a', '5')], resourceVersion: '10', continue: 'page-2' });

@@ -173,21 +173,32 @@ export class Watcher<T = Readonly<Record<string, unknown>>> {
     let pages = 0;
     let resourceVersion: string;
     let cont: string | undefined;
+    // No resourceVersion: a consistent read, so a relist never goes back in time behind what was already seen.
+    const listPage = (token: string | undefined) =>
+      this.#client.list(
+        this.#opts.resource,
+        this.#opts.namespace ?? '',
+        {
+          labelSelector: this.#opts.labelSelector,
+          fieldSelector: this.#opts.fieldSelector,
+          limit: this.#opts.pageSize ?? 500,
+          continue: token,
+        },
+        signal,
+      );
+    let next: ReturnType<typeof listPage> | undefined = listPage(undefined);
     try {
       do {
-        // No resourceVersion: a consistent read, so a relist never goes back in time behind what was already seen.
-        const page = await this.#client.list(
-          this.#opts.resource,
-          this.#opts.namespace ?? '',
-          {
-            labelSelector: this.#opts.labelSelector,
-            fieldSelector: this.#opts.fieldSelector,
-            limit: this.#opts.pageSize ?? 500,
-            continue: cont,
-          },
-          signal,
-        );
+        const page: Awaited<ReturnType<typeof listPage>> = await next;
         pages++;
+        resourceVersion = page.resourceVersion;
+        cont = page.continue;
+        // The next page is asked for before this one is decoded, so the server prepares and sends it while this
+        // thread decodes (docs/performance.md, "Start-up"). At most two pages are held at once. A failure of the
+        // prefetched page is handled where it is awaited; the no-op handler only keeps it from counting as unhandled
+        // if this list ends first.
+        next = cont === undefined ? undefined : listPage(cont);
+        void next?.catch(() => undefined);
         for (const raw of page.items) {
           if (!isRecord(raw)) {
             this.#notify({ kind: 'decode-failed', error: new WatchEventError('list item is not an object') });
@@ -196,9 +207,7 @@ export class Watcher<T = Readonly<Record<string, unknown>>> {
           const obj = this.#decode(raw);
           if (obj !== undefined) objects.push(obj);
         }
-        resourceVersion = page.resourceVersion;
-        cont = page.continue;
-      } while (cont !== undefined);
+      } while (next !== undefined);
       if (resourceVersion === '') throw new WatchEventError('list answer carries no resourceVersion');
     } catch (err) {
       if (signal.aborted) return STOPPED;
