@@ -41,7 +41,9 @@ describe('ApiClient connections', () => {
     // client's own write of the body has been reported done. Answering at once, before reading the body, makes that
     // order certain here. A streamed body (fetch) loses its connection each time (client-h1.js: onMessageComplete).
     let connections = 0;
+    const encodings = new Set<string>();
     const server = createServer((req, res) => {
+      encodings.add(req.headers['accept-encoding'] ?? 'none');
       req.resume();
       res.setHeader('Content-Type', 'application/json');
       res.end(JSON.stringify({ apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'c' } }));
@@ -68,6 +70,8 @@ describe('ApiClient connections', () => {
       }
       await client.get(ENDPOINTS, 'default', 'c');
       assert.ok(connections <= 2, `${connections} connections for ${writes} writes and a read`);
+      // Uncompressed, as kube-controller-manager asks (client-go's DisableCompression): docs/adr/0005-*.md.
+      assert.deepEqual([...encodings], ['none']);
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
