@@ -89,6 +89,7 @@ describe('renderTable', () => {
                 writes: writes(300, 900),
                 cpuSeconds: 20,
                 staleEndpointSeconds: { slices: 12.34, endpoints: 150.2 },
+                retries: { endpoints: 41, endpointSlices: 17 },
               },
             },
           ],
@@ -97,7 +98,7 @@ describe('renderTable', () => {
     };
     assert.match(
       renderTable(rolling),
-      /\| 1 Service × 5,000 Pods \| KCM \| 47\.3 s \| 40\.0 s \| 7\.30 s \| 12\.3 \/ 150 \| 1200 \(300 \+ 900\) \|/,
+      /\| 1 Service × 5,000 Pods \| KCM \| 47\.3 s \| 40\.0 s \| 7\.30 s \| 12\.3 \/ 150 \| 1200 \(300 \+ 900\) \| 41 \/ 17 \|/,
     );
   });
 

@@ -76,6 +76,11 @@ export interface ImplementationResult {
     readonly writes: PhaseWrites;
     readonly cpuSeconds: number;
     readonly staleEndpointSeconds?: StaleEndpointSeconds;
+    /**
+     * Rate-limited requeues in the rollout per controller (workqueue_retries_total): mostly syncs refused because the
+     * cache was older than the controller's own write. Absent from runs written before it was recorded.
+     */
+    readonly retries?: { readonly endpoints: number; readonly endpointSlices: number } | undefined;
   };
   /** CPU of the whole run (both processes when restarted) and the highest peak RSS (VmHWM). */
   readonly process: { readonly cpuSeconds: number; readonly peakRssBytes: number };
@@ -187,9 +192,9 @@ export function renderTable(run: BenchRun): string {
   if (rolling.length > 0) {
     lines.push('');
     lines.push(
-      '| Workload | Impl | Rolling restart: converged | Rollout took | Converged after last change | Stale endpoint-s (slices / Endpoints) | Writes (ep + slices) | Bytes sent / watched | CPU in rollout |',
+      '| Workload | Impl | Rolling restart: converged | Rollout took | Converged after last change | Stale endpoint-s (slices / Endpoints) | Writes (ep + slices) | Requeued (ep / slices) | Bytes sent / watched | CPU in rollout |',
     );
-    lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|');
+    lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const { sr, r } of rolling) {
       const rr = r.rollingRestart;
       if (rr === undefined) continue;
@@ -200,7 +205,7 @@ export function renderTable(run: BenchRun): string {
         return q.convergeMs === undefined ? undefined : Math.max(0, q.convergeMs - q.rolloutMs);
       };
       lines.push(
-        `| ${sr.shape.name} | ${SHORT[r.implementation]} | ${fig(sr, r, (x) => x.rollingRestart?.convergeMs, s)} | ${fig(sr, r, (x) => x.rollingRestart?.rolloutMs, s)} | ${fig(sr, r, after, s)} | ${fig(sr, r, (x) => x.rollingRestart?.staleEndpointSeconds?.slices, endpointSeconds)} / ${fig(sr, r, (x) => x.rollingRestart?.staleEndpointSeconds?.endpoints, endpointSeconds)} | ${fig(sr, r, (x) => total(x.rollingRestart?.writes), count)} (${count(rr.writes.endpoints)} + ${count(rr.writes.endpointSlices)}) | ${fig(sr, r, (x) => x.rollingRestart?.writes.requestBytes, bytes)} / ${fig(sr, r, (x) => x.rollingRestart?.writes.watchBytes, bytes)} | ${fig(sr, r, (x) => x.rollingRestart?.cpuSeconds, cpu)} |`,
+        `| ${sr.shape.name} | ${SHORT[r.implementation]} | ${fig(sr, r, (x) => x.rollingRestart?.convergeMs, s)} | ${fig(sr, r, (x) => x.rollingRestart?.rolloutMs, s)} | ${fig(sr, r, after, s)} | ${fig(sr, r, (x) => x.rollingRestart?.staleEndpointSeconds?.slices, endpointSeconds)} / ${fig(sr, r, (x) => x.rollingRestart?.staleEndpointSeconds?.endpoints, endpointSeconds)} | ${fig(sr, r, (x) => total(x.rollingRestart?.writes), count)} (${count(rr.writes.endpoints)} + ${count(rr.writes.endpointSlices)}) | ${fig(sr, r, (x) => x.rollingRestart?.retries?.endpoints, count)} / ${fig(sr, r, (x) => x.rollingRestart?.retries?.endpointSlices, count)} | ${fig(sr, r, (x) => x.rollingRestart?.writes.requestBytes, bytes)} / ${fig(sr, r, (x) => x.rollingRestart?.writes.watchBytes, bytes)} | ${fig(sr, r, (x) => x.rollingRestart?.cpuSeconds, cpu)} |`,
       );
     }
   }

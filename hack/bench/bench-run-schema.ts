@@ -59,6 +59,7 @@ const implementationResult = z.strictObject({
       writes: phaseWrites,
       cpuSeconds: z.number(),
       staleEndpointSeconds: stale.optional(),
+      retries: z.strictObject({ endpoints: z.number(), endpointSlices: z.number() }).optional(),
     })
     .optional(),
   process: z.strictObject({ cpuSeconds: z.number(), peakRssBytes: z.number() }),

@@ -518,6 +518,7 @@ async function measureRollingRestart(
   const replacements = old.map((p) => w.newPod(p.service));
   const before = await snapshot(h);
   const cpuBefore = (await sample(run))?.cpuSeconds ?? 0;
+  const queuesBefore = await queueBaseline(h.impl, run);
   // The final state is the expectation from the start: it cannot be met before the last old Pod is gone.
   const started = performance.now();
   const staleBefore = h.stale.read(started);
@@ -546,6 +547,14 @@ async function measureRollingRestart(
   await waitQuiet(h, 60_000);
   const after = await snapshot(h);
   const cpuAfter = (await sample(run))?.cpuSeconds ?? cpuBefore;
+  const queuesAfter = await queueBaseline(h.impl, run);
+  // SYNC_QUEUES lists the Endpoints queue first, then the EndpointSlice queue.
+  const requeued = (i: number) => {
+    const a = queuesAfter[i];
+    const b = queuesBefore[i];
+    return a === undefined || b === undefined ? undefined : a.retries - b.retries;
+  };
+  const [endpointsRetries, sliceRetries] = [requeued(0), requeued(1)];
   return {
     pods: old.length,
     batch,
@@ -555,6 +564,9 @@ async function measureRollingRestart(
     staleEndpointSeconds: staleDiff(staleBefore, staleAfter),
     writes: phaseWrites(before, after),
     cpuSeconds: cpuAfter - cpuBefore,
+    ...(endpointsRetries === undefined || sliceRetries === undefined
+      ? {}
+      : { retries: { endpoints: endpointsRetries, endpointSlices: sliceRetries } }),
   };
 }
 

@@ -12,6 +12,7 @@ workqueue_depth{name="endpoint_slice"} 0
 workqueue_work_duration_seconds_count{name="endpoint"} ${adds}
 workqueue_work_duration_seconds_count{name="endpoint_slice"} ${done}
 workqueue_longest_running_processor_seconds{name="endpoint_slice"} 0
+workqueue_retries_total{name="endpoint_slice"} 7
 `;
 
 describe('parsePrometheusText', () => {
@@ -19,6 +20,16 @@ describe('parsePrometheusText', () => {
     assert.deepEqual(parsePrometheusText('# c\nm{a="x\\"y",b="2"} 1.5\nn 3\n'), [
       { name: 'm', labels: { a: 'x"y', b: '2' }, value: 1.5 },
       { name: 'n', labels: {}, value: 3 },
+    ]);
+  });
+});
+
+describe('queueProgress', () => {
+  it('reads each queue in the order asked, a queue without series as zero', () => {
+    assert.deepEqual(queueProgress(text(100, 2, 99), ['endpoint_slice', 'endpoint', 'absent']), [
+      { queue: 'endpoint_slice', adds: 103, done: 99, depth: 0, retries: 7 },
+      { queue: 'endpoint', adds: 100, done: 100, depth: 2, retries: 0 },
+      { queue: 'absent', adds: 0, done: 0, depth: 0, retries: 0 },
     ]);
   });
 });

@@ -46,6 +46,11 @@ export interface QueueProgress {
   /** Keys a worker has finished with. */
   readonly done: number;
   readonly depth: number;
+  /**
+   * Rate-limited requeues (workqueue_retries_total): failed syncs, and syncs refused because the cache was older than
+   * the controller's own write, which both implementations retry this way.
+   */
+  readonly retries: number;
 }
 
 /** The progress of `queues` in a metrics text; a queue without series reads as nothing added. Pure. */
@@ -57,6 +62,7 @@ export function queueProgress(text: string, queues: readonly string[]): QueuePro
     adds: value('workqueue_adds_total', queue),
     done: value('workqueue_work_duration_seconds_count', queue),
     depth: value('workqueue_depth', queue),
+    retries: value('workqueue_retries_total', queue),
   }));
 }
 
