@@ -15,12 +15,16 @@ apiserver_request_total{code="200",component="apiserver",dry_run="",group="",res
 apiserver_request_body_size_bytes_sum{group="discovery.k8s.io",resource="endpointslices",verb="create"} 1450
 apiserver_request_body_size_bytes_sum{group="discovery.k8s.io",resource="endpointslices",verb="update"} 50
 apiserver_request_body_size_bytes_sum{group="",resource="pods",verb="patch"} 99999
+apiserver_request_duration_seconds_sum{component="apiserver",dry_run="",group="",resource="endpoints",scope="resource",subresource="",verb="PUT",version="v1"} 1.5
+apiserver_request_duration_seconds_sum{component="apiserver",dry_run="",group="",resource="endpoints",scope="resource",subresource="",verb="GET",version="v1"} 40
+apiserver_request_duration_seconds_sum{component="apiserver",dry_run="All",group="",resource="endpoints",scope="resource",subresource="",verb="PUT",version="v1"} 7
+apiserver_request_duration_seconds_sum{component="apiserver",dry_run="",group="discovery.k8s.io",resource="endpointslices",scope="resource",subresource="",verb="POST",version="v1"} 0.25
 `;
 
 describe('parsePrometheusText', () => {
   it('parses names, labels and values, skipping comments', () => {
     const samples = parsePrometheusText(TEXT);
-    assert.equal(samples.length, 10);
+    assert.equal(samples.length, 14);
     assert.deepEqual(samples[0]?.labels.verb, 'POST');
     assert.equal(samples[0]?.value, 4);
   });
@@ -43,6 +47,9 @@ describe('writeCounters', () => {
     assert.deepEqual(c.bodyBytes, { endpoints: 0, endpointslices: 1500 });
     assert.equal(totalBodyBytes(c), 1500);
   });
+  it('sums the seconds the API server spent on writes, reads and dry runs excluded', () => {
+    assert.deepEqual(c.seconds, { endpoints: 1.5, endpointslices: 0.25 });
+  });
   it('diffs two readings', () => {
     const later = writeCounters(parsePrometheusText(TEXT.replace('verb="POST",version="v1"} 4', 'verb="POST",version="v1"} 9')), [
       'endpoints',
@@ -51,5 +58,6 @@ describe('writeCounters', () => {
     const d = diffWriteCounters(c, later);
     assert.equal(totalWrites(d), 5);
     assert.deepEqual(d.requests.endpointslices, { POST: 5 });
+    assert.deepEqual(d.seconds, { endpoints: 0, endpointslices: 0 });
   });
 });

@@ -36,6 +36,8 @@ export interface WriteCounters {
   readonly requests: Readonly<Record<string, Readonly<Record<string, number>>>>;
   /** Sum of request body sizes of writes, by resource (bytes as sent: protobuf from client-go, JSON from us). */
   readonly bodyBytes: Readonly<Record<string, number>>;
+  /** Seconds the API server spent serving those writes (apiserver_request_duration_seconds_sum), by resource. */
+  readonly seconds: Readonly<Record<string, number>>;
 }
 
 const WRITE_VERBS = new Set(['POST', 'PUT', 'PATCH', 'DELETE', 'APPLY', 'DELETECOLLECTION']);
@@ -45,9 +47,11 @@ const BODY_VERBS = new Set(['create', 'update', 'patch', 'delete', 'apply']);
 export function writeCounters(samples: readonly MetricSample[], resources: readonly string[]): WriteCounters {
   const requests: Record<string, Record<string, number>> = {};
   const bodyBytes: Record<string, number> = {};
+  const seconds: Record<string, number> = {};
   for (const r of resources) {
     requests[r] = {};
     bodyBytes[r] = 0;
+    seconds[r] = 0;
   }
   for (const s of samples) {
     const resource = s.labels.resource ?? '';
@@ -60,9 +64,15 @@ export function writeCounters(samples: readonly MetricSample[], resources: reado
       requests[resource] = byVerb;
     } else if (s.name === 'apiserver_request_body_size_bytes_sum' && BODY_VERBS.has(s.labels.verb ?? '')) {
       bodyBytes[resource] = (bodyBytes[resource] ?? 0) + s.value;
+    } else if (
+      s.name === 'apiserver_request_duration_seconds_sum' &&
+      WRITE_VERBS.has(s.labels.verb ?? '') &&
+      (s.labels.dry_run ?? '') === ''
+    ) {
+      seconds[resource] = (seconds[resource] ?? 0) + s.value;
     }
   }
-  return { requests, bodyBytes };
+  return { requests, bodyBytes, seconds };
 }
 
 /** `after - before`, per resource and verb. Pure. */
@@ -78,7 +88,9 @@ export function diffWriteCounters(before: WriteCounters, after: WriteCounters): 
     requests[resource] = out;
   }
   for (const [resource, n] of Object.entries(after.bodyBytes)) bodyBytes[resource] = n - (before.bodyBytes[resource] ?? 0);
-  return { requests, bodyBytes };
+  const seconds: Record<string, number> = {};
+  for (const [resource, n] of Object.entries(after.seconds)) seconds[resource] = n - (before.seconds[resource] ?? 0);
+  return { requests, bodyBytes, seconds };
 }
 
 /** Total write requests of a counter set. Pure. */
@@ -112,7 +124,10 @@ export class ApiServerMetrics {
     if (res.status !== 200) throw new Error(`GET /metrics answered ${res.status}`);
     const text = await res.text();
     return writeCounters(
-      parsePrometheusText(text, new Set(['apiserver_request_total', 'apiserver_request_body_size_bytes_sum'])),
+      parsePrometheusText(
+        text,
+        new Set(['apiserver_request_total', 'apiserver_request_body_size_bytes_sum', 'apiserver_request_duration_seconds_sum']),
+      ),
       resources,
     );
   }

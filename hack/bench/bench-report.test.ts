@@ -86,7 +86,7 @@ describe('renderTable', () => {
                 batch: 250,
                 rolloutMs: 40_000,
                 convergeMs: 47_300,
-                writes: writes(300, 900),
+                writes: { ...writes(300, 900), apiServerSeconds: { endpoints: 6, endpointSlices: 9 } },
                 cpuSeconds: 20,
                 staleEndpointSeconds: { slices: 12.34, endpoints: 150.2 },
                 retries: { endpoints: 41, endpointSlices: 17 },
@@ -98,7 +98,7 @@ describe('renderTable', () => {
     };
     assert.match(
       renderTable(rolling),
-      /\| 1 Service × 5,000 Pods \| KCM \| 47\.3 s \| 40\.0 s \| 7\.30 s \| 12\.3 \/ 150 \| 1200 \(300 \+ 900\) \| 41 \/ 17 \|/,
+      /\| 1 Service × 5,000 Pods \| KCM \| 47\.3 s \| 40\.0 s \| 7\.30 s \| 12\.3 \/ 150 \| 1200 \(300 \+ 900\) \| 41 \/ 17 \| 20 ms \/ 10 ms \|/,
     );
   });
 

@@ -16,6 +16,11 @@ export interface PhaseWrites {
   readonly watchEvents: number;
   /** Bytes of those events' objects as JSON: what each watcher (every kube-proxy) receives. */
   readonly watchBytes: number;
+  /**
+   * Seconds the API server spent serving the writes to Endpoints and to EndpointSlices (its request duration), so a
+   * mean latency per write can be compared across implementations. Absent from runs written before it was recorded.
+   */
+  readonly apiServerSeconds?: { readonly endpoints: number; readonly endpointSlices: number } | undefined;
 }
 
 /** Stale endpoint-seconds of a phase (see stale-endpoints.ts): in EndpointSlices and in Endpoints. */
@@ -192,9 +197,9 @@ export function renderTable(run: BenchRun): string {
   if (rolling.length > 0) {
     lines.push('');
     lines.push(
-      '| Workload | Impl | Rolling restart: converged | Rollout took | Converged after last change | Stale endpoint-s (slices / Endpoints) | Writes (ep + slices) | Requeued (ep / slices) | Bytes sent / watched | CPU in rollout |',
+      '| Workload | Impl | Rolling restart: converged | Rollout took | Converged after last change | Stale endpoint-s (slices / Endpoints) | Writes (ep + slices) | Requeued (ep / slices) | API server time per write (ep / slices) | Bytes sent / watched | CPU in rollout |',
     );
-    lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|');
+    lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const { sr, r } of rolling) {
       const rr = r.rollingRestart;
       if (rr === undefined) continue;
@@ -204,8 +209,12 @@ export function renderTable(run: BenchRun): string {
         if (q.afterLastChangeMs !== undefined) return q.afterLastChangeMs;
         return q.convergeMs === undefined ? undefined : Math.max(0, q.convergeMs - q.rolloutMs);
       };
+      // Mean over the phase's writes (of the medians, with --repeat): no range, since a ratio of two ranges is none.
+      const perWrite = (secs: number | undefined, writes: number) =>
+        secs === undefined || writes === 0 ? undefined : (secs * 1000) / writes;
+      const apiTime = `${msFmt(perWrite(rr.writes.apiServerSeconds?.endpoints, rr.writes.endpoints))} / ${msFmt(perWrite(rr.writes.apiServerSeconds?.endpointSlices, rr.writes.endpointSlices))}`;
       lines.push(
-        `| ${sr.shape.name} | ${SHORT[r.implementation]} | ${fig(sr, r, (x) => x.rollingRestart?.convergeMs, s)} | ${fig(sr, r, (x) => x.rollingRestart?.rolloutMs, s)} | ${fig(sr, r, after, s)} | ${fig(sr, r, (x) => x.rollingRestart?.staleEndpointSeconds?.slices, endpointSeconds)} / ${fig(sr, r, (x) => x.rollingRestart?.staleEndpointSeconds?.endpoints, endpointSeconds)} | ${fig(sr, r, (x) => total(x.rollingRestart?.writes), count)} (${count(rr.writes.endpoints)} + ${count(rr.writes.endpointSlices)}) | ${fig(sr, r, (x) => x.rollingRestart?.retries?.endpoints, count)} / ${fig(sr, r, (x) => x.rollingRestart?.retries?.endpointSlices, count)} | ${fig(sr, r, (x) => x.rollingRestart?.writes.requestBytes, bytes)} / ${fig(sr, r, (x) => x.rollingRestart?.writes.watchBytes, bytes)} | ${fig(sr, r, (x) => x.rollingRestart?.cpuSeconds, cpu)} |`,
+        `| ${sr.shape.name} | ${SHORT[r.implementation]} | ${fig(sr, r, (x) => x.rollingRestart?.convergeMs, s)} | ${fig(sr, r, (x) => x.rollingRestart?.rolloutMs, s)} | ${fig(sr, r, after, s)} | ${fig(sr, r, (x) => x.rollingRestart?.staleEndpointSeconds?.slices, endpointSeconds)} / ${fig(sr, r, (x) => x.rollingRestart?.staleEndpointSeconds?.endpoints, endpointSeconds)} | ${fig(sr, r, (x) => total(x.rollingRestart?.writes), count)} (${count(rr.writes.endpoints)} + ${count(rr.writes.endpointSlices)}) | ${fig(sr, r, (x) => x.rollingRestart?.retries?.endpoints, count)} / ${fig(sr, r, (x) => x.rollingRestart?.retries?.endpointSlices, count)} | ${apiTime} | ${fig(sr, r, (x) => x.rollingRestart?.writes.requestBytes, bytes)} / ${fig(sr, r, (x) => x.rollingRestart?.writes.watchBytes, bytes)} | ${fig(sr, r, (x) => x.rollingRestart?.cpuSeconds, cpu)} |`,
       );
     }
   }

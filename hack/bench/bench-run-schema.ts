@@ -20,6 +20,7 @@ const phaseWrites = z.strictObject({
   requestBytes: z.number(),
   watchEvents: z.number(),
   watchBytes: z.number(),
+  apiServerSeconds: z.strictObject({ endpoints: z.number(), endpointSlices: z.number() }).optional(),
 });
 
 const latency = z.strictObject({ count: z.number(), p50Ms: maybeNumber, p99Ms: maybeNumber, maxMs: maybeNumber });

@@ -175,6 +175,7 @@ function phaseWrites(a: Snapshot, b: Snapshot): PhaseWrites {
     requestBytes: totalBodyBytes(d),
     watchEvents: b.events - a.events,
     watchBytes: b.watchBytes - a.watchBytes,
+    apiServerSeconds: { endpoints: d.seconds.endpoints ?? 0, endpointSlices: d.seconds.endpointslices ?? 0 },
   };
 }
 
