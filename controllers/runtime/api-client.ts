@@ -1,6 +1,6 @@
 import { type KubeConfig, RequestContext, HttpMethod } from '@kubernetes/client-node';
 import { type Dispatcher, getGlobalDispatcher } from 'undici';
-import { newApiDispatcher } from './api-dispatcher.ts';
+import { type ApiDispatchers, newApiDispatchers } from './api-dispatcher.ts';
 import { apiErrorFrom, NetworkError } from './api-errors.ts';
 import type { Clock } from './clock.ts';
 import { type ResourceType, resourcePath } from './resource.ts';
@@ -36,6 +36,11 @@ export interface ApiClientOptions {
   readonly userAgent?: string;
   /** Timeout of one non-watch request. Default 30 s. */
   readonly requestTimeoutMs?: number;
+  /**
+   * Let requests without a body (gets, lists, watches) use HTTP/2 when the server offers it. Default true. Requests
+   * with a body always use HTTP/1.1 (api-dispatcher.ts).
+   */
+  readonly http2?: boolean;
   readonly clock: Clock;
   readonly observer?: (record: RequestRecord) => void;
 }
@@ -141,11 +146,11 @@ class RestClient implements ApiClient {
   readonly #bucket: TokenBucket;
   readonly #timeoutMs: number;
   /**
-   * The connection pool of this client, built once (see api-dispatcher.ts). The kubeconfig would build a new undici
-   * Agent, and so a new TCP and TLS connection, for every request it authenticates; one pool lets requests reuse
+   * The connection pools of this client, built once (see api-dispatcher.ts). The kubeconfig would build a new undici
+   * Agent, and so a new TCP and TLS connection, for every request it authenticates; own pools let requests reuse
    * keep-alive connections (measured on a local API server: about 4x the request rate at a quarter of the client CPU).
    */
-  #dispatcher: Promise<Dispatcher | undefined> | undefined;
+  #dispatchers: Promise<ApiDispatchers | undefined> | undefined;
 
   constructor(kc: KubeConfig, server: string, opts: ApiClientOptions) {
     this.#kc = kc;
@@ -321,15 +326,18 @@ class RestClient implements ApiClient {
     for (const [k, v] of Object.entries(req.query ?? {})) if (v !== undefined) url.searchParams.set(k, String(v));
     const ctx = new RequestContext(url.toString(), req.method);
     await this.#kc.applySecurityAuthentication(ctx);
-    this.#dispatcher ??= newApiDispatcher(this.#kc).then(
-      (own) => own ?? (ctx.getDispatcher() as Dispatcher | undefined),
+    this.#dispatchers ??= newApiDispatchers(this.#kc, this.#opts.http2 ?? true).then(
+      (own) => {
+        const fallback = ctx.getDispatcher() as Dispatcher | undefined;
+        return own ?? (fallback === undefined ? undefined : { withoutBody: fallback, withBody: fallback });
+      },
       (err: unknown) => {
         // An exec credential plugin can fail for a moment; the next request tries again.
-        this.#dispatcher = undefined;
+        this.#dispatchers = undefined;
         throw err;
       },
     );
-    const dispatcher = (await this.#dispatcher) ?? getGlobalDispatcher();
+    const pools = await this.#dispatchers;
     const headers: Record<string, string> = {
       ...ctx.getHeaders(),
       Accept: 'application/json',
@@ -350,6 +358,8 @@ class RestClient implements ApiClient {
     // that stream finish (client-h1.js: onMessageComplete, "Response completed before request"), which on a busy
     // process happened to about 1 in 7 writes of 60 KiB, each then paying a new TCP and TLS connection.
     // hack/repro/api-write-latency.ts --writer shows it; docs/adr/0005-http1-to-the-api-server.md has the numbers.
+    // Only requests without a body may go over HTTP/2 (api-dispatcher.ts).
+    const dispatcher = (payload === undefined ? pools?.withoutBody : pools?.withBody) ?? getGlobalDispatcher();
     let res: Dispatcher.ResponseData;
     try {
       res = await dispatcher.request({
