@@ -11,7 +11,7 @@ const DEFAULTS: OperatorConfig = deepFreeze({
   endpointSlice: { concurrentSyncs: 5, updatesBatchPeriodMs: 0, maxEndpointsPerSlice: 100 },
   endpointSliceMirroring: { concurrentSyncs: 5, updatesBatchPeriodMs: 0, maxEndpointsPerSubset: 1000 },
   externalEndpoints: { probeAllowedCIDRs: ['0.0.0.0/0', '::/0'], probeDeniedCIDRs: [...DEFAULT_PROBE_DENIED_CIDRS], probeConcurrency: 10 },
-  kubeApi: { qps: 20, burst: 30 },
+  kubeApi: { qps: 20, burst: 30, http2: true },
   leaderElection: {
     enabled: true,
     leaseDurationMs: 15_000,
@@ -51,6 +51,7 @@ describe('parseConfig values', () => {
     { name: 'space-separated value', given: ['--concurrent-endpoint-syncs', '7'], want: (c) => c.endpoints.concurrentSyncs, value: 7 },
     { name: 'last repeat wins', given: ['--kube-api-burst=1', '--kube-api-burst=99'], want: (c) => c.kubeApi.burst, value: 99 },
     { name: 'fractional qps', given: ['--kube-api-qps=0.5'], want: (c) => c.kubeApi.qps, value: 0.5 },
+    { name: 'HTTP/2 turned off', given: ['--kube-api-http2=false'], want: (c) => c.kubeApi.http2, value: false },
     {
       name: 'slice batch period',
       given: ['--endpointslice-updates-batch-period=1m30s'],

@@ -60,7 +60,7 @@ export interface OperatorConfig {
     readonly probeDeniedCIDRs: readonly string[];
     readonly probeConcurrency: number;
   };
-  readonly kubeApi: { readonly qps: number; readonly burst: number };
+  readonly kubeApi: { readonly qps: number; readonly burst: number; readonly http2: boolean };
   readonly leaderElection: {
     readonly enabled: boolean;
     readonly leaseDurationMs: number;
@@ -268,6 +268,12 @@ const FLAGS = {
     help: 'Client-side request burst above --kube-api-qps, per controller.',
     schema: intFlag(1),
   },
+  'kube-api-http2': {
+    kind: 'boolean',
+    default: 'true',
+    help: 'Gets, lists and watches over HTTP/2 when the API server offers it; writes always use HTTP/1.1 (docs/adr/0005-http1-to-the-api-server.md).',
+    schema: boolFlag(),
+  },
   'leader-elect': {
     kind: 'boolean',
     default: 'true',
@@ -432,7 +438,7 @@ function toConfig(v: FlagValues): OperatorConfig {
       probeDeniedCIDRs: v['external-endpoints-probe-denied-cidrs'],
       probeConcurrency: v['external-endpoints-probe-concurrency'],
     },
-    kubeApi: { qps: v['kube-api-qps'], burst: v['kube-api-burst'] },
+    kubeApi: { qps: v['kube-api-qps'], burst: v['kube-api-burst'], http2: v['kube-api-http2'] },
     leaderElection: {
       enabled: v['leader-elect'],
       leaseDurationMs: v['leader-elect-lease-duration'],

@@ -141,6 +141,7 @@ async function run(config: OperatorConfig, connection: ClusterConnection, logger
     kubeConfig: connection.kubeConfig,
     qps: config.kubeApi.qps,
     burst: config.kubeApi.burst,
+    http2: config.kubeApi.http2,
     userAgent: `kube-endpoints-operator/${packageJson.version} (${process.platform}/${process.arch})`,
     metricsBindAddress: config.metricsBindAddress,
     healthProbeBindAddress: config.healthProbeBindAddress,

@@ -60,6 +60,8 @@ export interface ManagerOptions {
   readonly qps?: number;
   /** Client-side burst per component client. Default 30. */
   readonly burst?: number;
+  /** Gets, lists and watches over HTTP/2 where the server offers it (see api-dispatcher.ts). Default true. */
+  readonly http2?: boolean;
   /** User agent prefix; a component's client sends `<userAgent>/<component>`. Default `kube-endpoints-operator`. */
   readonly userAgent?: string;
   readonly clock?: Clock;
@@ -145,6 +147,7 @@ export class Manager implements ControllerRegistry {
       client: options.client,
       qps: options.qps,
       burst: options.burst,
+      http2: options.http2,
       userAgent: options.userAgent ?? 'kube-endpoints-operator',
     });
     this.#groups = Object.fromEntries(RUNNABLE_GROUPS.map((g) => [g, new RunnableGroup(g)])) as Record<RunnableGroupName, RunnableGroup>;

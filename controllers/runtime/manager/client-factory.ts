@@ -24,6 +24,8 @@ export interface ClientFactoryOptions {
   readonly qps?: number | undefined;
   /** Client-side burst per component client. Default: the API client's. */
   readonly burst?: number | undefined;
+  /** Gets, lists and watches over HTTP/2 where the server offers it. Default: the API client's (true). */
+  readonly http2?: boolean | undefined;
   /** User agent prefix; a component's client sends `<userAgent>/<component>`. */
   readonly userAgent: string;
 }
@@ -44,6 +46,7 @@ export class ClientFactory {
       this.#base = newApiClient(options.kubeConfig, {
         qps: options.qps,
         burst: options.burst,
+        ...(options.http2 === undefined ? {} : { http2: options.http2 }),
         clock: options.clock,
         userAgent: options.userAgent,
         observer: restClientMetrics(options.metrics),
