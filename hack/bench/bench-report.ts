@@ -82,8 +82,9 @@ export interface ImplementationResult {
     readonly cpuSeconds: number;
     readonly staleEndpointSeconds?: StaleEndpointSeconds;
     /**
-     * Rate-limited requeues in the rollout per controller (workqueue_retries_total): mostly syncs refused because the
-     * cache was older than the controller's own write. Absent from runs written before it was recorded.
+     * Growth of each controller's workqueue_retries_total in the rollout. client-go counts every delayed add, so each
+     * Pod event queued with the batch period counts too; the excess over the Pod events is what was retried with
+     * backoff (failed syncs, syncs refused as stale). Absent from runs written before it was recorded.
      */
     readonly retries?: { readonly endpoints: number; readonly endpointSlices: number } | undefined;
   };
@@ -197,7 +198,7 @@ export function renderTable(run: BenchRun): string {
   if (rolling.length > 0) {
     lines.push('');
     lines.push(
-      '| Workload | Impl | Rolling restart: converged | Rollout took | Converged after last change | Stale endpoint-s (slices / Endpoints) | Writes (ep + slices) | Requeued (ep / slices) | API server time per write (ep / slices) | Bytes sent / watched | CPU in rollout |',
+      '| Workload | Impl | Rolling restart: converged | Rollout took | Converged after last change | Stale endpoint-s (slices / Endpoints) | Writes (ep + slices) | Queue retries (ep / slices) | API server time per write (ep / slices) | Bytes sent / watched | CPU in rollout |',
     );
     lines.push('|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
     for (const { sr, r } of rolling) {

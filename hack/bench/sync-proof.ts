@@ -47,8 +47,8 @@ export interface QueueProgress {
   readonly done: number;
   readonly depth: number;
   /**
-   * Rate-limited requeues (workqueue_retries_total): failed syncs, and syncs refused because the cache was older than
-   * the controller's own write, which both implementations retry this way.
+   * workqueue_retries_total: every delayed add, as client-go counts it (Pod events queued with the batch period, and
+   * syncs retried with backoff: failed, or refused because the cache was older than the controller's own write).
    */
   readonly retries: number;
 }
