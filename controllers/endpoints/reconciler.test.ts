@@ -68,6 +68,20 @@ function harness(given: { services?: Service[]; pods?: Pod[]; endpoints?: Endpoi
 
 const bodyOf = (call: FakeCall | undefined) => call?.body as Endpoints;
 
+/** One ready Pod, while the cached Endpoints (version 1) still lists it as not ready: the first sync writes. */
+function readyPodBehindCachedEndpoints() {
+  return harness({
+    services: [testService()],
+    pods: testPods(ns, 1, 1),
+    endpoints: [
+      testEndpoints({
+        metadata: { resourceVersion: '1' },
+        subsets: [{ notReadyAddresses: [podAddress(ns, 0)], ports: [{ port: 8080, protocol: 'TCP' }] }],
+      }),
+    ],
+  });
+}
+
 /** Makes the client answer updates with something that is not an Endpoints, so the reconciler cannot keep it. */
 function answerUnparseably(client: FakeApiClient): void {
   const update = client.update.bind(client);
@@ -248,16 +262,7 @@ describe('EndpointsReconciler', () => {
   });
 
   it('syncs from its own update while the cache still shows the version it replaced (written-endpoints.ts)', async () => {
-    const h = harness({
-      services: [testService()],
-      pods: testPods(ns, 1, 1),
-      endpoints: [
-        testEndpoints({
-          metadata: { resourceVersion: '1' },
-          subsets: [{ notReadyAddresses: [podAddress(ns, 0)], ports: [{ port: 8080, protocol: 'TCP' }] }],
-        }),
-      ],
-    });
+    const h = readyPodBehindCachedEndpoints();
     await h.sync();
     assert.equal(h.client.calls.length, 1);
     const firstVersion = (h.client.object(ENDPOINTS, ns, 'foo') as Endpoints).metadata.resourceVersion;
@@ -287,16 +292,7 @@ describe('EndpointsReconciler', () => {
   });
 
   it('refuses to sync from a cache older than its own update when the answer could not be kept, then writes once the cache catches up (TestMultiplePodChanges)', async () => {
-    const h = harness({
-      services: [testService()],
-      pods: testPods(ns, 1, 1),
-      endpoints: [
-        testEndpoints({
-          metadata: { resourceVersion: '1' },
-          subsets: [{ notReadyAddresses: [podAddress(ns, 0)], ports: [{ port: 8080, protocol: 'TCP' }] }],
-        }),
-      ],
-    });
+    const h = readyPodBehindCachedEndpoints();
     answerUnparseably(h.client);
     await h.sync();
     assert.equal(h.client.calls.length, 1);
@@ -319,11 +315,7 @@ describe('EndpointsReconciler', () => {
   });
 
   it('drops its own copy when an update from it fails, and waits for the cache again', async () => {
-    const h = harness({
-      services: [testService()],
-      pods: testPods(ns, 1, 1),
-      endpoints: [testEndpoints({ metadata: { resourceVersion: '1' }, subsets: [] })],
-    });
+    const h = readyPodBehindCachedEndpoints();
     await h.sync();
     assert.equal(h.written.size, 1);
     // Someone else writes the Endpoints after us: our copy is outdated and the update from it conflicts.
@@ -336,11 +328,7 @@ describe('EndpointsReconciler', () => {
   });
 
   it('drops its own copy when the Service is deleted', async () => {
-    const h = harness({
-      services: [testService()],
-      pods: testPods(ns, 1, 1),
-      endpoints: [testEndpoints({ metadata: { resourceVersion: '1' }, subsets: [] })],
-    });
+    const h = readyPodBehindCachedEndpoints();
     await h.sync();
     assert.equal(h.written.size, 1);
     h.services.remove(`${ns}/foo`);
