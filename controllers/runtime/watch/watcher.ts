@@ -186,8 +186,8 @@ export class Watcher<T = Readonly<Record<string, unknown>>> {
         },
         signal,
       );
-    let next: ReturnType<typeof listPage> | undefined = listPage(undefined);
     try {
+      let next: ReturnType<typeof listPage> | undefined = listPage(undefined);
       do {
         const page: Awaited<ReturnType<typeof listPage>> = await next;
         pages++;
