@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fullSyncDone, parsePrometheusText, queueProgress, SYNC_QUEUES } from './sync-proof.ts';
+import { fullSyncDone, queueProgress, SYNC_QUEUES } from './sync-proof.ts';
 
 const text = (adds: number, depth: number, done: number) => `# HELP workqueue_adds_total x
 # TYPE workqueue_adds_total counter
@@ -14,15 +14,6 @@ workqueue_work_duration_seconds_count{name="endpoint_slice"} ${done}
 workqueue_longest_running_processor_seconds{name="endpoint_slice"} 0
 workqueue_retries_total{name="endpoint_slice"} 7
 `;
-
-describe('parsePrometheusText', () => {
-  it('reads names, labels (unescaped) and values, skipping comments', () => {
-    assert.deepEqual(parsePrometheusText('# c\nm{a="x\\"y",b="2"} 1.5\nn 3\n'), [
-      { name: 'm', labels: { a: 'x"y', b: '2' }, value: 1.5 },
-      { name: 'n', labels: {}, value: 3 },
-    ]);
-  });
-});
 
 describe('queueProgress', () => {
   it('reads each queue in the order asked, a queue without series as zero', () => {

@@ -1,4 +1,5 @@
 import { Agent, fetch } from 'undici';
+import { parsePrometheusText } from './apiserver-metrics.ts';
 import type { Implementation } from './bench-config.ts';
 
 // Proof that a (re)started controller has finished a full sync, read from its own metrics rather than assumed after a
@@ -8,7 +9,7 @@ import type { Implementation } from './bench-config.ts';
 // distinct adds), every added key processed (workqueue_work_duration_seconds_count, observed when a worker is done
 // with a key, at least the adds) and nothing waiting (workqueue_depth 0). The unfinished-work gauges are not used:
 // both implementations refresh them only every 500 ms, so a key just taken by a worker can read as idle.
-// Parsing is pure; only scrapeMetrics does I/O.
+// Parsing is pure (the Prometheus text parser is apiserver-metrics.ts'); only scrapeMetrics does I/O.
 
 /** The work queues of the controllers that write, per implementation (client-go queue names upstream). */
 export const SYNC_QUEUES: Readonly<Record<Implementation, readonly string[]>> = {
@@ -16,28 +17,6 @@ export const SYNC_QUEUES: Readonly<Record<Implementation, readonly string[]>> = 
   'kube-endpoints-operator': ['endpoints-controller', 'endpointslice-controller'],
   'kube-endpoints-operator-uncapped': ['endpoints-controller', 'endpointslice-controller'],
 };
-
-/** One sample of Prometheus text format: name, labels, value. */
-export interface Sample {
-  readonly name: string;
-  readonly labels: Readonly<Record<string, string>>;
-  readonly value: number;
-}
-
-/** Parses Prometheus text exposition (comments skipped; label values unescaped). Pure. */
-export function parsePrometheusText(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)/.exec(line);
-    if (m?.[1] === undefined || m[3] === undefined) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g))
-      if (l[1] !== undefined) labels[l[1]] = (l[2] ?? '').replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c));
-    out.push({ name: m[1], labels, value: Number(m[3]) });
-  }
-  return out;
-}
 
 /** Where each writing queue stands. */
 export interface QueueProgress {
